@@ -1,0 +1,47 @@
+# Everything runs from a project-local virtual environment, so a fresh machine needs only Python >= 3.11 and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data/cardiospike
+
+.PHONY: run test lint bench install install-dev default-model clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: score the demo recording with the shipped default model and print its episodes
+run: install
+	$(BIN)/cardiospike demo
+
+## test: lint, type-check and run the whole test suite
+test: install-dev lint
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+## bench: measure scoring speed of the default model and nested-CV quality on train.csv
+bench: install-dev
+	$(BIN)/python benchmarks/bench_speed.py
+	$(BIN)/python benchmarks/bench_quality.py --data $(DATA)/train.csv
+
+## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)
+default-model: install
+	$(BIN)/cardiospike train --data $(DATA)/train.csv --out src/cardiospike/default_model
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,26 @@
+"""CardioSpike: beat-by-beat detection of anomaly episodes in heart RR-interval recordings."""
+
+from cardiospike.artifact import ArtifactError, load_artifact
+from cardiospike.data import RecordingFormatError, parse_recordings, read_recordings, simulate_recording
+from cardiospike.detector import Detector, ScoredRecording, load_detector
+from cardiospike.recording import Recording
+from cardiospike.summary import Episode, episodes_of, find_episodes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArtifactError",
+    "Detector",
+    "Episode",
+    "Recording",
+    "RecordingFormatError",
+    "ScoredRecording",
+    "__version__",
+    "episodes_of",
+    "find_episodes",
+    "load_artifact",
+    "load_detector",
+    "parse_recordings",
+    "read_recordings",
+    "simulate_recording",
+]

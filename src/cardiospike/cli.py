@@ -1,0 +1,251 @@
+"""The ``cardiospike`` command line: thin wrappers around the package's functions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cardiospike.artifact import ArtifactError
+from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings, write_csv_atomic
+from cardiospike.data.synthetic import simulate_recording
+from cardiospike.detector import load_detector
+from cardiospike.summary import episodes_of
+
+app = typer.Typer(
+    help="Find anomaly episodes, beat by beat, in heart RR-interval recordings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model artifact folder (default: the model shipped with the package)."),
+]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+def _load(path: Path, fmt: str) -> list[Any]:
+    try:
+        return read_recordings(path, fmt=fmt)  # type: ignore[arg-type]
+    except RecordingFormatError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _detector(model: Path | None) -> Any:
+    try:
+        return load_detector(model)
+    except ArtifactError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled recordings (CSV id,time,x,y).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the model artifact to.")],
+    outer: Annotated[int, typer.Option(help="Outer cross-validation folds (the estimate).")] = 5,
+    inner: Annotated[int, typer.Option(help="Inner folds (early stopping and threshold).")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the fold shuffle and of LightGBM.")] = 42,
+    half_window: Annotated[int, typer.Option(help="Beats on each side of the centre beat in the window.")] = 8,
+    n_estimators: Annotated[int, typer.Option(help="Most boosting rounds (early stopping picks fewer).")] = 1000,
+    learning_rate: Annotated[float, typer.Option(help="LightGBM learning rate.")] = 0.05,
+    num_leaves: Annotated[int, typer.Option(help="LightGBM leaves per tree.")] = 31,
+    min_child_samples: Annotated[int, typer.Option(help="LightGBM minimum beats per leaf.")] = 40,
+    threads: Annotated[int, typer.Option(help="Threads for LightGBM.")] = 2,
+) -> None:
+    """Train the beat detector with nested cross-validation and write a model artifact."""
+    from cardiospike.artifact import Artifact, build_manifest, save_artifact
+    from cardiospike.features import FeatureSpec
+    from cardiospike.training.cv import CVConfig, TrainConfig, count_steps
+    from cardiospike.training.cv import train as train_model
+
+    recordings = _load(data, "csv")
+    if any(r.labels is None for r in recordings):
+        raise _fail(f"{data}: training needs labels: add a 'y' column (0/1 per beat)")
+    lgbm = {
+        "n_estimators": n_estimators,
+        "learning_rate": learning_rate,
+        "num_leaves": num_leaves,
+        "min_child_samples": min_child_samples,
+        "n_jobs": threads,
+        "seed": seed,
+    }
+    config = TrainConfig(
+        cv=CVConfig(outer=outer, inner=inner, seed=seed),
+        features=FeatureSpec(half_window=half_window),
+        lgbm=lgbm,
+    )
+    try:
+        with _progress() as progress:
+            task = progress.add_task("nested cross-validation", total=count_steps(config.cv))
+            result = train_model(
+                recordings, config, step=lambda what: progress.update(task, advance=1, description=what)
+            )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    training = {
+        "command": shlex.join(["cardiospike", *sys.argv[1:]]),
+        "config": config.to_dict(),
+        "n_estimators": result.n_estimators,
+        "data": {
+            "file": data.name,
+            "sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
+            "n_recordings": len(recordings),
+            "n_beats": int(sum(len(r) for r in recordings)),
+        },
+    }
+    manifest = build_manifest(features=config.features, threshold=result.threshold, training=training, cv=result.report)
+    save_artifact(Artifact(result.model, config.features, result.threshold, manifest), out)
+    _print_cv(result.report)
+    console.print(f"Model written to [bold]{out}[/] (threshold {result.threshold:.3f}, {result.n_estimators} trees)")
+
+
+def _print_cv(report: dict[str, Any]) -> None:
+    o = report["outer"]
+    table = Table(title="Nested cross-validation (outer folds)")
+    for col in ("fold", "recordings", "trees", "threshold", "F1", "precision", "recall", "PR-AUC"):
+        table.add_column(col, justify="right")
+    for f in report["folds"]:
+        table.add_row(
+            str(f["fold"]), str(f["n_recordings"]), str(f["n_estimators"]), f"{f['threshold']:.3f}",
+            f"{f['f1']:.4f}", f"{f['precision']:.4f}", f"{f['recall']:.4f}", f"{f['pr_auc']:.4f}",
+        )  # fmt: skip
+    table.add_row(
+        "pooled", "", "", "", f"{o['f1']:.4f}", f"{o['precision']:.4f}", f"{o['recall']:.4f}", f"{o['pr_auc']:.4f}",
+        style="bold",
+    )  # fmt: skip
+    console.print(table)
+    r = report["per_recording_f1"]
+    worst = ", ".join(f"{w['id']} ({w['f1']:.2f})" for w in r["worst"])
+    console.print(
+        f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
+        f"worst: {worst}"
+    )
+
+
+@app.command()
+def predict(
+    input: Annotated[Path, typer.Argument(help="Recordings to score (CSV, text or JSON).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scored CSV to write.")],
+    model: ModelOption = None,
+    fmt: FormatOption = "auto",
+    threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
+) -> None:
+    """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error."""
+    import pandas as pd
+
+    recordings = _load(input, fmt)
+    detector = _detector(model)
+    with _progress() as progress:
+        task = progress.add_task("scoring", total=len(recordings))
+        frames = []
+        for rec in recordings:
+            frames.append(detector.score(rec, threshold).to_frame())
+            progress.advance(task)
+    scored = pd.concat(frames, ignore_index=True)
+    write_csv_atomic(scored, output)
+    console.print(
+        f"Scored {len(recordings)} recording(s), {len(scored)} beats: {int(scored['y'].sum())} anomalous, "
+        f"{int(scored['error'].sum())} measurement errors -> {output}"
+    )
+
+
+@app.command()
+def evaluate(
+    labelled: Annotated[Path, typer.Argument(help="Labelled recordings (with a 'y' column).")],
+    model: ModelOption = None,
+    fmt: FormatOption = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Precision, recall and F1 of a model on labelled recordings, overall and per recording."""
+    from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
+
+    recordings = _load(labelled, fmt)
+    if any(r.labels is None for r in recordings):
+        raise _fail(f"{labelled}: evaluation needs labels: add a 'y' column (0/1 per beat)")
+    detector = _detector(model)
+    scored = detector.score_many(recordings)
+    y = np.concatenate([r.labels for r in recordings]).astype(bool)
+    proba = np.concatenate([s.proba for s in scored])
+    ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
+    overall = beat_metrics(y, proba, detector.threshold)
+    per_rec = recording_f1(ids, y, proba >= detector.threshold)
+    if as_json:
+        out = {
+            "overall": overall,
+            "per_recording_f1": recording_summary(per_rec),
+            "recordings": per_rec.to_dict(orient="records"),
+        }
+        typer.echo(json.dumps(out, indent=2, default=str))
+        return
+    table = Table(title=f"Per recording (model {detector.model_version}, threshold {detector.threshold:.3f})")
+    for col in ("id", "beats", "precision", "recall", "F1"):
+        table.add_column(col, justify="right")
+    for row in per_rec.itertuples():
+        table.add_row(str(row.id), str(row.n_beats), f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}")
+    console.print(table)
+    console.print(
+        f"[bold]Overall[/]: F1 {overall['f1']:.4f}, precision {overall['precision']:.4f}, "
+        f"recall {overall['recall']:.4f}, PR-AUC {overall['pr_auc']:.4f} over {overall['n_beats']} beats"
+    )
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic recording.")] = 7,
+    n_beats: Annotated[int, typer.Option(help="Beats in the synthetic recording.")] = 1200,
+    model: ModelOption = None,
+) -> None:
+    """Score a synthetic demo recording with the default model and print its anomaly episodes."""
+    recording = simulate_recording(n_beats, seed=seed)
+    detector = _detector(model)
+    scored = detector.score(recording)
+    episodes = episodes_of(scored)
+    table = Table(title=f"Synthetic demo recording (seed {seed}, {n_beats} beats): {len(episodes)} episodes")
+    for col in ("start beat", "end beat", "start (s)", "end (s)", "beats", "peak probability"):
+        table.add_column(col, justify="right")
+    for e in episodes:
+        table.add_row(
+            str(e.start), str(e.end), f"{e.start_ms / 1000:.1f}", f"{e.end_ms / 1000:.1f}", str(e.n_beats),
+            f"{e.max_proba:.2f}",
+        )  # fmt: skip
+    console.print(table)
+    truth = (
+        int(np.sum(np.diff(np.concatenate([[0], recording.labels, [0]])) == 1)) if recording.labels is not None else 0
+    )
+    console.print(
+        f"Model {detector.model_version}, threshold {detector.threshold:.3f}; the simulation placed {truth} episodes; "
+        f"{int(scored.error.sum())} beats are measurement errors."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

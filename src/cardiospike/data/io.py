@@ -1,0 +1,385 @@
+"""Readers and writers of RR recordings, with validation that says what is wrong and where.
+
+Accepted inputs
+---------------
+* CSV with a header: an ``x`` or ``rr`` column (RR in ms), optional ``id`` (many recordings, the competition
+  format ``id,time,x[,y]``), optional ``time`` (ms, strictly increasing within a recording) and optional ``y``
+  (labels 0/1). Comma, semicolon or tab separated.
+* Plain text: one RR interval in ms per line, as Kubios or Elite HRV export it; blank lines and lines starting
+  with ``#`` are skipped.
+* JSON: a list of RR values, an object ``{"id", "rr", "time"?, "y"?}`` (``study``/``sequence``/``times``/
+  ``labels`` are accepted as the names of the original service), or a list of such objects.
+
+Limits: an input file may hold at most :data:`MAX_INPUT_BYTES` bytes. Without ``time``, beats are timed by the
+cumulative sum of RR. RR values outside the physiological range are kept (the detector flags them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cardiospike.recording import ID, LABEL, RR, TIME, FloatArray, Recording, time_from_rr
+
+Format = Literal["auto", "csv", "text", "json"]
+FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "json")
+
+#: Largest input file the readers accept (bytes).
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+
+_RR_NAMES = (RR, "rr")
+_JSON_NAMES = {
+    "id": ("id", "study"),
+    "rr": ("rr", "sequence", "x"),
+    "time": ("time", "times"),
+    "labels": ("y", "labels"),
+}
+
+
+class RecordingFormatError(ValueError):
+    """An input that cannot be read as RR recordings; the message names the source, row and field."""
+
+    def __init__(self, source: str, problem: str, *, row: int | None = None, field: str | None = None):
+        self.source, self.problem, self.row, self.field = source, problem, row, field
+        where = [source]
+        if row is not None:
+            where.append(f"line {row}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+def read_recordings(path: str | os.PathLike[str], fmt: Format = "auto") -> list[Recording]:
+    """Read every recording in a file (CSV, plain text or JSON; see the module docstring)."""
+    p = Path(path)
+    if not p.is_file():
+        raise RecordingFormatError(str(p), "no such file")
+    size = p.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
+    return parse_recordings(p.read_bytes(), source=str(p), fmt=fmt, default_id=p.stem)
+
+
+def parse_recordings(
+    content: str | bytes, *, source: str = "<input>", fmt: Format = "auto", default_id: str = "recording"
+) -> list[Recording]:
+    """Parse recordings from the content of a file.
+
+    Parameters
+    ----------
+    content : str or bytes
+        The file's content (bytes are decoded as UTF-8).
+    source : str
+        Name used in error messages (a path, an upload's file name).
+    fmt : {"auto", "csv", "text", "json"}
+        Input format; ``auto`` decides from the file suffix, then from the content.
+    default_id : str
+        Recording id where the input does not name one.
+    """
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RecordingFormatError(source, f"not UTF-8 text (byte {exc.start})") from None
+    if not content.strip():
+        raise RecordingFormatError(source, "file is empty")
+    if fmt not in FORMATS:
+        raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    kind = detect_format(content, source) if fmt == "auto" else fmt
+    if kind == "json":
+        return _parse_json(content, source, default_id)
+    if kind == "csv":
+        return _parse_csv(content, source, default_id)
+    return _parse_text(content, source, default_id)
+
+
+def detect_format(content: str, source: str = "") -> Format:
+    """Guess the format from the file suffix, else from the first meaningful line."""
+    suffix = Path(source).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    stripped = content.lstrip()
+    if stripped[:1] in ("[", "{"):
+        return "json"
+    first = next((ln.strip() for ln in content.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    return "csv" if any(c.isalpha() or c in ",;\t" for c in first) else "text"
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------------
+
+
+def _parse_csv(content: str, source: str, default_id: str) -> list[Recording]:
+    body = content.lstrip("\n")
+    skipped = len(content) - len(body)  # leading blank lines, to keep line numbers true
+    header = body.splitlines()[0]
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        # Reading the header as a row makes any row with more fields than the header an error.
+        frame = pd.read_csv(
+            io.StringIO(body), sep=sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise RecordingFormatError(source, f"malformed CSV: {exc}") from None
+    names = [str(name).strip().strip('"').lower() for name in frame.iloc[0]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise RecordingFormatError(source, f"column {twice[0]!r} appears twice in the header", row=1 + skipped)
+    frame = frame.iloc[1:].set_axis(names, axis=1).fillna("")
+    blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
+    frame = frame.loc[~blank]
+    if frame.empty:
+        raise RecordingFormatError(source, "no data rows after the header")
+    lines = frame.index.to_numpy() + 1 + skipped
+
+    rr_cols = [c for c in _RR_NAMES if c in frame.columns]
+    if not rr_cols:
+        found = ", ".join(map(repr, frame.columns))
+        raise RecordingFormatError(
+            source, f"missing RR column: expected 'x' or 'rr' in the header, found {found}", row=1
+        )
+    if len(rr_cols) > 1:
+        raise RecordingFormatError(source, "both 'x' and 'rr' columns: keep one RR column", row=1)
+
+    def where(field: str) -> Callable[[int], tuple[int, str]]:
+        return lambda i: (int(lines[i]), field)
+
+    rr = _numeric(frame[rr_cols[0]].to_numpy(), source, where(rr_cols[0]))
+    _check_rr(rr, source, where(rr_cols[0]))
+    time = _numeric(frame[TIME].to_numpy(), source, where(TIME)) if TIME in frame.columns else None
+    labels = _labels(frame[LABEL].to_numpy(), source, where(LABEL)) if LABEL in frame.columns else None
+
+    if ID in frame.columns:
+        ids = frame[ID].str.strip().to_numpy()
+        empty = _first(ids == "")
+        if empty is not None:
+            raise RecordingFormatError(source, "empty recording id", row=int(lines[empty]), field=ID)
+    else:
+        ids = np.full(len(frame), default_id, dtype=object)
+
+    if time is not None:
+        dup = _first(pd.DataFrame({"id": ids, "t": time}).duplicated().to_numpy())
+        if dup is not None:
+            raise RecordingFormatError(
+                source, "duplicated (id, time): this beat appears twice", row=int(lines[dup]), field=TIME
+            )
+
+    codes, uniques = pd.factorize(ids)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    recordings = []
+    for rows in np.split(order, bounds):
+        rec_time = time_from_rr(rr[rows]) if time is None else time[rows]
+        back = _first(np.diff(rec_time) <= 0)
+        if back is not None:
+            raise RecordingFormatError(
+                source,
+                "time is not increasing within the recording",
+                row=int(lines[rows[back + 1]]),
+                field=TIME,
+            )
+        recordings.append(
+            Recording(
+                id=str(ids[rows[0]]),
+                rr=rr[rows],
+                time=rec_time,
+                labels=None if labels is None else labels[rows],
+            )
+        )
+    assert len(recordings) == len(uniques)
+    return recordings
+
+
+# --- plain text --------------------------------------------------------------------------------------------------
+
+
+def _parse_text(content: str, source: str, default_id: str) -> list[Recording]:
+    lines = pd.Series(content.splitlines(), dtype=object).str.strip()
+    keep = (lines != "") & ~lines.str.startswith("#")
+    values = lines[keep]
+    if values.empty:
+        raise RecordingFormatError(source, "empty recording: no RR values")
+    line_numbers = values.index.to_numpy() + 1
+
+    def where(i: int) -> tuple[int, str]:
+        return int(line_numbers[i]), "rr"
+
+    rr = _numeric(values.to_numpy(), source, where)
+    _check_rr(rr, source, where)
+    return [Recording(id=default_id, rr=rr, time=time_from_rr(rr))]
+
+
+# --- JSON --------------------------------------------------------------------------------------------------------
+
+
+def _parse_json(content: str, source: str, default_id: str) -> list[Recording]:
+    try:
+        doc = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise RecordingFormatError(source, f"malformed JSON: {exc.msg} (column {exc.colno})", row=exc.lineno) from None
+    if isinstance(doc, list) and doc and all(isinstance(item, dict) for item in doc):
+        items: list[tuple[str, Any]] = [(f"[{i}]", item) for i, item in enumerate(doc)]
+    elif isinstance(doc, list | dict):
+        items = [("", doc)]
+    else:
+        raise RecordingFormatError(source, "expected a list of RR values, a recording object or a list of them")
+    recordings = [_json_recording(obj, prefix, source, default_id, i) for i, (prefix, obj) in enumerate(items)]
+    seen: set[str] = set()
+    for (prefix, _), rec in zip(items, recordings, strict=True):
+        if rec.id in seen:
+            raise RecordingFormatError(source, f"recording id {rec.id!r} appears twice", field=f"{prefix}.id")
+        seen.add(rec.id)
+    return recordings
+
+
+def _json_recording(obj: Any, prefix: str, source: str, default_id: str, index: int) -> Recording:
+    if isinstance(obj, list):
+        obj = {"rr": obj}
+    fields: dict[str, tuple[str, Any]] = {}
+    for key, names in _JSON_NAMES.items():
+        present = [n for n in names if n in obj]
+        if len(present) > 1:
+            raise RecordingFormatError(source, f"both {present[0]!r} and {present[1]!r} given", field=prefix or None)
+        if present:
+            fields[key] = (f"{prefix}.{present[0]}".lstrip("."), obj[present[0]])
+    if "rr" not in fields:
+        raise RecordingFormatError(source, "missing RR values: expected 'rr' (or 'sequence'/'x')", field=prefix or None)
+
+    def numbers(key: str) -> tuple[str, FloatArray]:
+        name, values = fields[key]
+        if not isinstance(values, list):
+            raise RecordingFormatError(source, "expected a list of numbers", field=name)
+        if key == "rr" and not values:
+            raise RecordingFormatError(source, "empty recording: no RR values", field=name)
+        bad = next((i for i, v in enumerate(values) if isinstance(v, bool) or not isinstance(v, int | float)), None)
+        if bad is not None:
+            raise RecordingFormatError(source, f"not a number: {_show(values[bad])}", field=f"{name}[{bad}]")
+        return name, np.asarray(values, dtype=np.float64)
+
+    rr_name, rr = numbers("rr")
+    _check_rr(rr, source, lambda i: (None, f"{rr_name}[{i}]"))
+    time = None
+    if "time" in fields:
+        time_name, time = numbers("time")
+        if time.shape != rr.shape:
+            raise RecordingFormatError(
+                source,
+                f"{time.size} times for {rr.size} RR values: expected one time per beat",
+                field=time_name,
+            )
+        _check_finite(time, source, lambda i: (None, f"{time_name}[{i}]"))
+        back = _first(np.diff(time) <= 0)
+        if back is not None:
+            raise RecordingFormatError(source, "time is not increasing", field=f"{time_name}[{back + 1}]")
+    labels = None
+    if "labels" in fields:
+        label_name, raw = numbers("labels")
+        if raw.shape != rr.shape:
+            raise RecordingFormatError(source, f"{raw.size} labels for {rr.size} RR values", field=label_name)
+        labels = _labels(raw, source, lambda i: (None, f"{label_name}[{i}]"))
+    rec_id = obj.get("id", obj.get("study"))
+    if rec_id is None:
+        rec_id = default_id if index == 0 else f"{default_id}-{index}"
+    return Recording(id=str(rec_id), rr=rr, time=time_from_rr(rr) if time is None else time, labels=labels)
+
+
+# --- shared checks -----------------------------------------------------------------------------------------------
+
+Where = Callable[[int], tuple[int | None, str]]
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _raise_at(source: str, problem: str, where: Where, i: int) -> None:
+    row, field = where(i)
+    raise RecordingFormatError(source, problem, row=row, field=field)
+
+
+def _numeric(raw: np.ndarray, source: str, where: Where) -> FloatArray:
+    values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+    bad = _first(np.isnan(values))
+    if bad is not None:
+        text = str(raw[bad]).strip()
+        _raise_at(source, f"not a number: {_show(text)}" if text else "empty value", where, bad)
+    _check_finite(values, source, where)
+    return values
+
+
+def _check_finite(values: FloatArray, source: str, where: Where) -> None:
+    bad = _first(~np.isfinite(values))
+    if bad is not None:
+        _raise_at(source, f"not a finite number: {values[bad]}", where, bad)
+
+
+def _check_rr(rr: FloatArray, source: str, where: Where) -> None:
+    _check_finite(rr, source, where)
+    bad = _first(rr <= 0)
+    if bad is not None:
+        _raise_at(source, f"RR must be positive, got {rr[bad]:g}", where, bad)
+
+
+def _labels(raw: np.ndarray, source: str, where: Where) -> np.ndarray:
+    values = raw if raw.dtype == np.float64 else _numeric(raw, source, where)
+    bad = _first(~np.isin(values, (0.0, 1.0)))
+    if bad is not None:
+        _raise_at(source, f"label must be 0 or 1, got {values[bad]:g}", where, bad)
+    return values.astype(np.int8)
+
+
+# --- writers -----------------------------------------------------------------------------------------------------
+
+
+def recordings_to_frame(recordings: Sequence[Recording]) -> pd.DataFrame:
+    """Stack recordings into one frame in the competition format (``id,time,x[,y]``)."""
+    frame = pd.DataFrame(
+        {
+            ID: np.repeat([r.id for r in recordings], [len(r) for r in recordings]),
+            TIME: np.concatenate([r.time for r in recordings]),
+            RR: np.concatenate([r.rr for r in recordings]),
+        }
+    )
+    if recordings and all(r.labels is not None for r in recordings):
+        frame[LABEL] = np.concatenate([r.labels for r in recordings if r.labels is not None])
+    return frame
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a CSV so that the target is either the old file or the complete new one, never half-written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            _integral_as_int(frame).to_csv(handle, index=False)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _integral_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+    """Write whole-number float columns (times, RR in ms) as integers, as the competition files have them."""
+    out = frame.copy()
+    for name in out.columns:
+        col = out[name]
+        if col.dtype.kind == "f" and np.isfinite(col).all() and (col == np.round(col)).all():
+            out[name] = col.astype(np.int64)
+    return out

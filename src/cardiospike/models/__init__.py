@@ -1,0 +1,5 @@
+"""Beat classifiers."""
+
+from cardiospike.models.lgbm import LGBMBeatClassifier
+
+__all__ = ["LGBMBeatClassifier"]

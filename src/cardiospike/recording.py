@@ -1,0 +1,85 @@
+"""The RR recording type and the column names shared by readers, writers and the detector.
+
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Column names of the competition format (``id,time,x[,y]``) and of scored output.
+ID = "id"
+TIME = "time"
+RR = "x"
+LABEL = "y"
+PROBA = "anomaly_proba"
+ERROR = "error"
+
+#: RR intervals outside this range (ms) are measurement errors: kept, scored and flagged, never dropped.
+DEFAULT_RR_MIN_MS = 300.0
+DEFAULT_RR_MAX_MS = 2000.0
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int8]
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """One RR-interval recording.
+
+    Attributes
+    ----------
+    id : str
+        Recording (patient session) identifier.
+    rr : ndarray of float64
+        RR intervals in milliseconds, one per beat, finite and positive.
+    time : ndarray of float64
+        Time of each beat in milliseconds, strictly increasing.
+    labels : ndarray of int8 or None
+        1 where a beat lies inside an anomaly episode, 0 elsewhere; None when unlabelled.
+    """
+
+    id: str
+    rr: FloatArray
+    time: FloatArray
+    labels: IntArray | None = None
+
+    def __post_init__(self) -> None:
+        if self.rr.ndim != 1 or self.time.shape != self.rr.shape:
+            raise ValueError(f"recording {self.id!r}: rr and time must be 1-D arrays of one length")
+        if self.labels is not None and self.labels.shape != self.rr.shape:
+            raise ValueError(f"recording {self.id!r}: labels must have one value per beat")
+
+    def __len__(self) -> int:
+        return int(self.rr.shape[0])
+
+    @classmethod
+    def from_rr(
+        cls,
+        rr: NDArray[np.floating] | list[float],
+        *,
+        id: str | int = "recording",
+        time: NDArray[np.floating] | list[float] | None = None,
+        labels: NDArray[np.integer] | list[int] | None = None,
+    ) -> Recording:
+        """Build a recording; without ``time``, beats are timed by the cumulative sum of RR from 0."""
+        rr_arr = np.asarray(rr, dtype=np.float64)
+        time_arr = time_from_rr(rr_arr) if time is None else np.asarray(time, dtype=np.float64)
+        label_arr = None if labels is None else np.asarray(labels, dtype=np.int8)
+        return cls(id=str(id), rr=rr_arr, time=time_arr, labels=label_arr)
+
+
+def time_from_rr(rr: FloatArray) -> FloatArray:
+    """Beat times as in the competition data: 0 for the first beat, then the running sum of the next RRs."""
+    time = np.cumsum(rr, dtype=np.float64)
+    return time - rr[0] if rr.size else time
+
+
+def measurement_errors(
+    rr: FloatArray, rr_min: float = DEFAULT_RR_MIN_MS, rr_max: float = DEFAULT_RR_MAX_MS
+) -> NDArray[np.bool_]:
+    """Flag RR intervals outside the physiological range ``[rr_min, rr_max]`` as measurement errors."""
+    return (rr < rr_min) | (rr > rr_max)

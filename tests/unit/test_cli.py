@@ -1,0 +1,110 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cardiospike.cli import app
+from cardiospike.data import recordings_to_frame, write_csv_atomic
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def labelled_csv(tmp_path: Path, recordings) -> Path:
+    path = tmp_path / "labelled.csv"
+    write_csv_atomic(recordings_to_frame(recordings[:4]), path)
+    return path
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("train", "predict", "evaluate", "demo"):
+        assert command in result.output
+
+
+def test_train_writes_an_artifact_with_the_command(tmp_path: Path, labelled_csv: Path):
+    out = tmp_path / "model"
+    args = ["train", "--data", str(labelled_csv), "--out", str(out), "--outer", "2", "--inner", "2",
+            "--n-estimators", "20", "--learning-rate", "0.3", "--num-leaves", "7", "--threads", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training"]["config"]["cv"] == {"outer": 2, "inner": 2, "seed": 42}
+    assert manifest["training"]["data"]["n_recordings"] == 4
+    assert len(manifest["training"]["data"]["sha256"]) == 64
+    assert "Nested cross-validation" in result.output
+
+
+def test_predict_one_row_per_beat_in_input_order(tmp_path: Path, labelled_csv: Path, tiny_model_dir: Path):
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["predict", str(labelled_csv), "-o", str(out), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    scored, source = pd.read_csv(out), pd.read_csv(labelled_csv)
+    assert scored.columns.tolist() == ["id", "time", "x", "y", "anomaly_proba", "error"]
+    assert scored[["id", "time", "x"]].equals(source[["id", "time", "x"]])
+    assert scored["anomaly_proba"].between(0, 1).all()
+
+
+def test_predict_plain_text(tmp_path: Path, tiny_model_dir: Path):
+    src = tmp_path / "one.txt"
+    src.write_text("800\n810\n790\n")
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["id"].tolist() == ["one"] * 3
+
+
+def test_evaluate_json(labelled_csv: Path, tiny_model_dir: Path):
+    result = runner.invoke(app, ["evaluate", str(labelled_csv), "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert 0 <= report["overall"]["f1"] <= 1
+    assert len(report["recordings"]) == 4
+
+
+def test_evaluate_table(labelled_csv: Path, tiny_model_dir: Path):
+    result = runner.invoke(app, ["evaluate", str(labelled_csv), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "Overall" in result.output
+
+
+def test_demo_prints_episodes(tiny_model_dir: Path):
+    result = runner.invoke(app, ["demo", "--model", str(tiny_model_dir), "--n-beats", "600"])
+    assert result.exit_code == 0, result.output
+    assert "Synthetic demo recording" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("id,x\n1,800\n1,abc\n", "line 3, field 'x': not a number"), ("", "file is empty")],
+)
+def test_bad_input_is_a_message_not_a_traceback(tmp_path: Path, tiny_model_dir: Path, content: str, message: str):
+    src = tmp_path / "bad.csv"
+    src.write_text(content)
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_unlabelled_data_cannot_train_or_evaluate(tmp_path: Path, tiny_model_dir: Path):
+    src = tmp_path / "u.csv"
+    src.write_text("id,x\n1,800\n1,810\n")
+    result = runner.invoke(app, ["train", "--data", str(src), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "needs labels" in result.output
+    result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 2
+
+
+def test_bad_model_folder(tmp_path: Path):
+    src = tmp_path / "a.txt"
+    src.write_text("800\n")
+    result = runner.invoke(app, ["predict", str(src), "-o", str(tmp_path / "o.csv"), "-m", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a model artifact" in result.output
