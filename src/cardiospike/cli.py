@@ -247,5 +247,30 @@ def demo(
     )
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: CARDIOSPIKE_HOST or 127.0.0.1].")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: CARDIOSPIKE_PORT or 8000].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: CARDIOSPIKE_WORKERS or 1].")] = None,
+    model: ModelOption = None,
+) -> None:
+    """Serve the REST API (docs at /docs); options override CARDIOSPIKE_* variables and .env."""
+    from pydantic import ValidationError
+
+    from cardiospike.serving.server import run
+    from cardiospike.serving.settings import Settings
+
+    overrides = {"host": host, "port": port, "workers": workers, "model": model}
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _fail(f"invalid settings: {exc}") from None
+    _detector(settings.model)  # a wrong model path stops here, with the reason, before uvicorn starts
+    console.print(f"Serving on http://{settings.host}:{settings.port} (docs at /docs), {settings.workers} worker(s)")
+    run(settings)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

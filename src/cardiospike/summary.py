@@ -1,4 +1,10 @@
-"""Summaries of a scored recording: its anomaly episodes."""
+"""Summaries of a scored recording: its anomaly episodes and time-domain heart rate variability (HRV).
+
+The HRV statistics are a few lines of vectorised numpy rather than a call into NeuroKit2 or hrv-analysis: they
+need only means and successive differences over a validity mask, and those libraries would pull scipy, matplotlib
+and more into every install (the service included) for four numbers. Written here, they also follow this package's
+rule for measurement errors exactly: such beats are left out, and so is every successive difference that touches one.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cardiospike.detector import ScoredRecording
+from cardiospike.recording import FloatArray
+
+#: Successive RR differences larger than this (ms) count towards pNN50.
+NN50_MS = 50.0
 
 
 @dataclass(frozen=True)
@@ -43,3 +54,67 @@ def find_episodes(flags: np.ndarray, time: np.ndarray, proba: np.ndarray) -> lis
 def episodes_of(scored: ScoredRecording) -> list[Episode]:
     """Anomaly episodes of a scored recording."""
     return find_episodes(scored.is_anomaly, scored.recording.time, scored.proba)
+
+
+@dataclass(frozen=True)
+class HRVSummary:
+    """Time-domain HRV of the valid beats of a recording; a statistic is ``None`` where too few beats define it.
+
+    Attributes
+    ----------
+    n_valid : int
+        Beats that are not measurement errors (the beats the statistics use).
+    mean_rr : float or None
+        Mean RR interval (ms); needs one valid beat.
+    sdnn : float or None
+        Sample standard deviation of RR (ms, ``ddof=1`` as in Kubios and NeuroKit2); needs two valid beats.
+    rmssd : float or None
+        Root mean square of successive differences (ms); needs one pair of consecutive valid beats.
+    pnn50 : float or None
+        Percentage of successive differences larger than 50 ms; needs one pair of consecutive valid beats.
+    mean_hr : float or None
+        Mean instantaneous heart rate ``60000 / RR`` (beats per minute); needs one valid beat.
+    """
+
+    n_valid: int
+    mean_rr: float | None
+    sdnn: float | None
+    rmssd: float | None
+    pnn50: float | None
+    mean_hr: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def successive_differences(rr: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
+    """Differences ``rr[i + 1] - rr[i]`` over the pairs of consecutive beats that are both valid.
+
+    A pair that touches an invalid beat is dropped rather than bridged: the difference across a removed beat is
+    not a beat-to-beat change and would inflate RMSSD and pNN50.
+    """
+    both = valid[1:] & valid[:-1]
+    return np.diff(rr)[both]
+
+
+def hrv_stats(rr: FloatArray, valid: NDArray[np.bool_]) -> HRVSummary:
+    """Time-domain HRV statistics of the beats where ``valid`` is true (see :class:`HRVSummary`)."""
+    good = rr[valid]
+    diffs = successive_differences(rr, valid)
+
+    def value(x: np.floating[Any] | float) -> float:
+        return round(float(x), 6)
+
+    return HRVSummary(
+        n_valid=int(good.size),
+        mean_rr=value(good.mean()) if good.size else None,
+        sdnn=value(good.std(ddof=1)) if good.size > 1 else None,
+        rmssd=value(np.sqrt(np.mean(diffs**2))) if diffs.size else None,
+        pnn50=value(100.0 * np.mean(np.abs(diffs) > NN50_MS)) if diffs.size else None,
+        mean_hr=value(np.mean(60_000.0 / good)) if good.size else None,
+    )
+
+
+def hrv_summary(scored: ScoredRecording) -> HRVSummary:
+    """Time-domain HRV of a scored recording over its beats that are not measurement errors."""
+    return hrv_stats(scored.recording.rr, ~scored.error)

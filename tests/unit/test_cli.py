@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -108,3 +109,34 @@ def test_bad_model_folder(tmp_path: Path):
     result = runner.invoke(app, ["predict", str(src), "-o", str(tmp_path / "o.csv"), "-m", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a model artifact" in result.output
+
+
+def test_serve_options_override_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_model_dir: Path):
+    import cardiospike.serving.server as server
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("CARDIOSPIKE_PORT", "9100")
+    monkeypatch.setenv("CARDIOSPIKE_HOST", "0.0.0.0")
+    seen: list[Any] = []
+    monkeypatch.setattr(server, "run", seen.append)
+    result = runner.invoke(app, ["serve", "--port", "9200", "--workers", "2", "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    assert (settings.host, settings.port, settings.workers, settings.model) == ("0.0.0.0", 9200, 2, tiny_model_dir)
+
+
+def test_serve_with_a_wrong_model_stops_before_serving(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import cardiospike.serving.server as server
+
+    monkeypatch.setattr(server, "run", lambda settings: pytest.fail("must not serve"))
+    result = runner.invoke(app, ["serve", "--model", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_serve_rejects_invalid_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2
+    assert "invalid settings" in result.output
+    assert "port" in result.output

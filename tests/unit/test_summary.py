@@ -1,6 +1,13 @@
-import numpy as np
+import math
 
-from cardiospike.summary import find_episodes
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cardiospike.detector import load_detector
+from cardiospike.recording import Recording
+from cardiospike.summary import find_episodes, hrv_stats, hrv_summary, successive_differences
 
 
 def test_find_episodes_runs_times_and_peaks():
@@ -16,3 +23,65 @@ def test_find_episodes_runs_times_and_peaks():
 
 def test_no_episodes():
     assert find_episodes(np.zeros(5, bool), np.arange(5.0), np.zeros(5)) == []
+
+
+# --- HRV ---------------------------------------------------------------------------------------------------------
+
+
+def test_hrv_by_hand():
+    rr = np.array([800.0, 900.0, 820.0, 880.0])
+    hrv = hrv_stats(rr, np.ones(4, bool))
+    assert hrv.n_valid == 4
+    assert hrv.mean_rr == 850.0
+    assert hrv.sdnn == round(math.sqrt((50**2 + 50**2 + 30**2 + 30**2) / 3), 6)
+    assert hrv.rmssd == round(math.sqrt((100**2 + 80**2 + 60**2) / 3), 6)
+    assert hrv.pnn50 == 100.0
+    assert hrv.mean_hr == round(np.mean(60_000 / rr), 6)
+
+
+def test_differences_skip_pairs_touching_an_invalid_beat():
+    rr = np.array([800.0, 3000.0, 820.0, 850.0, 100.0, 860.0, 870.0])
+    valid = np.array([1, 0, 1, 1, 0, 1, 1], bool)
+    # Only (820, 850) and (860, 870) are pairs of consecutive valid beats; 800 -> 820 would bridge a removed beat.
+    assert successive_differences(rr, valid).tolist() == [30.0, 10.0]
+    hrv = hrv_stats(rr, valid)
+    assert hrv.n_valid == 5
+    assert hrv.mean_rr == 840.0
+    assert hrv.rmssd == round(math.sqrt((30**2 + 10**2) / 2), 6)
+    assert hrv.pnn50 == 0.0
+
+
+def test_too_few_beats_give_none():
+    assert hrv_stats(np.array([]), np.array([], bool)).to_dict() == {
+        "n_valid": 0, "mean_rr": None, "sdnn": None, "rmssd": None, "pnn50": None, "mean_hr": None,
+    }  # fmt: skip
+    alternating = hrv_stats(np.array([800.0, 5000.0, 800.0]), np.array([1, 0, 1], bool))
+    assert (alternating.sdnn, alternating.rmssd, alternating.pnn50) == (0.0, None, None)
+
+
+def test_hrv_summary_leaves_out_measurement_errors(tiny_model_dir):
+    rr = np.array([800.0, 810.0, 2500.0, 790.0, 200.0, 805.0])
+    scored = load_detector(tiny_model_dir).score(Recording.from_rr(rr))
+    assert hrv_summary(scored) == hrv_stats(rr, np.array([1, 1, 0, 1, 0, 1], bool))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(250, 2100), st.booleans()), max_size=40),
+)
+def test_vectorised_equals_a_plain_loop(beats):
+    rr = np.array([b[0] for b in beats], dtype=np.float64)
+    valid = np.array([b[1] for b in beats], dtype=bool)
+    pairs = [rr[i + 1] - rr[i] for i in range(len(rr) - 1) if valid[i] and valid[i + 1]]
+    good = [x for x, ok in zip(rr, valid, strict=True) if ok]
+    hrv = hrv_stats(rr, valid)
+    assert hrv.n_valid == len(good)
+    if pairs:
+        assert hrv.rmssd == pytest.approx(math.sqrt(sum(d * d for d in pairs) / len(pairs)), abs=1e-5)
+        assert hrv.pnn50 == pytest.approx(100 * sum(abs(d) > 50 for d in pairs) / len(pairs), abs=1e-5)
+    else:
+        assert hrv.rmssd is None
+        assert hrv.pnn50 is None
+    if len(good) > 1:
+        mean = sum(good) / len(good)
+        assert hrv.sdnn == pytest.approx(math.sqrt(sum((x - mean) ** 2 for x in good) / (len(good) - 1)), abs=1e-5)

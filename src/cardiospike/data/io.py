@@ -375,6 +375,11 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         raise
 
 
+def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """CSV text of a frame as :func:`write_csv_atomic` writes it (for answers streamed piece by piece)."""
+    return _integral_as_int(frame).to_csv(index=False, header=header)
+
+
 def _integral_as_int(frame: pd.DataFrame) -> pd.DataFrame:
     """Write whole-number float columns (times, RR in ms) as integers, as the competition files have them."""
     out = frame.copy()

@@ -1,0 +1,199 @@
+"""Latency and throughput of ``POST /api/v1/predict`` against a real uvicorn on 127.0.0.1.
+
+Usage: python benchmarks/bench_api.py [--model DIR] [--beats 1000] [--requests 500] [--seconds 30] [--clients 8]
+
+1. One worker, sequential requests (one keep-alive connection): p50 and p99 latency, client side.
+2. Two workers, ``--clients`` concurrent asyncio clients for ``--seconds``: requests per second and errors.
+
+The server is started by this script (``cardiospike serve``) on a free loopback port and stopped after each part;
+every loop is bounded in count or time. The model is the shipped default where it exists, else a tiny model trained
+here on synthetic data as tests/conftest.py trains it (said so in the results). Results go to stdout and to
+benchmarks/results/api.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from cardiospike.data import simulate_recording
+from cardiospike.detector import default_model_path
+
+ROOT = Path(__file__).resolve().parents[1]
+URL_PATH = "/api/v1/predict"
+TARGETS = {"p50_ms": 20.0, "p99_ms": 50.0, "rps": 100.0}
+
+
+def tiny_model(out: Path) -> Path:
+    """Train the tests' tiny model (synthetic recordings, seeded) into ``out``."""
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import TINY_CONFIG
+
+    from cardiospike.artifact import Artifact, build_manifest, save_artifact
+    from cardiospike.data import simulate_recordings
+    from cardiospike.training.cv import train
+
+    result = train(simulate_recordings(8, n_beats=400, seed=100), TINY_CONFIG)
+    manifest = build_manifest(
+        features=TINY_CONFIG.features,
+        threshold=result.threshold,
+        training={"command": "benchmarks/bench_api.py (tiny model)", "config": TINY_CONFIG.to_dict()},
+        cv=result.report,
+    )
+    return save_artifact(Artifact(result.model, TINY_CONFIG.features, result.threshold, manifest), out)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(model: Path, workers: int) -> Iterator[str]:
+    """``cardiospike serve`` on a free loopback port, until the block ends (at most 60 s to get ready)."""
+    port = free_port()
+    args = ["-m", "cardiospike.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "CARDIOSPIKE_LOG_LEVEL": "warning"}  # no access log: the benchmark measures serving
+    proc = subprocess.Popen(
+        [sys.executable, *args, "--workers", str(workers), "--model", str(model)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"server did not get ready (exit code {proc.poll()})")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def sequential(url: str, body: dict[str, object], n: int) -> list[float]:
+    """Latencies (s) of ``n`` requests one after another on one connection, after 20 warm-up requests."""
+    latencies = []
+    with httpx.Client(base_url=url, timeout=10.0) as client:
+        for i in range(n + 20):
+            start = time.perf_counter()
+            response = client.post(URL_PATH, json=body)
+            elapsed = time.perf_counter() - start
+            response.raise_for_status()
+            if i >= 20:
+                latencies.append(elapsed)
+    return latencies
+
+
+async def concurrent(url: str, body: dict[str, object], clients: int, seconds: float) -> tuple[int, int, float]:
+    """(successes, errors, elapsed s) of ``clients`` loops posting until ``seconds`` have passed."""
+    ok = errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as client:
+        deadline = time.monotonic() + seconds
+
+        async def one_client() -> None:
+            nonlocal ok, errors
+            while time.monotonic() < deadline:
+                try:
+                    response = await client.post(URL_PATH, json=body)
+                    if response.status_code == 200:
+                        ok += 1
+                    else:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+
+        start = time.monotonic()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        return ok, errors, time.monotonic() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--beats", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.model is not None:
+            model, model_note = args.model, f"`{args.model}`"
+        elif (default_model_path() / "manifest.json").is_file():
+            model, model_note = default_model_path(), "the shipped default model"
+        else:
+            model = tiny_model(Path(tmp) / "tiny")
+            model_note = (
+                "**a tiny model trained here on synthetic data** (as tests/conftest.py does: 40 trees, 7 leaves), "
+                "since src/cardiospike/default_model/ did not exist; a larger model (more trees) scores more "
+                "slowly: rerun once the default model ships"
+            )
+        body = {"study": "bench", "sequence": np.round(simulate_recording(args.beats, seed=0).rr, 1).tolist()}
+
+        with server(model, workers=1) as url:
+            latencies = np.array(sequential(url, body, args.requests)) * 1e3
+        p50, p99 = np.percentile(latencies, [50, 99])
+        with server(model, workers=2) as url:
+            ok, errors, elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
+        rps = ok / elapsed
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    command = shlex.join(["python", "benchmarks/bench_api.py", *sys.argv[1:]])
+    lines = [
+        "# REST API: latency and throughput of POST /api/v1/predict",
+        "",
+        f"- command: `{command}`",
+        f"- model: {model_note}",
+        f"- input: one synthetic recording of {args.beats} beats per request "
+        f"(JSON, about {len(str(body)) // 1024} KiB)",
+        "- server: `cardiospike serve` (uvicorn) on 127.0.0.1, access log off; client: httpx on the same machine",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average (1, 5, 15 min) at the end: {load}",
+        "",
+        "| measure | value | target |",
+        "| --- | ---: | --- |",
+        f"| 1 worker, sequential, p50 latency | {p50:.1f} ms | <= {TARGETS['p50_ms']:.0f} ms: "
+        f"{verdict(p50 <= TARGETS['p50_ms'])} |",
+        f"| 1 worker, sequential, p99 latency | {p99:.1f} ms | <= {TARGETS['p99_ms']:.0f} ms: "
+        f"{verdict(p99 <= TARGETS['p99_ms'])} |",
+        f"| 1 worker, sequential, requests | {latencies.size} (after 20 warm-up) | |",
+        f"| 2 workers, {args.clients} concurrent clients, {elapsed:.0f} s: throughput | {rps:.0f} requests/s | "
+        f">= {TARGETS['rps']:.0f}/s: {verdict(rps >= TARGETS['rps'])} |",
+        f"| 2 workers, {args.clients} concurrent clients: errors | {errors} of {ok + errors} | 0 |",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(__file__).with_name("results") / "api.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

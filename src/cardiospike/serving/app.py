@@ -1,0 +1,94 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app; the model is loaded once, at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from cardiospike.artifact import ArtifactError, package_version
+from cardiospike.detector import default_model_path, load_detector
+from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
+from cardiospike.serving.errors import add_error_handlers
+from cardiospike.serving.metrics import Metrics, MetricsMiddleware
+from cardiospike.serving.middleware import BodySizeLimit
+from cardiospike.serving.routes import health, legacy, predict
+from cardiospike.serving.routes import metrics as metrics_route
+from cardiospike.serving.schemas import error_responses
+from cardiospike.serving.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Marks anomaly episodes beat by beat in heart RR-interval recordings.
+
+* `POST /api/v1/predict`: one recording as JSON -> per-beat probabilities and flags, episodes, HRV summary.
+* `POST /api/v1/predict/batch`: a competition CSV (`id,time,x[,y]`) -> the scored CSV, streamed.
+* `POST /predict`: the original hackathon contract.
+
+Every error answer is `{"detail": ..., "errors": [{"loc", "msg", "type"}]}`; request values are never echoed.
+"""
+
+
+class ModelLoadError(RuntimeError):
+    """The configured model cannot be loaded: the service refuses to start rather than answer 503 for ever."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    where = settings.model or default_model_path()
+    try:
+        app.state.detector = load_detector(settings.model)
+    except ArtifactError as exc:
+        log.error("cannot start: %s (set CARDIOSPIKE_MODEL or --model to a model artifact folder)", exc)
+        raise ModelLoadError(f"cannot load the model from {where}: {exc}") from None
+    detector = app.state.detector
+    log.info("model %s loaded from %s (threshold %.4f)", detector.model_version, where, detector.threshold)
+    yield
+    app.state.detector = None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; without ``settings``, they are read from ``CARDIOSPIKE_*`` variables and ``.env``.
+
+    uvicorn calls this with no argument in every worker (``factory=True``), so each worker reads the same
+    environment that ``cardiospike serve`` prepared.
+    """
+    settings = settings or Settings()
+    app = FastAPI(
+        title="CardioSpike",
+        version=package_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.detector = None
+    app.state.metrics = Metrics()
+    add_error_handlers(app)
+    for module in (health, metrics_route):
+        app.include_router(module.router)
+    # The key guards the scoring routes only, and is declared in the OpenAPI schema only where one is configured,
+    # so the schema tells clients the truth either way.
+    keyed = settings.api_key is not None
+    for module in (predict, legacy):
+        app.include_router(
+            module.router,
+            dependencies=[Depends(require_api_key)] if keyed else None,
+            responses=error_responses(401) if keyed else None,
+        )
+    # Added innermost first: the body limit runs right before the app, CORS answers preflights before the limit,
+    # and metrics, outermost, also count the answers of the middleware inside it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", API_KEY_HEADER],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

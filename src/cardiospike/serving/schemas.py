@@ -1,0 +1,162 @@
+"""Request and response bodies of the API (pydantic models; they also make the OpenAPI schema at ``/docs``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+#: Largest RR interval accepted (ms). Beyond 2 s a beat is already a measurement error; beyond a minute it is no
+#: beat at all, and bounding RR keeps cumulative times and squared differences finite.
+MAX_RR_MS = 60_000.0
+
+#: One RR interval in ms: a JSON number (strict: no strings, no booleans), finite and positive.
+RRValue = Annotated[float, Field(strict=True, gt=0, le=MAX_RR_MS, allow_inf_nan=False)]
+#: One beat time in ms: a finite JSON number.
+TimeValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+StudyId = Annotated[str, Field(min_length=1, max_length=256, description="Recording (study) identifier, echoed back.")]
+#: 0/1 per beat, as in the competition files and the scored CSV.
+Flag = Annotated[int, Field(ge=0, le=1)]
+
+
+class PredictRequest(BaseModel):
+    """One RR recording to score."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"study": "patient-1", "sequence": [812, 790, 805, 1210, 640, 800]}]},
+    )
+
+    study: StudyId
+    sequence: list[RRValue] = Field(min_length=1, description="RR intervals in milliseconds, one per beat.")
+    times: list[TimeValue] | None = Field(
+        None,
+        description="Time of each beat in ms, strictly increasing, one per RR value. Default: the cumulative sum "
+        "of RR, first beat at 0.",
+    )
+
+    @field_validator("times")
+    @classmethod
+    def _times_match_sequence(cls, times: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        sequence = info.data.get("sequence")
+        if times is None or sequence is None:  # sequence itself invalid: its own error says why
+            return times
+        if len(times) != len(sequence):
+            raise PydanticCustomError(
+                "times_length",
+                "{n_times} times for {n_beats} RR values: expected one time per beat",
+                {"n_times": len(times), "n_beats": len(sequence)},
+            )
+        with np.errstate(over="ignore"):  # times near +-1e308: the difference overflows to inf, still > 0
+            back = np.flatnonzero(np.diff(np.asarray(times, dtype=np.float64)) <= 0)
+        if back.size:
+            index = int(back[0]) + 1
+            raise PydanticCustomError(
+                "times_not_increasing",
+                "times must increase: times[{index}] is not after times[{previous}]",
+                {"index": index, "previous": index - 1},
+            )
+        return times
+
+
+class LegacyPredictRequest(BaseModel):
+    """The request of the original hackathon service (unknown fields are ignored, as there)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"study": "patient-1", "sequence": [812, 790, 805]}]})
+
+    study: StudyId
+    sequence: list[RRValue] = Field(min_length=1, description="RR intervals in milliseconds, one per beat.")
+
+
+class EpisodeOut(BaseModel):
+    """A run of consecutive anomalous beats; ``start`` and ``end`` are beat indices, both included."""
+
+    start: int
+    end: int
+    start_ms: float
+    end_ms: float
+    n_beats: int
+    max_proba: float
+
+
+class SummaryOut(BaseModel):
+    """Episodes and time-domain HRV of the recording; HRV uses only beats that are not measurement errors."""
+
+    n_beats: int = Field(description="Beats in the recording.")
+    n_valid: int = Field(description="Beats that are not measurement errors (the beats HRV is computed on).")
+    n_episodes: int
+    anomaly_share: float = Field(description="Share of beats flagged anomalous (0-1).")
+    mean_rr: float | None = Field(description="Mean RR (ms); null without valid beats.")
+    sdnn: float | None = Field(description="Sample standard deviation of RR (ms); null with fewer than 2 valid beats.")
+    rmssd: float | None = Field(description="RMS of successive differences of consecutive valid beats (ms).")
+    pnn50: float | None = Field(description="Percentage of those successive differences larger than 50 ms.")
+    mean_hr: float | None = Field(description="Mean instantaneous heart rate, 60000 / RR (beats per minute).")
+
+
+class LegacyPredictResponse(BaseModel):
+    """The response of the original hackathon service."""
+
+    study: str
+    anomaly_proba: list[float] = Field(description="Anomaly probability of each beat.")
+    anomaly_thresh: float = Field(description="Decision threshold: a beat is anomalous where its probability >= it.")
+    errors: list[Flag] = Field(description="1 where the RR interval is a measurement error, per beat.")
+
+
+class PredictResponse(LegacyPredictResponse):
+    """Per-beat probabilities and flags, the anomaly episodes and a summary of the recording."""
+
+    model_version: str
+    is_anomaly: list[Flag] = Field(description="1 where the beat is anomalous (probability >= threshold).")
+    episodes: list[EpisodeOut]
+    summary: SummaryOut
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ready"] = "ready"
+    model_version: str
+
+
+class VersionResponse(BaseModel):
+    """What is serving: the package and a summary of the model's manifest (null where the manifest lacks it)."""
+
+    package_version: str = Field(description="Version of the cardiospike package serving.")
+    model_version: str
+    model_package_version: str | None = Field(description="Version of cardiospike that trained the model.")
+    model_created: str | None
+    threshold: float
+    feature_set: dict[str, Any] = Field(description="The feature set the model was trained on.")
+    training_data_sha256: str | None
+    cv_f1: float | None = Field(description="Per-beat F1 of the outer folds of nested cross-validation.")
+
+
+class ErrorItem(BaseModel):
+    """One problem of a request: where (``loc``), what (``msg``) and its kind (``type``); values are not echoed."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx answer: a message that says what is wrong and where, and the problems one by one."""
+
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of error responses, so clients and schema checks know every status a route returns."""
+    text = {
+        400: "The body cannot be read (e.g. JSON nested too deeply).",
+        401: "Missing or wrong X-API-Key (only where the service has an API key).",
+        413: "The body is larger than the limit.",
+        422: "The input is invalid: the message says what and where.",
+        503: "The model is not loaded (yet).",
+    }
+    return {code: {"model": ErrorResponse, "description": text[code]} for code in codes}

@@ -1,0 +1,63 @@
+"""The one settings object of the service: environment variables ``CARDIOSPIKE_*`` and a ``.env`` file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Service settings; every field is read from ``CARDIOSPIKE_<NAME>`` (e.g. ``CARDIOSPIKE_PORT``) or ``.env``.
+
+    Attributes
+    ----------
+    host, port, workers
+        Where uvicorn listens and how many worker processes it starts.
+    model
+        Model artifact folder; ``None`` serves the model shipped with the package.
+    max_beats
+        Most beats in one recording (one request of ``/api/v1/predict``, each recording of a batch).
+    max_body_bytes
+        Largest request body, checked against ``Content-Length`` and while the body streams in.
+    api_key
+        When set, the predict routes require it in the ``X-API-Key`` header.
+    cors_origins
+        Origins allowed to call the API from a browser (comma separated or a JSON list); none by default.
+    log_level
+        Level of uvicorn's and the service's logs.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CARDIOSPIKE_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1)] = 1
+    model: Path | None = None
+    max_beats: Annotated[int, Field(ge=1)] = 100_000
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * MiB
+    api_key: SecretStr | None = None
+    # NoDecode: read "https://a.org,https://b.org" as written instead of requiring JSON in the variable.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("api_key", mode="after")
+    @classmethod
+    def _empty_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        # CARDIOSPIKE_API_KEY= (empty) in a .env means "no key", not "the empty key".
+        return value if value is not None and value.get_secret_value() else None

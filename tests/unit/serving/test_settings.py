@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from cardiospike.serving.settings import MiB, Settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)  # no .env here
+    s = Settings()
+    assert (s.host, s.port, s.workers, s.model) == ("127.0.0.1", 8000, 1, None)
+    assert (s.max_beats, s.max_body_bytes, s.api_key, s.cors_origins) == (100_000, 8 * MiB, None, [])
+
+
+def test_environment_with_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CARDIOSPIKE_PORT", "9001")
+    monkeypatch.setenv("CARDIOSPIKE_MODEL", "/models/x")
+    monkeypatch.setenv("CARDIOSPIKE_API_KEY", "s3cret")
+    monkeypatch.setenv("CARDIOSPIKE_CORS_ORIGINS", "https://a.org, https://b.org")
+    s = Settings()
+    assert (s.port, s.model, s.cors_origins) == (9001, Path("/models/x"), ["https://a.org", "https://b.org"])
+    assert s.api_key is not None
+    assert s.api_key.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(s)  # a secret: never printed with the settings
+
+
+def test_dotenv_file_and_json_origins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text('CARDIOSPIKE_WORKERS=3\nCARDIOSPIKE_CORS_ORIGINS=["https://c.org"]\n')
+    s = Settings()
+    assert (s.workers, s.cors_origins) == (3, ["https://c.org"])
+
+
+def test_empty_api_key_means_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CARDIOSPIKE_API_KEY", "")
+    assert Settings().api_key is None
+
+
+def test_init_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CARDIOSPIKE_PORT", "9001")
+    assert Settings(port=9002).port == 9002
