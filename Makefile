@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/cardiospike
 
-.PHONY: run test lint bench install install-dev default-model clean
+.PHONY: run demo test lint bench install install-dev default-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,12 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: score the demo recording with the shipped default model and print its episodes
+## run: serve the web app and REST API with the shipped default model on http://127.0.0.1:8000
 run: install
+	$(BIN)/cardiospike serve
+
+## demo: score a synthetic demo recording with the shipped model and print its episodes
+demo: install
 	$(BIN)/cardiospike demo
 
 ## test: lint, type-check and run the whole test suite
@@ -37,7 +41,8 @@ lint: install-dev
 ## bench: measure scoring speed of the default model and nested-CV quality on train.csv
 bench: install-dev
 	$(BIN)/python benchmarks/bench_speed.py
-	$(BIN)/python benchmarks/bench_quality.py --data $(DATA)/train.csv
+	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_api.py
 
 ## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)
 default-model: install

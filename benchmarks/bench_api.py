@@ -21,7 +21,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,25 +35,6 @@ from cardiospike.detector import default_model_path
 ROOT = Path(__file__).resolve().parents[1]
 URL_PATH = "/api/v1/predict"
 TARGETS = {"p50_ms": 20.0, "p99_ms": 50.0, "rps": 100.0}
-
-
-def tiny_model(out: Path) -> Path:
-    """Train the tests' tiny model (synthetic recordings, seeded) into ``out``."""
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import TINY_CONFIG
-
-    from cardiospike.artifact import Artifact, build_manifest, save_artifact
-    from cardiospike.data import simulate_recordings
-    from cardiospike.training.cv import train
-
-    result = train(simulate_recordings(8, n_beats=400, seed=100), TINY_CONFIG)
-    manifest = build_manifest(
-        features=TINY_CONFIG.features,
-        threshold=result.threshold,
-        training={"command": "benchmarks/bench_api.py (tiny model)", "config": TINY_CONFIG.to_dict()},
-        cv=result.report,
-    )
-    return save_artifact(Artifact(result.model, TINY_CONFIG.features, result.threshold, manifest), out)
 
 
 def free_port() -> int:
@@ -140,26 +120,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.model is not None:
-            model, model_note = args.model, f"`{args.model}`"
-        elif (default_model_path() / "manifest.json").is_file():
-            model, model_note = default_model_path(), "the shipped default model"
-        else:
-            model = tiny_model(Path(tmp) / "tiny")
-            model_note = (
-                "**a tiny model trained here on synthetic data** (as tests/conftest.py does: 40 trees, 7 leaves), "
-                "since src/cardiospike/default_model/ did not exist; a larger model (more trees) scores more "
-                "slowly: rerun once the default model ships"
-            )
-        body = {"study": "bench", "sequence": np.round(simulate_recording(args.beats, seed=0).rr, 1).tolist()}
+    model = args.model or default_model_path()
+    model_note = f"`{args.model}`" if args.model else "the shipped default model"
+    body = {"study": "bench", "sequence": np.round(simulate_recording(args.beats, seed=0).rr, 1).tolist()}
 
-        with server(model, workers=1) as url:
-            latencies = np.array(sequential(url, body, args.requests)) * 1e3
-        p50, p99 = np.percentile(latencies, [50, 99])
-        with server(model, workers=2) as url:
-            ok, errors, elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
-        rps = ok / elapsed
+    with server(model, workers=1) as url:
+        latencies = np.array(sequential(url, body, args.requests)) * 1e3
+    p50, p99 = np.percentile(latencies, [50, 99])
+    with server(model, workers=2) as url:
+        ok, errors, elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
+    rps = ok / elapsed
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"

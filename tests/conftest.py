@@ -32,12 +32,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Re
     result = train(recordings, TINY_CONFIG)
     manifest = build_manifest(
         features=TINY_CONFIG.features,
-        threshold=result.threshold,
+        postprocess=result.postprocess,
         training={"command": "tests", "config": TINY_CONFIG.to_dict()},
         cv=result.report,
     )
     out = tmp_path_factory.mktemp("model") / "tiny"
-    save_artifact(Artifact(result.model, TINY_CONFIG.features, result.threshold, manifest), out)
+    save_artifact(Artifact(result.model, TINY_CONFIG.features, result.postprocess, manifest), out)
     return out
 
 

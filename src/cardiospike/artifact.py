@@ -1,7 +1,8 @@
 """Model artifacts: one folder with ``manifest.json`` and the model in LightGBM's text format; no pickle.
 
 The manifest records the package version, the feature set, the training configuration and command, the SHA-256
-of the training data and of every model file, the cross-validation metrics and the decision threshold. Loading
+of the training data and of every model file, the cross-validation metrics, the decision threshold and the rest
+of the post-processing. Loading
 checks the format version and the checksums, so a missing, corrupt or incompatible artifact is a clear error.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.lgbm import LGBMBeatClassifier
+from cardiospike.models.postprocess import PostProcess
 from cardiospike.recording import DEFAULT_RR_MAX_MS, DEFAULT_RR_MIN_MS
 
 FORMAT = "cardiospike-model"
@@ -30,6 +32,19 @@ LGBM_FILE = "lgbm.txt"
 
 class ArtifactError(RuntimeError):
     """A model artifact that cannot be used; the message says which folder or file and why."""
+
+
+def _environment() -> dict[str, str]:
+    """Versions that decide what a retraining reproduces."""
+    import platform
+
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "pandas", "scikit-learn", "lightgbm"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
 
 
 def package_version() -> str:
@@ -49,12 +64,16 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 @dataclass
 class Artifact:
-    """A loaded (or to-be-saved) model: the classifier, its feature spec, threshold and manifest."""
+    """A loaded (or to-be-saved) model: the classifier, its feature spec, post-processing and manifest."""
 
     model: LGBMBeatClassifier
     features: FeatureSpec
-    threshold: float
+    postprocess: PostProcess
     manifest: dict[str, Any]
+
+    @property
+    def threshold(self) -> float:
+        return self.postprocess.threshold
 
     @property
     def rr_range(self) -> tuple[float, float]:
@@ -69,7 +88,7 @@ class Artifact:
 def build_manifest(
     *,
     features: FeatureSpec,
-    threshold: float,
+    postprocess: PostProcess,
     training: dict[str, Any],
     cv: dict[str, Any],
     rr_range: tuple[float, float] = (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS),
@@ -84,9 +103,10 @@ def build_manifest(
         "created": created.isoformat(),
         "model": {"kind": "lgbm", "file": LGBM_FILE},
         "features": features.to_dict(),
-        "threshold": threshold,
+        "threshold": postprocess.threshold,
+        "postprocess": postprocess.to_dict(),
         "rr_range": list(rr_range),
-        "training": training,
+        "training": {**training, "environment": _environment()},
         "cv": cv,
     }
 
@@ -134,7 +154,7 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
             f"{path} has format version {manifest.get('format_version')!r}; this cardiospike "
             f"({package_version()}) reads version {FORMAT_VERSION}: retrain the model or install a matching version"
         )
-    missing = [k for k in ("model", "features", "threshold", "files") if k not in manifest]
+    missing = [k for k in ("model", "features", "postprocess", "files") if k not in manifest]
     if missing:
         raise ArtifactError(f"{path} is incomplete: missing {', '.join(missing)}")
     return manifest
@@ -153,7 +173,7 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
     try:
         features = FeatureSpec.from_dict(manifest["features"])
         model = LGBMBeatClassifier.from_text((folder / manifest["model"]["file"]).read_text(), n_jobs=1)
-        threshold = float(manifest["threshold"])
+        postprocess = PostProcess(**manifest["postprocess"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{folder}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):
@@ -161,4 +181,4 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
             f"{folder}: the model expects {model.n_features_in_} features but its feature set makes "
             f"{len(feature_names(features))}: the artifact is incompatible with this cardiospike"
         )
-    return Artifact(model=model, features=features, threshold=threshold, manifest=manifest)
+    return Artifact(model=model, features=features, postprocess=postprocess, manifest=manifest)

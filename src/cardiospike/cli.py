@@ -34,6 +34,9 @@ ModelOption = Annotated[
     typer.Option("--model", "-m", help="Model artifact folder (default: the model shipped with the package)."),
 ]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")]
+IgnoreTimeOption = Annotated[
+    bool, typer.Option("--ignore-time", help="Ignore the input's times; time beats by the cumulative sum of RR.")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,9 +56,9 @@ def _progress() -> Progress:
     )
 
 
-def _load(path: Path, fmt: str) -> list[Any]:
+def _load(path: Path, fmt: str, ignore_time: bool = False) -> list[Any]:
     try:
-        return read_recordings(path, fmt=fmt)  # type: ignore[arg-type]
+        return read_recordings(path, fmt=fmt, use_time=not ignore_time)  # type: ignore[arg-type]
     except RecordingFormatError as exc:
         raise _fail(str(exc)) from None
 
@@ -72,13 +75,14 @@ def train(
     data: Annotated[Path, typer.Option("--data", "-d", help="Labelled recordings (CSV id,time,x,y).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the model artifact to.")],
     outer: Annotated[int, typer.Option(help="Outer cross-validation folds (the estimate).")] = 5,
-    inner: Annotated[int, typer.Option(help="Inner folds (early stopping and threshold).")] = 5,
+    inner: Annotated[int, typer.Option(help="Inner folds (early stopping, threshold, post-processing).")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fold shuffle and of LightGBM.")] = 42,
     half_window: Annotated[int, typer.Option(help="Beats on each side of the centre beat in the window.")] = 8,
-    n_estimators: Annotated[int, typer.Option(help="Most boosting rounds (early stopping picks fewer).")] = 1000,
+    n_estimators: Annotated[int, typer.Option(help="Most boosting rounds (early stopping picks fewer).")] = 2000,
     learning_rate: Annotated[float, typer.Option(help="LightGBM learning rate.")] = 0.05,
     num_leaves: Annotated[int, typer.Option(help="LightGBM leaves per tree.")] = 31,
-    min_child_samples: Annotated[int, typer.Option(help="LightGBM minimum beats per leaf.")] = 40,
+    min_child_samples: Annotated[int, typer.Option(help="LightGBM minimum beats per leaf.")] = 20,
+    feature_fraction: Annotated[float, typer.Option(help="LightGBM share of features per tree.")] = 0.5,
     threads: Annotated[int, typer.Option(help="Threads for LightGBM.")] = 2,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
@@ -95,6 +99,7 @@ def train(
         "learning_rate": learning_rate,
         "num_leaves": num_leaves,
         "min_child_samples": min_child_samples,
+        "feature_fraction": feature_fraction,
         "n_jobs": threads,
         "seed": seed,
     }
@@ -122,10 +127,16 @@ def train(
             "n_beats": int(sum(len(r) for r in recordings)),
         },
     }
-    manifest = build_manifest(features=config.features, threshold=result.threshold, training=training, cv=result.report)
-    save_artifact(Artifact(result.model, config.features, result.threshold, manifest), out)
+    manifest = build_manifest(
+        features=config.features, postprocess=result.postprocess, training=training, cv=result.report
+    )
+    save_artifact(Artifact(result.model, config.features, result.postprocess, manifest), out)
     _print_cv(result.report)
-    console.print(f"Model written to [bold]{out}[/] (threshold {result.threshold:.3f}, {result.n_estimators} trees)")
+    post = result.postprocess
+    console.print(
+        f"Model written to [bold]{out}[/]: {result.n_estimators} trees, threshold {post.threshold:.2f}, "
+        f"smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least {post.min_run} beats"
+    )
 
 
 def _print_cv(report: dict[str, Any]) -> None:
@@ -157,12 +168,13 @@ def predict(
     output: Annotated[Path, typer.Option("--output", "-o", help="Scored CSV to write.")],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
+    ignore_time: IgnoreTimeOption = False,
     threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
 ) -> None:
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error."""
     import pandas as pd
 
-    recordings = _load(input, fmt)
+    recordings = _load(input, fmt, ignore_time)
     detector = _detector(model)
     with _progress() as progress:
         task = progress.add_task("scoring", total=len(recordings))
@@ -183,12 +195,13 @@ def evaluate(
     labelled: Annotated[Path, typer.Argument(help="Labelled recordings (with a 'y' column).")],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
+    ignore_time: IgnoreTimeOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Precision, recall and F1 of a model on labelled recordings, overall and per recording."""
     from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
 
-    recordings = _load(labelled, fmt)
+    recordings = _load(labelled, fmt, ignore_time)
     if any(r.labels is None for r in recordings):
         raise _fail(f"{labelled}: evaluation needs labels: add a 'y' column (0/1 per beat)")
     detector = _detector(model)
@@ -196,8 +209,9 @@ def evaluate(
     y = np.concatenate([r.labels for r in recordings]).astype(bool)
     proba = np.concatenate([s.proba for s in scored])
     ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
-    overall = beat_metrics(y, proba, detector.threshold)
-    per_rec = recording_f1(ids, y, proba >= detector.threshold)
+    flags = np.concatenate([s.is_anomaly for s in scored])
+    overall = beat_metrics(y, flags, proba)
+    per_rec = recording_f1(ids, y, flags)
     if as_json:
         out = {
             "overall": overall,
@@ -256,7 +270,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes [default: CARDIOSPIKE_WORKERS or 1].")] = None,
     model: ModelOption = None,
 ) -> None:
-    """Serve the REST API (docs at /docs); options override CARDIOSPIKE_* variables and .env."""
+    """Serve the REST API (docs at /docs) and the web app (at /); options override CARDIOSPIKE_* variables and .env."""
     from pydantic import ValidationError
 
     from cardiospike.serving.server import run
@@ -268,7 +282,8 @@ def serve(
     except ValidationError as exc:
         raise _fail(f"invalid settings: {exc}") from None
     _detector(settings.model)  # a wrong model path stops here, with the reason, before uvicorn starts
-    console.print(f"Serving on http://{settings.host}:{settings.port} (docs at /docs), {settings.workers} worker(s)")
+    url = f"http://{settings.host}:{settings.port}"
+    console.print(f"Serving the web app on {url}/ and the API (docs at {url}/docs), {settings.workers} worker(s)")
     run(settings)
 
 

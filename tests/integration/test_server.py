@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
+
+from ..server_process import free_port, serving, start, stop
 
 pytestmark = pytest.mark.integration
 
@@ -20,54 +16,11 @@ pytestmark = pytest.mark.integration
 SECRET_RR = [812.125, 790.375, 4242.875]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not ready after {timeout} s:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
-def start(args: list[str], log: IO[bytes], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("wb") as handle:
-        args = ["-m", "cardiospike.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        proc = start([*args, "--model", str(tiny_model_dir)], handle)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, proc, log)
-            yield url, log
-        finally:
-            stop(proc)
+    with serving(tiny_model_dir, log) as url:
+        yield url, log
 
 
 def test_scores_over_http_and_logs_no_values(server: tuple[str, Path]):

@@ -140,3 +140,15 @@ def test_serve_rejects_invalid_settings(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert result.exit_code == 2
     assert "invalid settings" in result.output
     assert "port" in result.output
+
+
+def test_ignore_time_scores_exports_with_unreliable_times(tmp_path: Path, tiny_model_dir: Path):
+    src = tmp_path / "w.csv"
+    src.write_text("id,time,x\n1,0,800\n1,800,810\n2,1610,700\n2,700,710\n")
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 2
+    assert "time is not increasing" in result.output
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--ignore-time"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["time"].tolist() == [0, 810, 0, 710]

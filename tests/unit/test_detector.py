@@ -53,3 +53,20 @@ def test_default_model_ships_and_loads():
     detector = load_detector()
     assert 0 < detector.threshold < 1
     assert "command" in detector.artifact.manifest["training"]
+
+
+def test_early_stopped_scoring_stays_close_to_exact(tiny_model_dir):
+    rec = simulate_recording(2000, seed=11)
+    fast, exact = load_detector(tiny_model_dir), load_detector(tiny_model_dir, exact=True)
+    assert exact.early_stop_margin is None
+    a, b = fast.score(rec), exact.score(rec)
+    assert np.abs(a.proba - b.proba).max() < 0.02
+    assert np.array_equal(a.is_anomaly, b.is_anomaly)
+
+
+def test_post_processing_is_applied(detector):
+    # Runs shorter than the model's minimum run length never survive.
+    scored = detector.score(simulate_recording(3000, seed=12))
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], scored.is_anomaly.astype(int), [0]]))))[::2]
+    assert runs.size
+    assert runs.min() >= detector.artifact.postprocess.min_run

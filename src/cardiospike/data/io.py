@@ -58,19 +58,28 @@ class RecordingFormatError(ValueError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
-def read_recordings(path: str | os.PathLike[str], fmt: Format = "auto") -> list[Recording]:
-    """Read every recording in a file (CSV, plain text or JSON; see the module docstring)."""
+def read_recordings(path: str | os.PathLike[str], fmt: Format = "auto", *, use_time: bool = True) -> list[Recording]:
+    """Read every recording in a file (CSV, plain text or JSON; see the module docstring).
+
+    With ``use_time=False`` a ``time`` column or field is ignored and beats are timed by the cumulative sum of RR
+    (for exports whose times are unreliable).
+    """
     p = Path(path)
     if not p.is_file():
         raise RecordingFormatError(str(p), "no such file")
     size = p.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
-    return parse_recordings(p.read_bytes(), source=str(p), fmt=fmt, default_id=p.stem)
+    return parse_recordings(p.read_bytes(), source=str(p), fmt=fmt, default_id=p.stem, use_time=use_time)
 
 
 def parse_recordings(
-    content: str | bytes, *, source: str = "<input>", fmt: Format = "auto", default_id: str = "recording"
+    content: str | bytes,
+    *,
+    source: str = "<input>",
+    fmt: Format = "auto",
+    default_id: str = "recording",
+    use_time: bool = True,
 ) -> list[Recording]:
     """Parse recordings from the content of a file.
 
@@ -84,6 +93,8 @@ def parse_recordings(
         Input format; ``auto`` decides from the file suffix, then from the content.
     default_id : str
         Recording id where the input does not name one.
+    use_time : bool
+        Read the ``time`` column or field; when False, time beats by the cumulative sum of RR instead.
     """
     if isinstance(content, bytes):
         try:
@@ -96,9 +107,9 @@ def parse_recordings(
         raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     kind = detect_format(content, source) if fmt == "auto" else fmt
     if kind == "json":
-        return _parse_json(content, source, default_id)
+        return _parse_json(content, source, default_id, use_time)
     if kind == "csv":
-        return _parse_csv(content, source, default_id)
+        return _parse_csv(content, source, default_id, use_time)
     return _parse_text(content, source, default_id)
 
 
@@ -119,7 +130,7 @@ def detect_format(content: str, source: str = "") -> Format:
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 
-def _parse_csv(content: str, source: str, default_id: str) -> list[Recording]:
+def _parse_csv(content: str, source: str, default_id: str, use_time: bool) -> list[Recording]:
     body = content.lstrip("\n")
     skipped = len(content) - len(body)  # leading blank lines, to keep line numbers true
     header = body.splitlines()[0]
@@ -156,7 +167,7 @@ def _parse_csv(content: str, source: str, default_id: str) -> list[Recording]:
 
     rr = _numeric(frame[rr_cols[0]].to_numpy(), source, where(rr_cols[0]))
     _check_rr(rr, source, where(rr_cols[0]))
-    time = _numeric(frame[TIME].to_numpy(), source, where(TIME)) if TIME in frame.columns else None
+    time = _numeric(frame[TIME].to_numpy(), source, where(TIME)) if use_time and TIME in frame.columns else None
     labels = _labels(frame[LABEL].to_numpy(), source, where(LABEL)) if LABEL in frame.columns else None
 
     if ID in frame.columns:
@@ -174,17 +185,25 @@ def _parse_csv(content: str, source: str, default_id: str) -> list[Recording]:
                 source, "duplicated (id, time): this beat appears twice", row=int(lines[dup]), field=TIME
             )
 
-    codes, uniques = pd.factorize(ids)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    codes, _ = pd.factorize(ids)
+    # Output keeps input order beat for beat, so a recording's rows must be consecutive.
+    back = _first(np.diff(codes) < 0)
+    if back is not None:
+        raise RecordingFormatError(
+            source,
+            f"recording {ids[back + 1]!r} continues after another recording: keep each recording's rows together",
+            row=int(lines[back + 1]),
+            field=ID,
+        )
+    bounds = np.flatnonzero(np.diff(codes)) + 1
     recordings = []
-    for rows in np.split(order, bounds):
+    for rows in np.split(np.arange(len(frame)), bounds):
         rec_time = time_from_rr(rr[rows]) if time is None else time[rows]
         back = _first(np.diff(rec_time) <= 0)
         if back is not None:
             raise RecordingFormatError(
                 source,
-                "time is not increasing within the recording",
+                "time is not increasing within the recording (ignore the time column to time beats by RR)",
                 row=int(lines[rows[back + 1]]),
                 field=TIME,
             )
@@ -196,7 +215,6 @@ def _parse_csv(content: str, source: str, default_id: str) -> list[Recording]:
                 labels=None if labels is None else labels[rows],
             )
         )
-    assert len(recordings) == len(uniques)
     return recordings
 
 
@@ -222,7 +240,7 @@ def _parse_text(content: str, source: str, default_id: str) -> list[Recording]:
 # --- JSON --------------------------------------------------------------------------------------------------------
 
 
-def _parse_json(content: str, source: str, default_id: str) -> list[Recording]:
+def _parse_json(content: str, source: str, default_id: str, use_time: bool) -> list[Recording]:
     try:
         doc = json.loads(content)
     except json.JSONDecodeError as exc:
@@ -233,7 +251,9 @@ def _parse_json(content: str, source: str, default_id: str) -> list[Recording]:
         items = [("", doc)]
     else:
         raise RecordingFormatError(source, "expected a list of RR values, a recording object or a list of them")
-    recordings = [_json_recording(obj, prefix, source, default_id, i) for i, (prefix, obj) in enumerate(items)]
+    recordings = [
+        _json_recording(obj, prefix, source, default_id, i, use_time) for i, (prefix, obj) in enumerate(items)
+    ]
     seen: set[str] = set()
     for (prefix, _), rec in zip(items, recordings, strict=True):
         if rec.id in seen:
@@ -242,7 +262,7 @@ def _parse_json(content: str, source: str, default_id: str) -> list[Recording]:
     return recordings
 
 
-def _json_recording(obj: Any, prefix: str, source: str, default_id: str, index: int) -> Recording:
+def _json_recording(obj: Any, prefix: str, source: str, default_id: str, index: int, use_time: bool) -> Recording:
     if isinstance(obj, list):
         obj = {"rr": obj}
     fields: dict[str, tuple[str, Any]] = {}
@@ -269,7 +289,7 @@ def _json_recording(obj: Any, prefix: str, source: str, default_id: str, index: 
     rr_name, rr = numbers("rr")
     _check_rr(rr, source, lambda i: (None, f"{rr_name}[{i}]"))
     time = None
-    if "time" in fields:
+    if use_time and "time" in fields:
         time_name, time = numbers("time")
         if time.shape != rr.shape:
             raise RecordingFormatError(

@@ -1,14 +1,15 @@
 """Pure, vectorised per-beat features of RR recordings."""
 
 from cardiospike.features.beats import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import centred_windows, normalise_rr, rolling_hrv
+from cardiospike.features.windows import WindowSums, distance_to_flags, normalise_rr, shifted
 
 __all__ = [
     "FeatureSpec",
+    "WindowSums",
     "beat_features",
-    "centred_windows",
+    "distance_to_flags",
     "feature_names",
     "features_for_recordings",
     "normalise_rr",
-    "rolling_hrv",
+    "shifted",
 ]

@@ -1,15 +1,12 @@
-"""Building blocks: per-recording normalisation, centred windows and rolling HRV statistics.
+"""Building blocks of the beat features: normalisation, shifted copies, centred window sums, distances.
 
 Every function works on whole arrays (no per-beat Python loop) and gives a value for every beat: windows that
-reach past either end of a recording are padded with NaN, which the statistics ignore.
+reach past either end of a recording see NaN (missing), which the sums skip.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cardiospike.recording import FloatArray
 
@@ -23,26 +20,58 @@ def normalise_rr(rr: FloatArray, valid: np.ndarray) -> tuple[FloatArray, float]:
     return np.where(valid, rr / median, np.nan), median
 
 
-def centred_windows(values: FloatArray, half: int) -> FloatArray:
-    """Windows of ``2 * half + 1`` values centred on each beat, NaN-padded at the edges: shape (n, 2*half+1)."""
-    padded = np.pad(values, half, constant_values=np.nan)
-    return sliding_window_view(padded, 2 * half + 1)
+def shifted(values: FloatArray, offsets: range, fill: float = np.nan) -> FloatArray:
+    """Columns ``values[i + o]`` for each offset ``o`` (``fill`` past the ends): shape (n, len(offsets))."""
+    pad = max(abs(offsets.start), abs(offsets.stop - offsets.step), 0)
+    n = values.size
+    padded = np.full(n + 2 * pad, fill)
+    padded[pad : pad + n] = values
+    return np.column_stack([padded[pad + o : pad + o + n] for o in offsets]) if len(offsets) else np.empty((n, 0))
 
 
-def rolling_hrv(r: FloatArray, half: int, median_rr: float) -> dict[str, FloatArray]:
-    """Local HRV statistics over a centred window of normalised RR ``r`` (NaN = invalid beat).
+def step_before(values: FloatArray) -> FloatArray:
+    """``values[i] - values[i - 1]`` (NaN for the first beat)."""
+    out = np.full(values.size, np.nan)
+    out[1:] = np.diff(values)
+    return out
 
-    Returns RMSSD, SDNN (both relative to the recording median), pNN50 and the mean heart rate (beats/min).
+
+class WindowSums:
+    """NaN-skipping count, sum and sum of squares over centred windows, from one prefix sum each.
+
+    ``sums(h)`` covers beats ``i - h .. i + h``; O(n) per width however wide the window.
     """
-    win = centred_windows(r, half)
-    steps = np.diff(win, axis=1)
-    with warnings.catch_warnings():
-        # Windows made only of invalid beats give NaN, which LightGBM treats as missing: that is intended.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(win, axis=1)
-        return {
-            "rmssd": np.sqrt(np.nanmean(steps**2, axis=1)),
-            "sdnn": np.nanstd(win, axis=1),
-            "pnn50": np.nanmean(np.where(np.isnan(steps), np.nan, np.abs(steps) * median_rr > 50), axis=1),
-            "hr": 60_000.0 / (mean * median_rr),
-        }
+
+    def __init__(self, values: FloatArray, max_half: int) -> None:
+        ok = ~np.isnan(values)
+        z = np.where(ok, values, 0.0)
+        self.n, self.max_half = values.size, max_half
+        self._prefix = [self._padded(np.cumsum(a, dtype=np.float64)) for a in (ok.astype(np.float64), z, z * z)]
+
+    def _padded(self, cumsum: FloatArray) -> FloatArray:
+        last = cumsum[-1] if cumsum.size else 0.0
+        return np.concatenate([np.zeros(self.max_half + 1), cumsum, np.full(self.max_half, last)])
+
+    def sums(self, half: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(count, sum, sum of squares) of the non-missing values in each centred window of ``2 * half + 1``."""
+        k = self.max_half
+        hi = slice(k + 1 + half, k + 1 + half + self.n)
+        lo = slice(k - half, k - half + self.n)
+        count, total, squares = (c[hi] - c[lo] for c in self._prefix)
+        return count, total, squares
+
+
+def distance_to_flags(flag: np.ndarray) -> tuple[FloatArray, FloatArray]:
+    """Beats since the last flagged beat and until the next one (0 on a flagged beat; NaN where there is none)."""
+    n = flag.size
+    idx = np.arange(n)
+    last = np.maximum.accumulate(np.where(flag, idx, -1))
+    following = np.minimum.accumulate(np.where(flag, idx, n)[::-1])[::-1]
+    since = np.where(last >= 0, idx - last, np.nan)
+    until = np.where(following < n, following - idx, np.nan)
+    return since, until
+
+
+def window_max(values: FloatArray, half: int, fill: float) -> FloatArray:
+    """Maximum over each centred window of ``2 * half + 1`` values (``fill`` past the ends)."""
+    return np.max(shifted(values, range(-half, half + 1), fill), axis=1)

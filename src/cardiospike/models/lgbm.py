@@ -32,11 +32,11 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_estimators: int = 1000,
+        n_estimators: int = 2000,
         learning_rate: float = 0.05,
         num_leaves: int = 31,
-        min_child_samples: int = 40,
-        feature_fraction: float = 0.8,
+        min_child_samples: int = 20,
+        feature_fraction: float = 0.5,
         bagging_fraction: float = 0.8,
         lambda_l2: float = 1.0,
         early_stopping_rounds: int = 100,
@@ -92,11 +92,24 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, X: np.ndarray, n_jobs: int | None = None) -> np.ndarray:
-        """Probabilities of the two classes, shape (n_beats, 2), using the best iteration."""
+    def predict_proba(
+        self, X: np.ndarray, n_jobs: int | None = None, early_stop_margin: float | None = None
+    ) -> np.ndarray:
+        """Probabilities of the two classes, shape (n_beats, 2), using the best iteration.
+
+        With ``early_stop_margin``, LightGBM stops adding trees for a beat once twice its log-odds exceed the
+        margin: much faster on the many clear-cut beats, with probabilities that differ slightly from the exact
+        ones (LightGBM's prediction early stopping).
+        """
+        extra: dict[str, Any] = {}
+        if early_stop_margin is not None:
+            extra = {"pred_early_stop": True, "pred_early_stop_freq": 10, "pred_early_stop_margin": early_stop_margin}
         p = np.asarray(
             self.booster_.predict(
-                X, num_iteration=self.best_iteration_, num_threads=self.n_jobs if n_jobs is None else n_jobs
+                X,
+                num_iteration=self.best_iteration_,
+                num_threads=self.n_jobs if n_jobs is None else n_jobs,
+                **extra,
             )
         )
         return np.column_stack([1 - p, p])

@@ -15,8 +15,9 @@ from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
 from cardiospike.serving.errors import add_error_handlers
 from cardiospike.serving.metrics import Metrics, MetricsMiddleware
 from cardiospike.serving.middleware import BodySizeLimit
-from cardiospike.serving.routes import health, legacy, predict
+from cardiospike.serving.routes import health, legacy, predict, recordings
 from cardiospike.serving.routes import metrics as metrics_route
+from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
 from cardiospike.serving.settings import Settings
 
@@ -27,6 +28,9 @@ DESCRIPTION = """Marks anomaly episodes beat by beat in heart RR-interval record
 * `POST /api/v1/predict`: one recording as JSON -> per-beat probabilities and flags, episodes, HRV summary.
 * `POST /api/v1/predict/batch`: a competition CSV (`id,time,x[,y]`) -> the scored CSV, streamed.
 * `POST /predict`: the original hackathon contract.
+* `GET /api/v1/demo`, `POST /api/v1/recordings/parse`: a synthetic demo recording; the recordings of an uploaded file.
+
+The web app at `/` (same process) draws a recording's RR chart with its anomaly episodes, using these routes.
 
 Every error answer is `{"detail": ..., "errors": [{"loc", "msg", "type"}]}`; request values are never echoed.
 """
@@ -71,15 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_error_handlers(app)
     for module in (health, metrics_route):
         app.include_router(module.router)
-    # The key guards the scoring routes only, and is declared in the OpenAPI schema only where one is configured,
-    # so the schema tells clients the truth either way.
+    # The key guards the routes that take or give recordings (not the page, which holds no data), and is declared
+    # in the OpenAPI schema only where one is configured, so the schema tells clients the truth either way.
     keyed = settings.api_key is not None
-    for module in (predict, legacy):
+    for module in (predict, legacy, recordings):
         app.include_router(
             module.router,
             dependencies=[Depends(require_api_key)] if keyed else None,
             responses=error_responses(401) if keyed else None,
         )
+    add_web_app(app)
     # Added innermost first: the body limit runs right before the app, CORS answers preflights before the limit,
     # and metrics, outermost, also count the answers of the middleware inside it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

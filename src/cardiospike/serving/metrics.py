@@ -62,7 +62,7 @@ class MetricsMiddleware:
 
 
 def _route_of(scope: Scope) -> str:
-    """Path template of the route (``/api/v1/predict``), also for requests answered before routing (413).
+    """Path template of the route (``/api/v1/predict``, ``/static/{path}``), also for requests answered before routing.
 
     Those are labelled by their path when it is one of the API's paths (all of them are fixed, without
     parameters), else :data:`UNMATCHED`.
@@ -70,6 +70,9 @@ def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     if route is not None:
         return str(getattr(route, "path", UNMATCHED))
+    if scope.get("endpoint") is not None and scope.get("root_path"):
+        # A mounted app (the web app's static files): routing set its prefix as root_path; one label for all its files.
+        return f"{scope['root_path']}/{{path}}"
     app = scope.get("app")
     paths = app.openapi().get("paths", {}) if app is not None else {}
     return str(scope["path"]) if scope["path"] in paths else UNMATCHED

@@ -113,6 +113,30 @@ class PredictResponse(LegacyPredictResponse):
     summary: SummaryOut
 
 
+class DemoRecording(BaseModel):
+    """A synthetic recording for trying the service: simulated, seeded, never a patient's data."""
+
+    study: str
+    sequence: list[float] = Field(description="RR intervals in milliseconds, one per beat.")
+    times: list[float] = Field(description="Time of each beat in ms (the cumulative sum of RR, first beat at 0).")
+    synthetic: Literal[True] = Field(True, description="Always true: the recording is simulated.")
+
+
+class ParsedRecording(BaseModel):
+    """One recording read from an uploaded file, as the readers of ``cardiospike predict`` read it."""
+
+    id: str
+    rr: list[float] = Field(description="RR intervals in milliseconds, one per beat.")
+    time: list[float] = Field(description="Time of each beat in ms, as in the file or the cumulative sum of RR.")
+
+
+class ParseResponse(BaseModel):
+    """The recordings of an uploaded file, in file order."""
+
+    source: str = Field(description="The uploaded file's name.")
+    recordings: list[ParsedRecording]
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok"] = "ok"
 

@@ -1,11 +1,13 @@
-"""What the predict routes share: the beat limit, scoring one recording, and the per-beat fields of an answer."""
+"""What the routes share: reading uploads, the beat limit, scoring one recording, the per-beat fields of an answer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 
+from cardiospike.data.io import Format, RecordingFormatError, parse_recordings
 from cardiospike.detector import Detector, ScoredRecording
 from cardiospike.recording import Recording
 from cardiospike.serving.errors import InputError
@@ -13,8 +15,24 @@ from cardiospike.serving.metrics import Metrics
 from cardiospike.serving.schemas import EpisodeOut, LegacyPredictResponse, PredictResponse, SummaryOut
 from cardiospike.summary import episodes_of, hrv_summary
 
+log = logging.getLogger(__name__)
+
 #: Decimals of probabilities in answers, as in the scored CSV.
 PROBA_DECIMALS = 6
+
+
+def read_upload(content: bytes, source: str, fmt: Format = "auto") -> list[Recording]:
+    """Parse an uploaded file with the readers of ``cardiospike predict``; 422 naming file, line and field if bad."""
+    loc: list[str | int] = ["body", "file"]
+    try:
+        return parse_recordings(content, source=source, fmt=fmt)
+    except RecordingFormatError as exc:
+        raise InputError(loc, str(exc), "recording_format") from None
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        # A reader bug must not become a 500 for the client; log the kind only, as messages may quote values.
+        log.warning("unreadable upload %r: %s", source, type(exc).__name__)
+        what = "a CSV of recordings" if fmt == "csv" else "recordings"
+        raise InputError(loc, f"{source}: cannot be read as {what}", "recording_format") from None
 
 
 def check_beats(n_beats: int, limit: int, loc: Sequence[str | int]) -> None:

@@ -1,4 +1,4 @@
-"""Per-beat and per-recording metrics, and the choice of the decision threshold."""
+"""Per-beat and per-recording metrics."""
 
 from __future__ import annotations
 
@@ -6,18 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, precision_recall_curve
-
-
-def best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
-    """The probability threshold that maximises per-beat F1 of ``proba >= threshold`` against ``y``."""
-    if not np.any(y):
-        return 0.5
-    precision, recall, thresholds = precision_recall_curve(y, proba)
-    f1 = np.divide(
-        2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=precision + recall > 0
-    )
-    return float(thresholds[int(np.argmax(f1[:-1]))])
+from sklearn.metrics import average_precision_score
 
 
 def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
@@ -28,21 +17,16 @@ def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def beat_metrics(y: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Per-beat precision, recall, F1 at ``threshold`` and PR-AUC (average precision) of ``proba``."""
+def beat_metrics(y: np.ndarray, flags: np.ndarray, proba: np.ndarray | None = None) -> dict[str, Any]:
+    """Per-beat precision, recall and F1 of ``flags``, and PR-AUC (average precision) of ``proba`` if given."""
     y = np.asarray(y).astype(bool)
-    pred = np.asarray(proba) >= threshold
-    tp, fp, fn = int(np.sum(pred & y)), int(np.sum(pred & ~y)), int(np.sum(~pred & y))
+    flags = np.asarray(flags).astype(bool)
+    tp, fp, fn = int(np.sum(flags & y)), int(np.sum(flags & ~y)), int(np.sum(~flags & y))
     precision, recall, f1 = _prf(tp, fp, fn)
-    return {
-        "f1": f1,
-        "precision": precision,
-        "recall": recall,
-        "pr_auc": float(average_precision_score(y, proba)) if y.any() else float("nan"),
-        "threshold": float(threshold),
-        "n_beats": int(y.size),
-        "n_positive": int(y.sum()),
-    }
+    metrics: dict[str, Any] = {"f1": f1, "precision": precision, "recall": recall}
+    if proba is not None:
+        metrics["pr_auc"] = float(average_precision_score(y, proba)) if y.any() else float("nan")
+    return metrics | {"n_beats": int(y.size), "n_positive": int(y.sum())}
 
 
 def recording_f1(ids: np.ndarray, y: np.ndarray, pred: np.ndarray) -> pd.DataFrame:

@@ -39,10 +39,21 @@ def test_csv_semicolon_and_case_and_blank_lines():
     np.testing.assert_array_equal(rec.rr, [800, 810])
 
 
-def test_csv_keeps_first_appearance_order_of_ids():
-    recs = parse_recordings("id,x\nb,800\na,700\nb,810\n", source="a.csv")
+def test_csv_keeps_file_order_of_recordings():
+    recs = parse_recordings("id,x\nb,800\nb,810\na,700\n", source="a.csv")
     assert [r.id for r in recs] == ["b", "a"]
     np.testing.assert_array_equal(recs[0].rr, [800, 810])
+
+
+def test_ignoring_time_retimes_beats_by_rr():
+    # As in welltory.csv: a recording's first time is left over from the recording before it.
+    content = "id,time,x\n1,0,800\n1,800,810\n2,1610,700\n2,700,710\n"
+    with pytest.raises(RecordingFormatError, match="time is not increasing"):
+        parse_recordings(content, source="w.csv")
+    recs = parse_recordings(content, source="w.csv", use_time=False)
+    np.testing.assert_array_equal(recs[1].time, [0, 710])
+    (rec,) = parse_recordings('{"rr": [800, 810], "time": [5, 1]}', use_time=False)
+    np.testing.assert_array_equal(rec.time, [0, 810])
 
 
 def test_plain_text_one_rr_per_line_with_comments():
@@ -106,6 +117,7 @@ BAD_CSV = [
     ("id,time,x\n1,0,800\n1,800,800\n1,700,800\n", 4, "time", "time is not increasing"),
     ("id,time,x\n1,0,800\n,800,800\n", 3, "id", "empty recording id"),
     ("id,x\n1,800,5\n", None, None, "malformed CSV"),
+    ("id,x\n1,800\n2,800\n1,810\n", 4, "id", "recording '1' continues after another recording"),
 ]
 
 

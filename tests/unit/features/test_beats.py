@@ -2,14 +2,15 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import centred_windows, normalise_rr, rolling_hrv
+from cardiospike.features.windows import WindowSums, distance_to_flags, normalise_rr, shifted, step_before
 
 
-def test_centred_windows_pad_edges_with_nan():
-    win = centred_windows(np.array([1.0, 2.0, 3.0]), 1)
-    np.testing.assert_array_equal(win[1], [1, 2, 3])
-    assert np.isnan(win[0, 0])
-    assert np.isnan(win[2, 2])
+def test_shifted_pads_edges():
+    cols = shifted(np.array([1.0, 2.0, 3.0]), range(-1, 2))
+    np.testing.assert_array_equal(cols[1], [1, 2, 3])
+    assert np.isnan(cols[0, 0])
+    assert np.isnan(cols[2, 2])
+    np.testing.assert_array_equal(shifted(np.array([1.0, 2.0]), range(1, 2), fill=-1)[:, 0], [2, -1])
 
 
 def test_normalise_rr_masks_invalid_and_uses_valid_median():
@@ -26,16 +27,28 @@ def test_normalise_rr_without_valid_beats():
     assert np.isnan(r).all()
 
 
-def test_rolling_hrv_matches_definitions_in_the_middle():
-    rr = np.array([800.0, 820, 790, 860, 800, 810, 805])
-    r, med = normalise_rr(rr, np.ones(7, bool))
-    stats = rolling_hrv(r, 2, med)
-    window = rr[1:6]
-    steps = np.diff(window)
-    assert stats["rmssd"][3] * med == pytest.approx(np.sqrt(np.mean(steps**2)))
-    assert stats["sdnn"][3] * med == pytest.approx(np.std(window))
-    assert stats["pnn50"][3] == pytest.approx(np.mean(np.abs(steps) > 50))
-    assert stats["hr"][3] == pytest.approx(60000 / window.mean())
+def test_window_sums_skip_missing_and_match_a_direct_computation():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=50)
+    values[[3, 10, 11]] = np.nan
+    count, total, squares = WindowSums(values, 4).sums(3)
+    padded = np.pad(values, 3, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 7)
+    np.testing.assert_array_equal(count, np.sum(~np.isnan(windows), axis=1))
+    np.testing.assert_allclose(total, np.nansum(windows, axis=1))
+    np.testing.assert_allclose(squares, np.nansum(windows**2, axis=1))
+
+
+def test_distance_to_flags():
+    since, until = distance_to_flags(np.array([False, True, False, False, True, False]))
+    np.testing.assert_array_equal(since[1:], [0, 1, 2, 0, 1])
+    assert np.isnan(since[0])
+    np.testing.assert_array_equal(until[:5], [1, 0, 2, 1, 0])
+    assert np.isnan(until[5])
+
+
+def test_step_before():
+    np.testing.assert_array_equal(step_before(np.array([1.0, 3.0, 2.0]))[1:], [2, -1])
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 17, 40])
@@ -45,8 +58,33 @@ def test_every_beat_gets_a_row_even_in_short_recordings(n):
     X = beat_features(rr, spec)
     assert X.shape == (n, len(feature_names(spec)))
     assert X.dtype == np.float32
-    centre = feature_names(spec).index("r_+0")
-    assert np.isfinite(X[:, centre]).all()
+    assert np.isfinite(X[:, feature_names(spec).index("r_+0")]).all()
+
+
+def test_local_statistics_match_their_definitions():
+    spec = FeatureSpec()
+    names = feature_names(spec)
+    rr = np.array([800.0, 820, 790, 860, 800, 810, 805, 830, 800])
+    X = beat_features(rr, spec).astype(np.float64)
+    med = np.median(rr)
+    window = rr[2:7] / med  # centred on beat 4, half-width 2
+    steps = np.diff(rr / med)[1:6]  # successive differences into beats 2..6
+    assert X[4, names.index("mean_5")] == pytest.approx(window.mean(), rel=1e-5)
+    assert X[4, names.index("sdnn_5")] == pytest.approx(window.std(), rel=1e-4)
+    assert X[4, names.index("rmssd_5")] == pytest.approx(np.sqrt(np.mean(steps**2)), rel=1e-4)
+    assert X[4, names.index("hr_relative")] == pytest.approx(med / rr[4], rel=1e-5)
+
+
+def test_spike_shape_is_found():
+    spec = FeatureSpec()
+    names = feature_names(spec)
+    rr = np.full(40, 600.0)
+    rr[20], rr[21] = 650.0, 550.0  # up then down, as labelled episodes look
+    X = beat_features(rr, spec)
+    spike = X[:, names.index("spike_+0")]
+    assert np.nanargmax(spike) == 20
+    assert X[17, names.index("until_spike_0.05")] == 3
+    assert X[23, names.index("since_spike_0.05")] == 3
 
 
 def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
@@ -56,13 +94,13 @@ def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
     rr = rng.normal(700, 20, 60)
     a, b = beat_features(rr, spec), beat_features(rr * 1.2, spec)
     for i, name in enumerate(names):
-        if name.startswith(("r_", "d_", "sdnn", "rmssd")):
+        if name.startswith(("r_", "d_", "sdnn", "rmssd", "spike_")):
             np.testing.assert_allclose(a[:, i], b[:, i], rtol=1e-5, equal_nan=True)
     rr[30] = 5000
     X = beat_features(rr, spec)
     assert np.isnan(X[30, names.index("r_+0")])
-    assert X[30, names.index("valid_+0")] == 0
-    assert X[29, names.index("valid_+1")] == 0
+    assert X[30, names.index("valid")] == 0
+    assert np.isnan(X[29, names.index("r_+1")])
 
 
 def test_features_for_recordings_stacks_in_order(recordings):
@@ -73,5 +111,5 @@ def test_features_for_recordings_stacks_in_order(recordings):
 
 
 def test_spec_round_trips_through_dict():
-    spec = FeatureSpec(half_window=5, hrv_halves=(3,))
+    spec = FeatureSpec(half_window=5, stat_halves=(3,), spike_thresholds=(0.04,))
     assert FeatureSpec.from_dict(spec.to_dict()) == spec

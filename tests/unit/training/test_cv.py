@@ -14,7 +14,7 @@ def test_train_reports_nested_cv_and_returns_a_fitted_model(recordings):
     assert report["outer"]["n_beats"] == sum(len(r) for r in recordings)
     # Synthetic spikes are easy: the honest outer estimate is far above the base rate.
     assert report["outer"]["f1"] > 0.6
-    assert 0 < result.threshold < 1
+    assert 0 < result.postprocess.threshold < 1
     assert 1 <= result.n_estimators <= TINY_CONFIG.lgbm["n_estimators"]
     assert result.model.best_iteration_ == result.n_estimators
     assert set(report["per_recording_f1"]) >= {"mean", "q25", "median", "q75", "worst"}
@@ -24,7 +24,7 @@ def test_train_is_deterministic(recordings):
     a = train(recordings[:4], TINY_CONFIG.__class__(cv=TINY_CONFIG.cv, lgbm=TINY_CONFIG.lgbm))
     b = train(recordings[:4], TINY_CONFIG.__class__(cv=TINY_CONFIG.cv, lgbm=TINY_CONFIG.lgbm))
     assert a.report["f1_per_fold"] == b.report["f1_per_fold"]
-    assert a.threshold == b.threshold
+    assert a.postprocess == b.postprocess
     assert np.isclose(a.report["outer"]["pr_auc"], b.report["outer"]["pr_auc"])
 
 

@@ -2,23 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cardiospike.training.evaluate import beat_metrics, best_threshold, recording_f1, recording_summary
-
-
-def test_best_threshold_maximises_f1():
-    y = np.array([0, 0, 1, 1, 0, 1])
-    proba = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
-    thr = best_threshold(y, proba)
-    f1 = beat_metrics(y, proba, thr)["f1"]
-    for t in np.unique(proba):
-        assert beat_metrics(y, proba, t)["f1"] <= f1 + 1e-12
-    assert thr == pytest.approx(0.35)
+from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
 
 
 def test_beat_metrics_by_hand():
     y = np.array([1, 1, 0, 0, 1])
     proba = np.array([0.9, 0.2, 0.7, 0.1, 0.6])
-    m = beat_metrics(y, proba, 0.5)
+    m = beat_metrics(y, proba >= 0.5, proba)
     assert m["precision"] == pytest.approx(2 / 3)
     assert m["recall"] == pytest.approx(2 / 3)
     assert m["f1"] == pytest.approx(2 / (2 + 1))
@@ -36,3 +26,9 @@ def test_recording_f1_worst_first_and_empty_recordings():
     summary = recording_summary(table, worst=1)
     assert summary["worst"] == [{"id": "b", "f1": 0.0, "n_beats": 2}]
     assert isinstance(table, pd.DataFrame)
+
+
+def test_beat_metrics_without_probabilities_has_no_pr_auc():
+    m = beat_metrics(np.array([1, 0]), np.array([True, True]))
+    assert "pr_auc" not in m
+    assert m["precision"] == 0.5

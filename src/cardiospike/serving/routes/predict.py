@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import StreamingResponse
 
-from cardiospike.data.io import RecordingFormatError, frame_to_csv, parse_recordings
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording
+from cardiospike.data.io import frame_to_csv
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
-from cardiospike.serving.errors import InputError
 from cardiospike.serving.schemas import PredictRequest, PredictResponse, error_responses
-from cardiospike.serving.scoring import check_beats, predict_response, score_sequence
-
-log = logging.getLogger(__name__)
+from cardiospike.serving.scoring import check_beats, predict_response, read_upload, score_sequence
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
 
@@ -58,7 +54,7 @@ def predict_batch(
     metrics: MetricsDep,
 ) -> StreamingResponse:
     source = file.filename or "upload.csv"
-    recordings = _read_csv(file.file.read(), source)
+    recordings = read_upload(file.file.read(), source, "csv")
     for rec in recordings:
         check_beats(len(rec), settings.max_beats, ["body", "file", f"recording {rec.id}"])
 
@@ -73,15 +69,3 @@ def predict_batch(
     return StreamingResponse(
         scored_csv(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="scored.csv"'}
     )
-
-
-def _read_csv(content: bytes, source: str) -> list[Recording]:
-    loc: list[str | int] = ["body", "file"]
-    try:
-        return parse_recordings(content, source=source, fmt="csv")
-    except RecordingFormatError as exc:
-        raise InputError(loc, str(exc), "recording_format") from None
-    except (ValueError, IndexError, KeyError, TypeError) as exc:
-        # A reader bug must not become a 500 for the client; log the kind only, as messages may quote values.
-        log.warning("unreadable upload %r: %s", source, type(exc).__name__)
-        raise InputError(loc, f"{source}: cannot be read as a CSV of recordings", "recording_format") from None

@@ -1,0 +1,58 @@
+"""Recordings for the web app: a synthetic demo recording, and the recordings of an uploaded file as JSON.
+
+Neither route scores anything: the page sends the recording it shows to ``/api/v1/predict``, so the browser and
+every other client get one and the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from cardiospike.data import simulate_recording
+from cardiospike.serving.deps import SettingsDep
+from cardiospike.serving.schemas import DemoRecording, ParsedRecording, ParseResponse, error_responses
+from cardiospike.serving.scoring import check_beats, read_upload
+
+router = APIRouter(prefix="/api/v1", tags=["recordings"])
+
+#: Most beats of a demo recording (about 3 hours at 75 beats per minute): enough to try long recordings.
+MAX_DEMO_BEATS = 20_000
+
+
+@router.get(
+    "/demo",
+    response_model=DemoRecording,
+    responses=error_responses(422),
+    summary="A synthetic, seeded demo recording with anomaly episodes and a few measurement errors (no patient data)",
+)
+def demo(
+    settings: SettingsDep,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="Seed: the same seed gives the same recording.")] = 0,
+    n_beats: Annotated[int, Query(ge=1, le=MAX_DEMO_BEATS, description="Number of beats.")] = 1200,
+) -> DemoRecording:
+    check_beats(n_beats, settings.max_beats, ["query", "n_beats"])
+    rec = simulate_recording(n_beats, seed=seed, id=f"demo-{seed}")
+    return DemoRecording(study=rec.id, sequence=rec.rr.tolist(), times=rec.time.tolist(), synthetic=True)
+
+
+@router.post(
+    "/recordings/parse",
+    response_model=ParseResponse,
+    responses=error_responses(400, 413, 422),
+    summary="Read the recordings of an uploaded file (CSV, plain text or JSON, as `cardiospike predict` reads them)",
+)
+def parse(
+    file: Annotated[UploadFile, File(description="A file of RR recordings: CSV, plain text (one RR per line), JSON.")],
+    settings: SettingsDep,
+) -> ParseResponse:
+    # The body limit (max_body_bytes) has been enforced by the middleware before this runs.
+    source = file.filename or "upload"
+    recordings = read_upload(file.file.read(), source)
+    for rec in recordings:
+        check_beats(len(rec), settings.max_beats, ["body", "file", f"recording {rec.id}"])
+    return ParseResponse(
+        source=source,
+        recordings=[ParsedRecording(id=rec.id, rr=rec.rr.tolist(), time=rec.time.tolist()) for rec in recordings],
+    )
