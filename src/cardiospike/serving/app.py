@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from cardiospike.artifact import ArtifactError, package_version
 from cardiospike.detector import default_model_path, load_detector
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     environment that ``cardiospike serve`` prepared.
     """
     settings = settings or Settings()
-    app = FastAPI(
+    # FastAPIOffline serves the /docs page's Swagger UI assets from the installed package, not a CDN: offline too.
+    app = FastAPIOffline(
         title="CardioSpike",
         version=package_version(),
         description=DESCRIPTION,

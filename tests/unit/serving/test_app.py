@@ -63,3 +63,11 @@ def test_serving_imports_no_training_stack(tiny_model_dir: Path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_docs_page_uses_no_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    asset = next(part.split('"')[0] for part in page.text.split('src="')[1:] if part.endswith(".js") or ".js" in part)
+    assert client.get(asset).status_code == 200
