@@ -15,7 +15,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,train]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -45,7 +45,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_api.py
 
 ## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)
-default-model: install
+default-model: install-dev
 	$(BIN)/cardiospike train --data $(DATA)/train.csv --out src/cardiospike/default_model
 
 clean:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,44 +69,49 @@ def _detector(model: Path | None) -> Any:
         raise _fail(str(exc)) from None
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train(
-    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled recordings (CSV id,time,x,y).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the model artifact to.")],
-    outer: Annotated[int, typer.Option(help="Outer cross-validation folds (the estimate).")] = 5,
-    inner: Annotated[int, typer.Option(help="Inner folds (early stopping, threshold, post-processing).")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the fold shuffle and of LightGBM.")] = 42,
-    half_window: Annotated[int, typer.Option(help="Beats on each side of the centre beat in the window.")] = 8,
-    n_estimators: Annotated[int, typer.Option(help="Most boosting rounds (early stopping picks fewer).")] = 2000,
-    learning_rate: Annotated[float, typer.Option(help="LightGBM learning rate.")] = 0.05,
-    num_leaves: Annotated[int, typer.Option(help="LightGBM leaves per tree.")] = 31,
-    min_child_samples: Annotated[int, typer.Option(help="LightGBM minimum beats per leaf.")] = 20,
-    feature_fraction: Annotated[float, typer.Option(help="LightGBM share of features per tree.")] = 0.5,
-    threads: Annotated[int, typer.Option(help="Threads for LightGBM.")] = 2,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Hydra overrides of the config in cardiospike/conf, e.g. cv.outer=3 model.lgbm.num_leaves=15."
+        ),
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", "-d", help="Labelled recordings (sets data.path).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Artifact folder to write (sets out).")] = None,
+    cfg: Annotated[str | None, typer.Option("--cfg", help="Print the resolved configuration ('job') and exit.")] = None,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
     from cardiospike.artifact import Artifact, build_manifest, save_artifact
-    from cardiospike.features import FeatureSpec
-    from cardiospike.training.cv import CVConfig, TrainConfig, count_steps
+
+    try:
+        from cardiospike.training.config import ConfigError, compose_config, to_container, train_config
+    except ImportError as exc:
+        raise _fail(
+            f"training needs the 'train' extra ({exc.name} is missing): pip install 'cardiospike[train]'"
+        ) from None
+    from cardiospike.training.cv import count_steps
     from cardiospike.training.cv import train as train_model
 
-    recordings = _load(data, "csv")
+    given = [*(overrides or [])]
+    given += [f"data.path={data}"] if data is not None else []
+    given += [f"out={out}"] if out is not None else []
+    try:
+        composed = compose_config(given)
+        config = train_config(composed)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if cfg is not None:
+        if cfg != "job":
+            raise _fail(f"--cfg takes 'job', not {cfg!r}")
+        from omegaconf import OmegaConf
+
+        typer.echo(OmegaConf.to_yaml(composed))
+        return
+    data_path, out_dir = Path(composed.data.path), Path(composed.out)
+    recordings = _load(data_path, "csv", bool(composed.data.ignore_time))
     if any(r.labels is None for r in recordings):
-        raise _fail(f"{data}: training needs labels: add a 'y' column (0/1 per beat)")
-    lgbm = {
-        "n_estimators": n_estimators,
-        "learning_rate": learning_rate,
-        "num_leaves": num_leaves,
-        "min_child_samples": min_child_samples,
-        "feature_fraction": feature_fraction,
-        "n_jobs": threads,
-        "seed": seed,
-    }
-    config = TrainConfig(
-        cv=CVConfig(outer=outer, inner=inner, seed=seed),
-        features=FeatureSpec(half_window=half_window),
-        lgbm=lgbm,
-    )
+        raise _fail(f"{data_path}: training needs labels: add a 'y' column (0/1 per beat)")
     try:
         with _progress() as progress:
             task = progress.add_task("nested cross-validation", total=count_steps(config.cv))
@@ -117,12 +121,18 @@ def train(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     training = {
-        "command": shlex.join(["cardiospike", *sys.argv[1:]]),
-        "config": config.to_dict(),
+        # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run.
+        "command": shlex.join(
+            ["cardiospike", "train"]
+            + (["--data", str(data)] if data is not None else [])
+            + (["--out", str(out)] if out is not None else [])
+            + list(overrides or [])
+        ),
+        "config": to_container(composed),
         "n_estimators": result.n_estimators,
         "data": {
-            "file": data.name,
-            "sha256": hashlib.sha256(data.read_bytes()).hexdigest(),
+            "file": data_path.name,
+            "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
             "n_recordings": len(recordings),
             "n_beats": int(sum(len(r) for r in recordings)),
         },
@@ -130,11 +140,11 @@ def train(
     manifest = build_manifest(
         features=config.features, postprocess=result.postprocess, training=training, cv=result.report
     )
-    save_artifact(Artifact(result.model, config.features, result.postprocess, manifest), out)
+    save_artifact(Artifact(result.model, config.features, result.postprocess, manifest), out_dir)
     _print_cv(result.report)
     post = result.postprocess
     console.print(
-        f"Model written to [bold]{out}[/]: {result.n_estimators} trees, threshold {post.threshold:.2f}, "
+        f"Model written to [bold]{out_dir}[/]: {result.n_estimators} trees, threshold {post.threshold:.2f}, "
         f"smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least {post.min_run} beats"
     )
 

@@ -26,17 +26,36 @@ def test_help_lists_the_commands():
         assert command in result.output
 
 
-def test_train_writes_an_artifact_with_the_command(tmp_path: Path, labelled_csv: Path):
+def test_train_writes_an_artifact_with_the_command_and_config(tmp_path: Path, labelled_csv: Path):
     out = tmp_path / "model"
-    args = ["train", "--data", str(labelled_csv), "--out", str(out), "--outer", "2", "--inner", "2",
-            "--n-estimators", "20", "--learning-rate", "0.3", "--num-leaves", "7", "--threads", "1"]  # fmt: skip
+    args = ["train", "--data", str(labelled_csv), "--out", str(out), "debug=default", "model.lgbm.num_leaves=5"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["training"]["config"]["cv"] == {"outer": 2, "inner": 2, "seed": 42}
+    config = manifest["training"]["config"]
+    assert config["cv"] == {"outer": 2, "inner": 2, "seed": 42}
+    assert config["model"]["lgbm"]["num_leaves"] == 5
+    assert config["data"]["path"] == str(labelled_csv)
+    assert manifest["training"]["command"].startswith("cardiospike train --data")
     assert manifest["training"]["data"]["n_recordings"] == 4
     assert len(manifest["training"]["data"]["sha256"]) == 64
     assert "Nested cross-validation" in result.output
+
+
+def test_train_prints_the_resolved_config():
+    result = runner.invoke(app, ["train", "--cfg", "job", "cv.outer=3", "model.lgbm.learning_rate=0.1"])
+    assert result.exit_code == 0, result.output
+    assert "outer: 3" in result.output
+    assert "learning_rate: 0.1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("override", "message"), [("nope.key=3", "Could not override 'nope.key'"), ("cv.outer=x", "invalid")]
+)
+def test_train_rejects_bad_overrides(override: str, message: str):
+    result = runner.invoke(app, ["train", override])
+    assert result.exit_code == 2
+    assert message in result.output
 
 
 def test_predict_one_row_per_beat_in_input_order(tmp_path: Path, labelled_csv: Path, tiny_model_dir: Path):

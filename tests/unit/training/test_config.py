@@ -1,0 +1,27 @@
+import pytest
+
+from cardiospike.features import FeatureSpec
+from cardiospike.training.config import ConfigError, compose_config, to_container, train_config
+
+
+def test_default_config_matches_the_code_defaults():
+    config = train_config(compose_config())
+    assert config.features == FeatureSpec()
+    assert (config.cv.outer, config.cv.inner, config.cv.seed) == (5, 5, 42)
+    assert config.lgbm["learning_rate"] == 0.05
+    assert config.lgbm["n_jobs"] == 2
+
+
+def test_debug_config_shrinks_the_run_and_overrides_apply():
+    cfg = compose_config(["debug=default", "seed=7", "model.lgbm.num_leaves=3"])
+    config = train_config(cfg)
+    assert (config.cv.outer, config.cv.inner, config.cv.seed) == (2, 2, 7)
+    assert config.lgbm["num_leaves"] == 3
+    assert config.lgbm["seed"] == 7
+    assert to_container(cfg)["cv"]["seed"] == 7  # interpolations resolved in what the artifact saves
+
+
+@pytest.mark.parametrize("override", ["nope=1", "cv.outer=", "debug=missing"])
+def test_bad_overrides_are_config_errors(override: str):
+    with pytest.raises(ConfigError, match="invalid configuration"):
+        train_config(compose_config([override]))
