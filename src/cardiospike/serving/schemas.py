@@ -8,6 +8,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from cardiospike.summary import Episode
+
 #: Largest RR interval accepted (ms). Beyond 2 s a beat is already a measurement error; beyond a minute it is no
 #: beat at all, and bounding RR keeps cumulative times and squared differences finite.
 MAX_RR_MS = 60_000.0
@@ -70,17 +72,6 @@ class LegacyPredictRequest(BaseModel):
     sequence: list[RRValue] = Field(min_length=1, description="RR intervals in milliseconds, one per beat.")
 
 
-class EpisodeOut(BaseModel):
-    """A run of consecutive anomalous beats; ``start`` and ``end`` are beat indices, both included."""
-
-    start: int
-    end: int
-    start_ms: float
-    end_ms: float
-    n_beats: int
-    max_proba: float
-
-
 class SummaryOut(BaseModel):
     """Episodes and time-domain HRV of the recording; HRV uses only beats that are not measurement errors."""
 
@@ -109,7 +100,7 @@ class PredictResponse(LegacyPredictResponse):
 
     model_version: str
     is_anomaly: list[Flag] = Field(description="1 where the beat is anomalous (probability >= threshold).")
-    episodes: list[EpisodeOut]
+    episodes: list[Episode]
     summary: SummaryOut
 
 

@@ -12,7 +12,7 @@ from cardiospike.detector import Detector, ScoredRecording
 from cardiospike.recording import Recording
 from cardiospike.serving.errors import InputError
 from cardiospike.serving.metrics import Metrics
-from cardiospike.serving.schemas import EpisodeOut, LegacyPredictResponse, PredictResponse, SummaryOut
+from cardiospike.serving.schemas import LegacyPredictResponse, PredictResponse, SummaryOut
 from cardiospike.summary import episodes_of, hrv_summary
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,6 @@ def predict_response(scored: ScoredRecording, model_version: str) -> PredictResp
         **dict(legacy_response(scored)),
         model_version=model_version,
         is_anomaly=scored.is_anomaly.astype(np.int8).tolist(),
-        episodes=[EpisodeOut(**e.to_dict()) for e in episodes],
+        episodes=episodes,
         summary=summary,
     )
