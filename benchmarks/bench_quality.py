@@ -16,23 +16,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cardiospike.artifact import read_manifest
 from cardiospike.data import read_recordings
 from cardiospike.detector import default_model_path
-from cardiospike.features import features_for_recordings
 from cardiospike.training.cv import CVConfig, TrainConfig, nested_cv
+from cardiospike.training.learners import TrainingData
 
 
 def run_fresh(data: str, outer: int, inner: int, seed: int) -> tuple[dict[str, Any], str]:
     config = TrainConfig(cv=CVConfig(outer=outer, inner=inner, seed=seed))
     recordings = read_recordings(data)
     start = time.perf_counter()
-    X = features_for_recordings(recordings, config.features)
-    y = np.concatenate([r.labels for r in recordings if r.labels is not None])
-    ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
-    report = nested_cv(X, y, ids, config)
+    report = nested_cv(TrainingData.build(recordings, config.features), config)
     minutes = (time.perf_counter() - start) / 60
     command = f"python benchmarks/bench_quality.py --data {data} --outer {outer} --inner {inner} --seed {seed}"
     return report, f"`{command}` ({minutes:.1f} min on this machine)"
@@ -45,11 +40,17 @@ def render(report: dict[str, Any], how: str) -> str:
         "",
         f"- measured by: {how}",
         f"- protocol: {report['protocol']}",
+        f"- model: {report.get('models', 'lgbm')}",
         f"- {o['n_beats']} beats, {o['n_positive']} positive",
         "",
         "| pooled over outer folds, per beat | value |",
         "| --- | ---: |",
         *(f"| {k} | {o[k]:.4f} |" for k in ("f1", "precision", "recall", "pr_auc")),
+        *(
+            f"| f1 of {name} alone | {m['f1']:.4f} |"
+            for name, m in report.get("base_models", {}).items()
+            if len(report["base_models"]) > 1
+        ),
         "",
         "| outer fold | recordings | trees | threshold | smoothing | max gap | min run | F1 | precision | recall |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cardiospike.artifact import Artifact, build_manifest, save_artifact
+from cardiospike.artifact import save_artifact
 from cardiospike.data import simulate_recordings
 from cardiospike.features import FeatureSpec
 from cardiospike.recording import Recording
@@ -30,14 +30,8 @@ def recordings() -> list[Recording]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Recording]) -> Path:
     result = train(recordings, TINY_CONFIG)
-    manifest = build_manifest(
-        features=TINY_CONFIG.features,
-        postprocess=result.postprocess,
-        training={"command": "tests", "config": TINY_CONFIG.to_dict()},
-        cv=result.report,
-    )
     out = tmp_path_factory.mktemp("model") / "tiny"
-    save_artifact(Artifact(result.model, TINY_CONFIG.features, result.postprocess, manifest), out)
+    save_artifact(result.artifact(TINY_CONFIG.features, {"command": "tests", "config": TINY_CONFIG.to_dict()}), out)
     return out
 
 

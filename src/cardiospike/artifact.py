@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from cardiospike.ensemble import Stacker
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.models.postprocess import PostProcess
@@ -28,6 +29,7 @@ FORMAT = "cardiospike-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 LGBM_FILE = "lgbm.txt"
+NETWORK_FILE = "network.onnx"
 
 
 class ArtifactError(RuntimeError):
@@ -70,6 +72,8 @@ class Artifact:
     features: FeatureSpec
     postprocess: PostProcess
     manifest: dict[str, Any]
+    network: bytes | None = None
+    stacker: Stacker | None = None
 
     @property
     def threshold(self) -> float:
@@ -91,6 +95,7 @@ def build_manifest(
     postprocess: PostProcess,
     training: dict[str, Any],
     cv: dict[str, Any],
+    stacker: Stacker | None = None,
     rr_range: tuple[float, float] = (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS),
 ) -> dict[str, Any]:
     """A manifest for a newly trained model (file checksums are added by :func:`save_artifact`)."""
@@ -99,9 +104,12 @@ def build_manifest(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": package_version(),
-        "model_version": created.strftime("lgbm-%Y%m%dT%H%M%SZ"),
+        "model_version": created.strftime(f"{'lgbm' if stacker is None else 'stack'}-%Y%m%dT%H%M%SZ"),
         "created": created.isoformat(),
-        "model": {"kind": "lgbm", "file": LGBM_FILE},
+        "model": {"kind": "lgbm", "file": LGBM_FILE}
+        if stacker is None
+        else {"kind": "stack", "file": LGBM_FILE, "network": NETWORK_FILE},
+        "stacker": None if stacker is None else stacker.to_dict(),
         "features": features.to_dict(),
         "threshold": postprocess.threshold,
         "postprocess": postprocess.to_dict(),
@@ -118,7 +126,10 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         (staging / LGBM_FILE).write_text(artifact.model.to_text())
-        manifest = {**artifact.manifest, "files": {LGBM_FILE: sha256_file(staging / LGBM_FILE)}}
+        if artifact.network is not None:
+            (staging / NETWORK_FILE).write_bytes(artifact.network)
+        files = sorted(p.name for p in staging.iterdir())
+        manifest = {**artifact.manifest, "files": {name: sha256_file(staging / name) for name in files}}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         if target.exists():
             backup = target.with_name(f".{target.name}.old")
@@ -174,6 +185,9 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
         features = FeatureSpec.from_dict(manifest["features"])
         model = LGBMBeatClassifier.from_text((folder / manifest["model"]["file"]).read_text(), n_jobs=1)
         postprocess = PostProcess(**manifest["postprocess"])
+        network_file = manifest["model"].get("network")
+        network = None if network_file is None else (folder / network_file).read_bytes()
+        stacker = None if manifest.get("stacker") is None else Stacker.from_dict(manifest["stacker"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{folder}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):
@@ -181,4 +195,4 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
             f"{folder}: the model expects {model.n_features_in_} features but its feature set makes "
             f"{len(feature_names(features))}: the artifact is incompatible with this cardiospike"
         )
-    return Artifact(model=model, features=features, postprocess=postprocess, manifest=manifest)
+    return Artifact(model, features, postprocess, manifest, network=network, stacker=stacker)

@@ -82,7 +82,7 @@ def train(
     cfg: Annotated[str | None, typer.Option("--cfg", help="Print the resolved configuration ('job') and exit.")] = None,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
-    from cardiospike.artifact import Artifact, build_manifest, save_artifact
+    from cardiospike.artifact import save_artifact
 
     try:
         from cardiospike.training.config import ConfigError, compose_config, to_container, train_config
@@ -129,7 +129,6 @@ def train(
             + list(overrides or [])
         ),
         "config": to_container(composed),
-        "n_estimators": result.n_estimators,
         "data": {
             "file": data_path.name,
             "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
@@ -137,15 +136,13 @@ def train(
             "n_beats": int(sum(len(r) for r in recordings)),
         },
     }
-    manifest = build_manifest(
-        features=config.features, postprocess=result.postprocess, training=training, cv=result.report
-    )
-    save_artifact(Artifact(result.model, config.features, result.postprocess, manifest), out_dir)
+    save_artifact(result.artifact(config.features, training), out_dir)
     _print_cv(result.report)
-    post = result.postprocess
+    post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(
-        f"Model written to [bold]{out_dir}[/]: {result.n_estimators} trees, threshold {post.threshold:.2f}, "
-        f"smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least {post.min_run} beats"
+        f"Model written to [bold]{out_dir}[/]: {result.report['models']}, rounds {rounds}, threshold "
+        f"{post.threshold:.2f}, smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least "
+        f"{post.min_run} beats"
     )
 
 

@@ -66,6 +66,12 @@ class Detector:
     def __init__(self, artifact: Artifact, early_stop_margin: float | None = EARLY_STOP_MARGIN) -> None:
         self.artifact = artifact
         self.early_stop_margin = early_stop_margin
+        self.network = None
+        if artifact.network is not None:
+            # ONNX Runtime, not torch: serving needs neither torch nor Lightning.
+            from cardiospike.models.nn.runtime import OnnxBeatNet
+
+            self.network = OnnxBeatNet(artifact.network)
 
     @property
     def threshold(self) -> float:
@@ -75,15 +81,15 @@ class Detector:
     def model_version(self) -> str:
         return self.artifact.model_version
 
-    def predict_proba(self, rr: FloatArray) -> FloatArray:
-        """Anomaly probability of every beat of one recording's RR intervals (smoothed as the model was tuned)."""
-        return self.artifact.postprocess.proba(
-            self._raw_proba(beat_features(rr, self.artifact.features)), np.array([rr.size])
-        )
-
-    def _raw_proba(self, X: np.ndarray) -> FloatArray:
-        proba = self.artifact.model.predict_proba(X, early_stop_margin=self.early_stop_margin)[:, 1]
-        return np.asarray(proba, dtype=np.float64)
+    def raw_proba(self, recordings: Sequence[Recording]) -> FloatArray:
+        """Anomaly probability of every beat of the recordings (stacked), before post-processing."""
+        X = np.vstack([beat_features(r.rr, self.artifact.features) for r in recordings])
+        lgbm = self.artifact.model.predict_proba(X, early_stop_margin=self.early_stop_margin)[:, 1]
+        stacker = self.artifact.stacker
+        if stacker is None or self.network is None:
+            return np.asarray(lgbm, dtype=np.float64)
+        network = np.concatenate(self.network.predict_many([r.rr for r in recordings]))
+        return stacker.predict_proba(np.column_stack([lgbm, network]))
 
     def score(self, recording: Recording, threshold: float | None = None) -> ScoredRecording:
         """Score one recording; ``threshold`` overrides the model's decision threshold."""
@@ -97,8 +103,7 @@ class Detector:
         if threshold is not None:
             post = replace(post, threshold=float(threshold))
         lengths = np.array([len(r) for r in recordings])
-        X = np.vstack([beat_features(r.rr, self.artifact.features) for r in recordings])
-        proba = post.proba(self._raw_proba(X), lengths)
+        proba = post.proba(self.raw_proba(recordings), lengths)
         flags = post.flags(proba, lengths)
         low, high = self.artifact.rr_range
         cut = np.cumsum(lengths)[:-1]

@@ -44,6 +44,11 @@ def train_config(cfg: DictConfig) -> TrainConfig:
         features = FeatureSpec.from_dict(dict(cfg.features))
         lgbm = {**to_container(cfg.model.lgbm), "n_jobs": int(cfg.trainer.threads), "seed": int(cfg.seed)}
         cv = CVConfig(outer=int(cfg.cv.outer), inner=int(cfg.cv.inner), seed=int(cfg.cv.seed))
+        nn_cfg = cfg.model.get("nn")
+        nn = None
+        if nn_cfg is not None and nn_cfg.get("enabled", True):
+            nn = {k: v for k, v in to_container(nn_cfg).items() if k != "enabled"}
+            nn.update(num_threads=int(cfg.trainer.threads), seed=int(cfg.seed))
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
-    return TrainConfig(cv=cv, features=features, lgbm=lgbm)
+    return TrainConfig(cv=cv, features=features, lgbm=lgbm, nn=nn)

@@ -1,9 +1,10 @@
 """Nested, recording-grouped cross-validation and the fit of the final model.
 
-Inner folds choose what is learned from validation data (the number of boosting rounds, by early stopping, and
-the post-processing: smoothing, decision threshold, gap filling and minimum run length, on pooled inner
-out-of-fold probabilities); the outer folds, never used for a choice, give the honest estimate of how the whole
-procedure does on patients it has not seen.
+Inner folds choose what is learned from validation data: each base model's rounds (LightGBM trees, network
+epochs) by early stopping, the stacking logistic regression over their out-of-fold probabilities, and the
+post-processing (smoothing, decision threshold, gap filling, minimum run length) on the pooled inner out-of-fold
+predictions. The outer folds, never used for a choice, give the honest estimate of how the whole procedure does on
+patients it has not seen, for the stacked model and for each base model alone.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from cardiospike.artifact import Artifact, build_manifest
 from cardiospike.data.splits import Fold, group_folds, nested_group_folds
-from cardiospike.features import FeatureSpec, features_for_recordings
-from cardiospike.models.lgbm import LGBMBeatClassifier
+from cardiospike.ensemble import Stacker, fit_stacker
+from cardiospike.features import FeatureSpec
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
-from cardiospike.recording import Recording
+from cardiospike.recording import FloatArray, Recording
 from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
+from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData
 
 Step = Callable[[str], None]
 
@@ -35,53 +38,113 @@ class CVConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run is made of; saved in the artifact's manifest."""
+    """Everything a training run is made of; ``nn`` (a network config) adds the network and the stacker."""
 
     cv: CVConfig = field(default_factory=CVConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
     lgbm: dict[str, Any] = field(default_factory=dict)
+    nn: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cv": asdict(self.cv), "features": self.features.to_dict(), "lgbm": dict(self.lgbm)}
+        return {"cv": asdict(self.cv), "features": self.features.to_dict(), "lgbm": dict(self.lgbm), "nn": self.nn}
+
+    def learners(self) -> list[Learner]:
+        learners: list[Learner] = [LGBMLearner(self.lgbm)]
+        if self.nn is not None:
+            learners.append(NetLearner(self.nn))
+        return learners
 
 
 @dataclass(frozen=True)
 class Tuning:
     """What the inner folds chose."""
 
-    n_estimators: int
+    rounds: dict[str, int]
+    stacker: Stacker | None
     postprocess: PostProcess
+    base_postprocess: dict[str, PostProcess]
+
+
+@dataclass
+class Fitted:
+    """Base models fitted with their chosen rounds, and how their probabilities become flags."""
+
+    learners: list[Learner]
+    models: dict[str, Any]
+    tuning: Tuning
+
+    def predict(self, data: TrainingData, rows: np.ndarray) -> tuple[FloatArray, FloatArray]:
+        """(final probability, base probabilities (n_rows, n_models)) of ``rows`` (sorted, whole recordings)."""
+        base = np.column_stack([lr.predict(self.models[lr.name], data, rows) for lr in self.learners])
+        stacker = self.tuning.stacker
+        return (base[:, 0] if stacker is None else stacker.predict_proba(base)), base
 
 
 @dataclass
 class TrainResult:
-    """The final model, its post-processing (threshold included) and the nested-CV report."""
+    """The final base models, the stacker and post-processing, and the nested-CV report."""
 
-    model: LGBMBeatClassifier
-    postprocess: PostProcess
-    n_estimators: int
+    fitted: Fitted
     report: dict[str, Any]
+
+    @property
+    def postprocess(self) -> PostProcess:
+        return self.fitted.tuning.postprocess
+
+    def artifact(self, features: FeatureSpec, training: dict[str, Any]) -> Artifact:
+        """The model artifact: LightGBM text, the network as ONNX, the stacker and post-processing as JSON."""
+        tuning, models = self.fitted.tuning, self.fitted.models
+        network = None
+        if "nn" in models:
+            from cardiospike.models.nn.export import onnx_bytes  # torch only where a network was trained
+
+            network = onnx_bytes(models["nn"])
+        manifest = build_manifest(
+            features=features,
+            postprocess=tuning.postprocess,
+            training={**training, "rounds": tuning.rounds},
+            cv=self.report,
+            stacker=tuning.stacker,
+        )
+        return Artifact(models["lgbm"], features, tuning.postprocess, manifest, network=network, stacker=tuning.stacker)
 
 
 def _noop(_: str) -> None:
     return None
 
 
-def tune(
-    X: np.ndarray, y: np.ndarray, ids: np.ndarray, folds: Sequence[Fold], params: dict[str, Any], step: Step = _noop
-) -> Tuning:
-    """Choose boosting rounds (mean early-stopping round) and post-processing (best pooled out-of-fold F1)."""
-    oof = np.full(len(y), np.nan)
-    rounds = []
+def tune(data: TrainingData, folds: Sequence[Fold], learners: Sequence[Learner], step: Step = _noop) -> Tuning:
+    """Choose rounds (mean early-stopping round), stacker and post-processing on the out-of-fold predictions."""
+    oof = np.full((len(data.y), len(learners)), np.nan)
+    rounds: dict[str, list[int]] = {lr.name: [] for lr in learners}
     for k, fold in enumerate(folds):
-        model = LGBMBeatClassifier(**params).fit(X[fold.train], y[fold.train], eval_set=(X[fold.test], y[fold.test]))
-        oof[fold.test] = model.predict_proba(X[fold.test])[:, 1]
-        rounds.append(model.best_iteration_)
+        train, test = np.sort(fold.train), np.sort(fold.test)
+        for j, learner in enumerate(learners):
+            model, used = learner.fit(data, train, test)
+            oof[test, j] = learner.predict(model, data, test)
+            rounds[learner.name].append(used)
         step(f"inner fold {k + 1}/{len(folds)}")
     # Rows in their original order keep each recording's beats together, as post-processing needs.
     rows = np.sort(np.concatenate([f.test for f in folds]))
-    postprocess, _ = choose_postprocess(y[rows], oof[rows], run_lengths(ids[rows]))
-    return Tuning(n_estimators=max(1, round(float(np.mean(rounds)))), postprocess=postprocess)
+    y, lengths, names = data.y[rows], run_lengths(data.ids[rows]), [lr.name for lr in learners]
+    base_post = {name: choose_postprocess(y, oof[rows, j], lengths)[0] for j, name in enumerate(names)}
+    stacker = fit_stacker(oof[rows], y, names) if len(learners) > 1 else None
+    post = (
+        base_post[names[0]] if stacker is None else choose_postprocess(y, stacker.predict_proba(oof[rows]), lengths)[0]
+    )
+    return Tuning(
+        rounds={name: max(1, round(float(np.mean(r)))) for name, r in rounds.items()},
+        stacker=stacker,
+        postprocess=post,
+        base_postprocess=base_post,
+    )
+
+
+def fit_tuned(data: TrainingData, train: np.ndarray, learners: Sequence[Learner], tuning: Tuning) -> Fitted:
+    """Fit every base model on ``train`` with its chosen rounds (no early stopping: nothing is held out)."""
+    train = np.sort(train)
+    models = {lr.name: lr.fit(data, train, None, tuning.rounds[lr.name])[0] for lr in learners}
+    return Fitted(learners=list(learners), models=models, tuning=tuning)
 
 
 def apply_postprocess(postprocess: PostProcess, proba: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,57 +154,60 @@ def apply_postprocess(postprocess: PostProcess, proba: np.ndarray, ids: np.ndarr
     return smoothed, postprocess.flags(smoothed, lengths)
 
 
-def fit_tuned(X: np.ndarray, y: np.ndarray, params: dict[str, Any], tuning: Tuning) -> LGBMBeatClassifier:
-    """Fit on all of ``X`` with the chosen number of rounds (no early stopping: there is nothing held out)."""
-    return LGBMBeatClassifier(**{**params, "n_estimators": tuning.n_estimators}).fit(X, y)
-
-
-def nested_cv(X: np.ndarray, y: np.ndarray, ids: np.ndarray, config: TrainConfig, step: Step = _noop) -> dict[str, Any]:
-    """Run nested CV and report pooled outer metrics, per-fold F1 and per-recording F1."""
-    proba = np.empty(len(y))
-    pred = np.zeros(len(y), dtype=bool)
+def nested_cv(data: TrainingData, config: TrainConfig, step: Step = _noop) -> dict[str, Any]:
+    """Run nested CV; report pooled outer metrics, per-fold F1 and per-recording F1, and each base model alone."""
+    learners = config.learners()
+    names = [lr.name for lr in learners]
+    n = len(data.y)
+    proba, pred = np.empty(n), np.zeros(n, dtype=bool)
+    base_proba, base_pred = np.empty((n, len(learners))), np.zeros((n, len(learners)), dtype=bool)
     folds = []
-    for k, outer in enumerate(nested_group_folds(ids, config.cv.outer, config.cv.inner, config.cv.seed)):
-        tuning = tune(X, y, ids, outer.inner, config.lgbm, step)
-        model = fit_tuned(X[outer.train], y[outer.train], config.lgbm, tuning)
+    for k, outer in enumerate(nested_group_folds(data.ids, config.cv.outer, config.cv.inner, config.cv.seed)):
+        tuning = tune(data, outer.inner, learners, step)
+        fitted = fit_tuned(data, outer.train, learners, tuning)
         test = np.sort(outer.test)
-        proba[test], pred[test] = apply_postprocess(tuning.postprocess, model.predict_proba(X[test])[:, 1], ids[test])
-        metrics = beat_metrics(y[test], pred[test], proba[test])
+        final, base = fitted.predict(data, test)
+        proba[test], pred[test] = apply_postprocess(tuning.postprocess, final, data.ids[test])
+        for j, name in enumerate(names):
+            base_proba[test, j], base_pred[test, j] = apply_postprocess(
+                tuning.base_postprocess[name], base[:, j], data.ids[test]
+            )
         folds.append(
             {
                 "fold": k,
-                "n_recordings": len(np.unique(ids[test])),
-                "n_estimators": tuning.n_estimators,
-                **metrics,
+                "n_recordings": len(np.unique(data.ids[test])),
+                "rounds": tuning.rounds,
+                "n_estimators": tuning.rounds["lgbm"],
+                **beat_metrics(data.y[test], pred[test], proba[test]),
                 "threshold": tuning.postprocess.threshold,
                 "postprocess": tuning.postprocess.to_dict(),
+                "stacker": None if tuning.stacker is None else tuning.stacker.to_dict(),
+                "base_f1": {name: beat_metrics(data.y[test], base_pred[test, j])["f1"] for j, name in enumerate(names)},
             }
         )
         step(f"outer fold {k + 1}/{config.cv.outer}")
-    pooled = beat_metrics(y, pred, proba)
-    per_recording = recording_f1(ids, y.astype(bool), pred)
+    models = " + ".join(names) + (" stacked by logistic regression" if len(names) > 1 else "")
     return {
         "protocol": f"nested cross-validation grouped by recording: {config.cv.outer} outer x {config.cv.inner} inner "
-        f"folds, seed {config.cv.seed}; inner folds choose boosting rounds, threshold and post-processing",
-        "outer": pooled,
+        f"folds, seed {config.cv.seed}; inner folds choose rounds, stacking, threshold and post-processing",
+        "models": models,
+        "outer": beat_metrics(data.y, pred, proba),
+        "base_models": {name: beat_metrics(data.y, base_pred[:, j], base_proba[:, j]) for j, name in enumerate(names)},
         "folds": folds,
         "f1_per_fold": [f["f1"] for f in folds],
-        "per_recording_f1": recording_summary(per_recording),
+        "per_recording_f1": recording_summary(recording_f1(data.ids, data.y.astype(bool), pred)),
     }
 
 
 def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = _noop) -> TrainResult:
-    """Nested CV for the estimate, then the final model tuned on inner folds of all recordings and fit on all."""
-    if any(r.labels is None for r in recordings):
-        raise ValueError("training needs labelled recordings (a 'y' column)")
-    X = features_for_recordings(recordings, config.features)
-    y = np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(np.int8)
-    ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
-    report = nested_cv(X, y, ids, config, step)
-    tuning = tune(X, y, ids, group_folds(ids, config.cv.inner, config.cv.seed), config.lgbm, step)
-    model = fit_tuned(X, y, config.lgbm, tuning)
+    """Nested CV for the estimate, then the final models tuned on inner folds of all recordings and fit on all."""
+    data = TrainingData.build(recordings, config.features)
+    report = nested_cv(data, config, step)
+    learners = config.learners()
+    tuning = tune(data, group_folds(data.ids, config.cv.inner, config.cv.seed), learners, step)
+    fitted = fit_tuned(data, np.arange(len(data.y)), learners, tuning)
     step("final model")
-    return TrainResult(model=model, postprocess=tuning.postprocess, n_estimators=tuning.n_estimators, report=report)
+    return TrainResult(fitted=fitted, report=report)
 
 
 def count_steps(config: CVConfig) -> int:

@@ -25,3 +25,24 @@ def test_debug_config_shrinks_the_run_and_overrides_apply():
 def test_bad_overrides_are_config_errors(override: str):
     with pytest.raises(ConfigError, match="invalid configuration"):
         train_config(compose_config([override]))
+
+
+def test_network_is_off_by_default_and_added_by_the_nn_group():
+    assert train_config(compose_config()).nn is None
+    config = train_config(compose_config(["model/nn=cardionet", "model.nn.conv_channels=8", "seed=3"]))
+    assert config.nn is not None
+    assert config.nn["kind"] == "cardionet"
+    assert config.nn["conv_channels"] == 8
+    assert (config.nn["seed"], config.nn["num_threads"]) == (3, 2)
+    assert "enabled" not in config.nn
+    assert [lr.name for lr in config.learners()] == ["lgbm", "nn"]
+
+
+def test_every_network_config_builds_a_network():
+    torch = pytest.importorskip("torch")
+    from cardiospike.models.nn.lit import NetConfig, build_network
+
+    for name in ("cardionet", "sequence"):
+        nn = train_config(compose_config([f"model/nn={name}"])).nn
+        assert nn is not None
+        assert isinstance(build_network(NetConfig.from_dict(nn)), torch.nn.Module)

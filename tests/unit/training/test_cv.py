@@ -15,8 +15,11 @@ def test_train_reports_nested_cv_and_returns_a_fitted_model(recordings):
     # Synthetic spikes are easy: the honest outer estimate is far above the base rate.
     assert report["outer"]["f1"] > 0.6
     assert 0 < result.postprocess.threshold < 1
-    assert 1 <= result.n_estimators <= TINY_CONFIG.lgbm["n_estimators"]
-    assert result.model.best_iteration_ == result.n_estimators
+    rounds = result.fitted.tuning.rounds
+    assert 1 <= rounds["lgbm"] <= TINY_CONFIG.lgbm["n_estimators"]
+    assert result.fitted.models["lgbm"].best_iteration_ == rounds["lgbm"]
+    assert result.fitted.tuning.stacker is None
+    assert set(report["base_models"]) == {"lgbm"}
     assert set(report["per_recording_f1"]) >= {"mean", "q25", "median", "q75", "worst"}
 
 

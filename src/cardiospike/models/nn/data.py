@@ -1,0 +1,139 @@
+"""Torch datasets built from :class:`~cardiospike.recording.Recording` objects.
+
+Every batch is ``(x, y, weight)``: inputs, 0/1 labels and a loss weight (0 on padding), so one masked loss serves
+both networks. Inputs come from :mod:`cardiospike.models.nn.inputs` (vectorised numpy), computed once per
+recording: crops are slices of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, IterableDataset
+
+from cardiospike.models.nn.inputs import RR_MAX_MS, RR_MIN_MS, sequence_inputs, window_inputs
+from cardiospike.recording import Recording
+
+Batch = tuple[Tensor, Tensor, Tensor]
+
+
+def _labels(rec: Recording) -> np.ndarray:
+    if rec.labels is None:
+        raise ValueError(f"recording {rec.id!r} has no labels: training needs labelled recordings")
+    return rec.labels.astype(np.float32)
+
+
+def pad_batch(inputs: Sequence[np.ndarray], labels: Sequence[np.ndarray], length: int | None = None) -> Batch:
+    """Stack (channels, n_i) inputs and (n_i,) labels into one zero-padded batch with a 0/1 padding weight."""
+    length = max(x.shape[1] for x in inputs) if length is None else length
+    x = np.zeros((len(inputs), inputs[0].shape[0], length), dtype=np.float32)
+    y = np.zeros((len(inputs), length), dtype=np.float32)
+    w = np.zeros((len(inputs), length), dtype=np.float32)
+    for i, (xi, yi) in enumerate(zip(inputs, labels, strict=True)):
+        n = xi.shape[1]
+        x[i, :, :n], y[i, :n], w[i, :n] = xi, yi, 1.0
+    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(w)
+
+
+class CropBatches(IterableDataset[Batch]):
+    """Random crops of ``crop_len`` beats from the recordings, in batches: one pass is one epoch.
+
+    A crop starts at a beat drawn uniformly over all beats (so long recordings give proportionally more crops);
+    recordings shorter than a crop are taken whole and padded. An epoch holds about as many beats as the data
+    (``epoch_beats`` overrides). With ``augment_scale`` = a, each crop's relative RR and steps are multiplied by
+    ``exp(U(-a, a))``. Seeded, and reseeded per pass from the pass number: epochs differ, runs repeat.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        crop_len: int = 256,
+        batch_size: int = 16,
+        epoch_beats: int | None = None,
+        seed: int = 0,
+        rr_min: float = RR_MIN_MS,
+        rr_max: float = RR_MAX_MS,
+        augment_scale: float = 0.0,
+    ) -> None:
+        self.augment_scale = augment_scale
+        self.inputs = [sequence_inputs(r.rr, rr_min, rr_max) for r in recordings]
+        self.labels = [_labels(r) for r in recordings]
+        self.lengths = np.array([len(r) for r in recordings])
+        self.crop_len, self.batch_size, self.seed = crop_len, batch_size, seed
+        total = int(self.lengths.sum())
+        self.n_batches = max(1, round((epoch_beats or total) / (crop_len * batch_size)))
+        self._passes = 0
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def __iter__(self) -> Iterator[Batch]:
+        rng = np.random.default_rng([self.seed, self._passes])
+        self._passes += 1
+        p = self.lengths / self.lengths.sum()
+        for _ in range(self.n_batches):
+            recs = rng.choice(self.lengths.size, size=self.batch_size, p=p)
+            xs, ys = [], []
+            for r in recs:
+                n = int(self.lengths[r])
+                start = int(rng.integers(0, n - self.crop_len + 1)) if n > self.crop_len else 0
+                x = self.inputs[r][:, start : start + self.crop_len]
+                if self.augment_scale > 0:
+                    # Spike sizes vary between patients: rescale the relative RR and its steps (not the mask).
+                    x = x.copy()
+                    x[:3] *= np.float32(np.exp(rng.uniform(-self.augment_scale, self.augment_scale)))
+                xs.append(x)
+                ys.append(self.labels[r][start : start + self.crop_len])
+            yield pad_batch(xs, ys, self.crop_len)
+
+
+class RecordingBatches(Dataset[Batch]):
+    """Whole recordings in padded batches of similar length (for validation): the loss sees every beat once."""
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        batch_size: int = 16,
+        rr_min: float = RR_MIN_MS,
+        rr_max: float = RR_MAX_MS,
+    ) -> None:
+        order = np.argsort([len(r) for r in recordings], kind="stable")
+        inputs = [sequence_inputs(r.rr, rr_min, rr_max) for r in recordings]
+        labels = [_labels(r) for r in recordings]
+        self.batches = [
+            pad_batch([inputs[i] for i in chunk], [labels[i] for i in chunk])
+            for chunk in np.array_split(order, max(1, -(-len(order) // batch_size)))
+            if chunk.size
+        ]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> Batch:
+        return self.batches[i]
+
+
+class WindowBeats(Dataset[Batch]):
+    """Every beat of the recordings as a centred window (CardioNet's input), its label and weight 1."""
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        half: int = 8,
+        rr_min: float = RR_MIN_MS,
+        rr_max: float = RR_MAX_MS,
+    ) -> None:
+        self.x = torch.from_numpy(np.concatenate([window_inputs(r.rr, half, rr_min, rr_max) for r in recordings]))
+        self.y = torch.from_numpy(np.concatenate([_labels(r) for r in recordings]))
+        self.w = torch.ones_like(self.y)
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def __getitem__(self, i: int | list[int]) -> Batch:
+        # A list of indices (from a BatchSampler) gathers a whole batch at once.
+        idx = torch.as_tensor(i)
+        return self.x[idx], self.y[idx], self.w[idx]

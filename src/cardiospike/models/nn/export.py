@@ -1,0 +1,63 @@
+"""Export of a trained network to ONNX, with a dynamic batch axis and, for the sequence net, a dynamic length."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+
+import onnx
+import torch
+from torch import nn
+
+from cardiospike.models.nn.inputs import INPUTS_VERSION, SEQUENCE_CHANNELS, WINDOW_CHANNELS
+from cardiospike.models.nn.lit import BeatNetModule, NetConfig
+from cardiospike.models.nn.runtime import META_HALF, META_INPUTS, META_KIND, META_RR_MAX, META_RR_MIN
+
+OPSET = 17
+
+
+def onnx_bytes(module: BeatNetModule) -> bytes:
+    """The trained network as an ONNX model (outputs logits), with the metadata the runtime needs."""
+    config: NetConfig = module.config
+    net: nn.Module = module.net.cpu().eval()  # dropout off, as scored
+    if config.kind == "sequence":
+        dummy = torch.zeros(1, len(SEQUENCE_CHANNELS), 64)
+        axes = {"x": {0: "batch", 2: "beats"}, "logit": {0: "batch", 1: "beats"}}
+    else:
+        dummy = torch.zeros(4, 2 * config.half_window + 1, len(WINDOW_CHANNELS))
+        axes = {"x": {0: "beats"}, "logit": {0: "beats"}}
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        # The legacy (TorchScript) exporter is deprecated in favour of the dynamo one, which needs onnxscript; and it
+        # warns that a GRU exported with variable length may fail at batch sizes above 1 with padding. The runtime
+        # scores one unpadded recording per call, and the round-trip tests check lengths 1 to 1,500.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (dummy,),
+            os.path.join(tmp, "net.onnx"),
+            input_names=["x"],
+            output_names=["logit"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        model = onnx.load(os.path.join(tmp, "net.onnx"))
+    meta = {
+        META_KIND: config.kind,
+        META_INPUTS: INPUTS_VERSION,
+        META_HALF: str(config.half_window),
+        META_RR_MIN: repr(config.rr_min),
+        META_RR_MAX: repr(config.rr_max),
+    }
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def export_onnx(module: BeatNetModule, path: str | os.PathLike[str]) -> None:
+    """Write the trained network to an ONNX file (see :func:`onnx_bytes`)."""
+    with open(path, "wb") as f:
+        f.write(onnx_bytes(module))

@@ -1,0 +1,103 @@
+"""Network inputs built from RR intervals with numpy alone (no torch), shared by training and the ONNX runtime.
+
+Two layouts:
+
+* :func:`sequence_inputs`: one column per beat of a whole recording, for the sequence labeller; shape (3, n).
+* :func:`window_inputs`: a centred window of beats around each beat, for CardioNet; shape (n, 2 * half + 1, 3).
+
+Beats outside ``[rr_min, rr_max]`` are masked (value 0, mask 0), as in the LightGBM features: no labelled anomaly
+lies outside 300-1,400 ms, so such beats are missing data rather than signal. Everything is relative (to the
+recording's median or the window's mean), so the inputs do not depend on heart rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+#: Version of the input layout; stored with exported networks so a runtime never feeds one layout to another.
+INPUTS_VERSION = "nn-inputs-v1"
+RR_MIN_MS = 300.0
+RR_MAX_MS = 1400.0
+#: Labelled spikes are steps of about 8% of the median RR; scaling by 10 puts them near 1, where networks train well.
+SCALE = 10.0
+#: Relative deviations beyond +-50% (scaled: 5) carry no more information about a spike and would dominate.
+CLIP = 5.0
+SEQUENCE_CHANNELS = ("rr_rel", "step", "rr_rel_local", "valid")
+#: Half-width of the local mean in ``rr_rel_local`` (the 17-beat window that CardioNet scales by).
+LOCAL_HALF = 8
+WINDOW_CHANNELS = ("rr_rel_window", "log_rr_z_window", "valid")
+
+Float32Array = NDArray[np.float32]
+
+
+def valid_beats(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS) -> NDArray[np.bool_]:
+    """Beats inside the open range ``(rr_min, rr_max)`` (the LightGBM features use the same rule)."""
+    rr = np.asarray(rr, dtype=np.float64)
+    return (rr > rr_min) & (rr < rr_max)
+
+
+def sequence_inputs(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS) -> Float32Array:
+    """Per-beat channels of one recording for the sequence labeller, shape (4, n), float32.
+
+    Channels: ``rr_rel`` = RR / median valid RR - 1; ``step`` = the change of ``rr_rel`` from the previous beat
+    (0 where either beat is invalid, and for the first beat); ``rr_rel_local`` = RR / the mean valid RR of the
+    centred window of ``2 * LOCAL_HALF + 1`` beats - 1 (free of slow drifts of the heart rate, which the spikes
+    ride on); ``valid`` = 1 for beats in range. Relative values
+    are scaled by :data:`SCALE` and clipped to +-:data:`CLIP`; invalid beats are 0 in every channel.
+    """
+    rr = np.asarray(rr, dtype=np.float64)
+    valid = valid_beats(rr, rr_min, rr_max)
+    out = np.zeros((len(SEQUENCE_CHANNELS), rr.size), dtype=np.float32)
+    if not valid.any():
+        return out
+    median = float(np.median(rr[valid]))
+    rel = np.where(valid, np.clip(SCALE * (rr / median - 1.0), -CLIP, CLIP), 0.0)
+    step = np.zeros(rr.size)
+    both = valid[1:] & valid[:-1]
+    step[1:] = np.where(both, np.clip(rel[1:] - rel[:-1], -CLIP, CLIP), 0.0)
+    # Centred window means from prefix sums (O(n)); every window holds its own valid centre beat when it matters.
+    prefix_n = np.concatenate([[0.0], np.cumsum(valid)])
+    prefix_s = np.concatenate([[0.0], np.cumsum(np.where(valid, rr, 0.0))])
+    i = np.arange(rr.size)
+    lo, hi = np.maximum(i - LOCAL_HALF, 0), np.minimum(i + LOCAL_HALF + 1, rr.size)
+    local = (prefix_s[hi] - prefix_s[lo]) / np.maximum(prefix_n[hi] - prefix_n[lo], 1.0)
+    rel_local = np.where(valid, np.clip(SCALE * (rr / np.where(valid, local, 1.0) - 1.0), -CLIP, CLIP), 0.0)
+    out[0], out[1], out[2], out[3] = rel, step, rel_local, valid
+    return out
+
+
+def window_inputs(
+    rr: NDArray[np.floating], half: int = 8, rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS
+) -> Float32Array:
+    """Centred windows of ``2 * half + 1`` beats around every beat for CardioNet, shape (n, 2 * half + 1, 3).
+
+    Each window is scaled on its own, as in the hackathon winner's network: ``rr_rel_window`` = RR / the window's
+    mean valid RR - 1 (scaled by :data:`SCALE`), ``log_rr_z_window`` = log RR standardised by the window's mean and
+    standard deviation (shape regardless of amplitude), ``valid``. Beats past either end of the recording and
+    invalid beats are 0 in every channel.
+    """
+    rr = np.asarray(rr, dtype=np.float64)
+    n, width = rr.size, 2 * half + 1
+    if n == 0:
+        return np.zeros((0, width, 3), dtype=np.float32)
+    padded = np.full(n + 2 * half, np.nan)
+    padded[half : half + n] = rr
+    win = sliding_window_view(padded, width)  # (n, width), a view: no copy
+    valid = valid_beats(win, rr_min, rr_max)  # NaN compares False: ends are invalid
+    count = valid.sum(axis=1, keepdims=True)
+    safe = np.where(valid, win, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(valid, safe, 0.0).sum(axis=1, keepdims=True) / count
+        log = np.log(safe)
+        log_mean = np.where(valid, log, 0.0).sum(axis=1, keepdims=True) / count
+        log_sd = np.sqrt(np.where(valid, (log - log_mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count)
+        rel = np.clip(SCALE * (safe / mean - 1.0), -CLIP, CLIP)
+        # 0.01 (1% of RR) keeps flat windows from blowing noise up to unit variance.
+        z = np.clip((log - log_mean) / (log_sd + 0.01), -CLIP, CLIP)
+    out = np.zeros((n, width, 3), dtype=np.float32)
+    out[..., 0] = np.where(valid, rel, 0.0)
+    out[..., 1] = np.where(valid, z, 0.0)
+    out[..., 2] = valid
+    return out

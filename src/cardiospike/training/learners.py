@@ -1,0 +1,102 @@
+"""Base models as the cross-validation engine sees them: fit on some rows, predict others.
+
+Rows index the stacked beats of all recordings; fold rows always hold whole recordings (folds are grouped by
+recording), so a learner that needs whole recordings (the network) can take them from the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from cardiospike.features import FeatureSpec, features_for_recordings
+from cardiospike.models.lgbm import LGBMBeatClassifier
+from cardiospike.recording import FloatArray, Recording
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """Labelled recordings with their stacked feature matrix, labels and recording id per row."""
+
+    recordings: list[Recording]
+    X: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    recording_of_row: np.ndarray
+
+    @classmethod
+    def build(cls, recordings: Sequence[Recording], features: FeatureSpec) -> TrainingData:
+        if any(r.labels is None for r in recordings):
+            raise ValueError("training needs labelled recordings (a 'y' column)")
+        lengths = [len(r) for r in recordings]
+        return cls(
+            recordings=list(recordings),
+            X=features_for_recordings(recordings, features),
+            y=np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(np.int8),
+            ids=np.repeat([r.id for r in recordings], lengths),
+            recording_of_row=np.repeat(np.arange(len(recordings)), lengths),
+        )
+
+    def recordings_at(self, rows: np.ndarray) -> list[Recording]:
+        """The recordings whose beats ``rows`` (sorted, whole recordings) are, in row order."""
+        return [self.recordings[i] for i in np.unique(self.recording_of_row[rows])]
+
+
+class Learner(Protocol):
+    """A base model: ``fit`` returns the fitted model and the rounds (trees, epochs) it used."""
+
+    @property
+    def name(self) -> str: ...
+
+    def fit(
+        self, data: TrainingData, train: np.ndarray, valid: np.ndarray | None = None, rounds: int | None = None
+    ) -> tuple[Any, int]: ...
+
+    def predict(self, model: Any, data: TrainingData, rows: np.ndarray) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class LGBMLearner:
+    """The LightGBM beat classifier over the feature matrix; early stopping on ``valid`` picks the trees."""
+
+    params: dict[str, Any]
+    name: str = "lgbm"
+
+    def fit(
+        self, data: TrainingData, train: np.ndarray, valid: np.ndarray | None = None, rounds: int | None = None
+    ) -> tuple[LGBMBeatClassifier, int]:
+        params = self.params if rounds is None else {**self.params, "n_estimators": rounds}
+        eval_set = None if valid is None else (data.X[valid], data.y[valid])
+        model = LGBMBeatClassifier(**params).fit(data.X[train], data.y[train], eval_set=eval_set)
+        return model, model.best_iteration_
+
+    def predict(self, model: LGBMBeatClassifier, data: TrainingData, rows: np.ndarray) -> FloatArray:
+        return np.asarray(model.predict_proba(data.X[rows])[:, 1], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class NetLearner:
+    """A neural beat labeller (``cardiospike.models.nn``) over whole recordings; early stopping picks the epochs."""
+
+    config: dict[str, Any]
+    name: str = "nn"
+
+    def fit(
+        self, data: TrainingData, train: np.ndarray, valid: np.ndarray | None = None, rounds: int | None = None
+    ) -> tuple[Any, int]:
+        from cardiospike.models.nn.lit import NetConfig, fit_network  # torch only where a network is trained
+
+        config = NetConfig.from_dict(self.config if rounds is None else {**self.config, "max_epochs": rounds})
+        valid_recs = None if valid is None else data.recordings_at(valid)
+        module = fit_network(data.recordings_at(train), valid_recs, config)
+        return module, max(1, module.best_epoch_ or 1)
+
+    def predict(self, model: Any, data: TrainingData, rows: np.ndarray) -> FloatArray:
+        from cardiospike.models.nn.lit import predict_network
+
+        proba = np.concatenate(predict_network(model, data.recordings_at(rows)))
+        assert proba.size == rows.size, "network rows must hold whole recordings"
+        return proba

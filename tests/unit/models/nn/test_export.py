@@ -1,0 +1,89 @@
+"""ONNX export: ONNX Runtime agrees with torch (absolute tolerance 1e-5), and the runtime needs no torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from cardiospike.data import read_recordings, simulate_recording
+from cardiospike.models.nn.export import export_onnx, onnx_bytes
+from cardiospike.models.nn.lit import BeatNetModule, predict_network
+from cardiospike.models.nn.runtime import OnnxBeatNet
+from cardiospike.recording import Recording
+from tests.conftest import real_data
+
+FIXTURES = ["sequence_module", "cardionet_module"]
+
+
+def _agree(module: BeatNetModule, runtime: OnnxBeatNet, recs: list[Recording]) -> None:
+    for rec, expected in zip(recs, predict_network(module, recs), strict=True):
+        np.testing.assert_allclose(runtime.predict_proba(rec.rr), expected, rtol=0, atol=1e-5, err_msg=rec.id)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_onnx_matches_torch_on_synthetic(fixture, request, tmp_path):
+    module: BeatNetModule = request.getfixturevalue(fixture)
+    path = tmp_path / "net.onnx"
+    export_onnx(module, path)
+    runtime = OnnxBeatNet(path)
+    assert runtime.kind == module.config.kind
+    recs = [simulate_recording(n, seed=n) for n in (1, 2, 17, 300, 1500)]
+    recs.append(Recording.from_rr([100.0, 5000.0, 800.0]))  # mostly measurement errors
+    _agree(module, runtime, recs)
+    assert runtime.predict_proba(np.zeros(0)).shape == (0,)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_onnx_matches_torch_on_real_data(fixture, request):
+    recs = read_recordings(real_data("train.csv"))[:20]
+    module: BeatNetModule = request.getfixturevalue(fixture)
+    _agree(module, OnnxBeatNet(onnx_bytes(module)), recs)
+
+
+def test_metadata_is_checked(sequence_module):
+    import onnx
+
+    model = onnx.load_from_string(onnx_bytes(sequence_module))
+    for entry in model.metadata_props:
+        if entry.key == "inputs":
+            entry.value = "nn-inputs-v0"
+    with pytest.raises(ValueError, match="re-export"):
+        OnnxBeatNet(model.SerializeToString())
+
+
+def test_sequence_export_has_dynamic_length(sequence_module):
+    import onnx
+
+    model = onnx.load_from_string(onnx_bytes(sequence_module))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims] == ["batch", "", "beats"]
+
+
+def test_runtime_does_not_import_torch(sequence_module, tmp_path):
+    path = tmp_path / "net.onnx"
+    export_onnx(sequence_module, path)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import numpy as np
+        from cardiospike.models.nn.runtime import OnnxBeatNet
+        import cardiospike.models.nn
+        p = OnnxBeatNet({str(path)!r}).predict_proba(np.full(50, 800.0))
+        assert p.shape == (50,)
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "lightning", "pytorch_lightning"))
+        assert not heavy, heavy
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,110 @@
+"""Network shapes, any recording length, and that training learns synthetic spikes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from cardiospike.data import simulate_recording  # noqa: E402
+from cardiospike.models.nn.lit import BeatNetModule, NetConfig, build_network, predict_network  # noqa: E402
+from cardiospike.models.nn.net import CardioNet, SequenceNet  # noqa: E402
+from cardiospike.models.postprocess import choose_postprocess  # noqa: E402
+from cardiospike.recording import Recording  # noqa: E402
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 300])
+def test_sequence_net_any_length(n):
+    net = SequenceNet(channels=8, dilations=(1, 2), gru_hidden=4).eval()
+    assert net(torch.zeros(2, 4, n)).shape == (2, n)
+    assert SequenceNet(channels=8, gru_hidden=0).eval()(torch.zeros(1, 4, n)).shape == (1, n)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_cardionet_shape(batch):
+    assert CardioNet(window=17, conv_channels=4, gru_hidden=4).eval()(torch.zeros(batch, 17, 3)).shape == (batch,)
+
+
+def test_receptive_field():
+    assert SequenceNet(kernel=5, dilations=(1, 2, 4, 8)).receptive_field == 5 + 4 * 15
+
+
+def test_sequence_net_is_local_without_gru():
+    """A beat's output depends only on beats within the receptive field (no leakage through padding or norms)."""
+    torch.manual_seed(0)
+    net = SequenceNet(channels=8, kernel=3, dilations=(1, 2), gru_hidden=0).eval()
+    x = torch.randn(1, 4, 40)
+    y = x.clone()
+    y[:, :, 30:] += 1.0
+    reach = net.receptive_field // 2
+    assert torch.equal(net(x)[0, : 30 - reach], net(y)[0, : 30 - reach])
+
+
+def test_unknown_kind():
+    with pytest.raises(ValueError, match="unknown network kind"):
+        build_network(NetConfig(kind="transformer"))  # type: ignore[arg-type]
+
+
+def test_config_round_trip():
+    config = NetConfig(kind="cardionet", dilations=(1, 3), kernels=(3, 5))
+    assert NetConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 300])
+@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module"])
+def test_predict_any_length(fixture, n, request):
+    module: BeatNetModule = request.getfixturevalue(fixture)
+    (proba,) = predict_network(module, [Recording.from_rr(np.full(n, 800.0))])
+    assert proba.shape == (n,)
+    assert proba.dtype == np.float64
+    assert np.all((proba >= 0) & (proba <= 1))
+
+
+def _f1(recs, probas):
+    y = np.concatenate([r.labels for r in recs])
+    p = np.concatenate(probas)
+    lengths = np.array([len(r) for r in recs])
+    # Plain threshold only: the network must learn the spikes, not the post-processing.
+    return choose_postprocess(y, p, lengths, smooths=(0,), max_gaps=(0,), min_runs=(1,))[1], y.mean()
+
+
+@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module"])
+def test_learns_synthetic_spikes(fixture, request, nn_valid):
+    module: BeatNetModule = request.getfixturevalue(fixture)
+    f1, positive_share = _f1(nn_valid, predict_network(module, nn_valid))
+    # Flagging every beat (chance) gives F1 = 2p / (1 + p), about 0.15 here.
+    chance = 2 * positive_share / (1 + positive_share)
+    assert f1 > max(0.5, 2 * chance)
+    assert module.best_epoch_ is not None
+    assert module.best_epoch_ >= 1
+
+
+def test_training_is_deterministic(nn_train, nn_valid):
+    from cardiospike.models.nn.lit import fit_network
+
+    config = NetConfig(
+        channels=8, dilations=(1, 2), gru_hidden=4, crop_len=64, batch_size=4, max_epochs=2, num_threads=1
+    )
+    recs = nn_train[:3]
+    a = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
+    b = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_fixed_epochs_without_validation(nn_train):
+    from cardiospike.models.nn.lit import fit_network
+
+    config = NetConfig(channels=8, dilations=(1,), gru_hidden=0, crop_len=64, batch_size=4, max_epochs=2, num_threads=1)
+    module = fit_network(nn_train[:2], None, config)
+    assert module.best_epoch_ == 2
+    assert not module.training
+
+
+def test_training_needs_labels():
+    from cardiospike.models.nn.lit import fit_network
+
+    rec = simulate_recording(100, seed=1)
+    unlabelled = Recording(id="u", rr=rec.rr, time=rec.time)
+    with pytest.raises(ValueError, match="no labels"):
+        fit_network([unlabelled], None, NetConfig(max_epochs=1, num_threads=1))
