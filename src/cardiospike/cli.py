@@ -18,6 +18,7 @@ from cardiospike.artifact import ArtifactError
 from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings, write_csv_atomic
 from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
+from cardiospike.search.cli import search_app
 from cardiospike.summary import episodes_of
 
 app = typer.Typer(
@@ -292,6 +293,9 @@ def serve(
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"Serving the web app on {url}/ and the API (docs at {url}/docs), {settings.workers} worker(s)")
     run(settings)
+
+
+app.add_typer(search_app, name="search")
 
 
 if __name__ == "__main__":  # pragma: no cover
