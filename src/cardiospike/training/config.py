@@ -51,4 +51,7 @@ def train_config(cfg: DictConfig) -> TrainConfig:
             nn.update(num_threads=int(cfg.trainer.threads), seed=int(cfg.seed))
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
-    return TrainConfig(cv=cv, features=features, lgbm=lgbm, nn=nn)
+    outputs = {key: cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")}
+    return TrainConfig(
+        cv=cv, features=features, lgbm=lgbm, nn=nn, **{k: None if v is None else str(v) for k, v in outputs.items()}
+    )

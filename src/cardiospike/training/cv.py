@@ -44,6 +44,9 @@ class TrainConfig:
     features: FeatureSpec = field(default_factory=FeatureSpec)
     lgbm: dict[str, Any] = field(default_factory=dict)
     nn: dict[str, Any] | None = None
+    #: Folder or fsspec URL for the network's Lightning checkpoints and TensorBoard logs (None: not written).
+    checkpoints_dir: str | None = None
+    logs_dir: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"cv": asdict(self.cv), "features": self.features.to_dict(), "lgbm": dict(self.lgbm), "nn": self.nn}
@@ -51,7 +54,7 @@ class TrainConfig:
     def learners(self) -> list[Learner]:
         learners: list[Learner] = [LGBMLearner(self.lgbm)]
         if self.nn is not None:
-            learners.append(NetLearner(self.nn))
+            learners.append(NetLearner(self.nn, checkpoints=self.checkpoints_dir, logs=self.logs_dir))
         return learners
 
 

@@ -6,8 +6,11 @@ recording), so a learner that needs whole recordings (the network) can take them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import count
 from typing import Any, Protocol
 
 import numpy as np
@@ -15,6 +18,7 @@ import numpy as np
 from cardiospike.features import FeatureSpec, features_for_recordings
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.recording import FloatArray, Recording
+from cardiospike.training.storage import join, mirrored
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,19 +83,35 @@ class LGBMLearner:
 
 @dataclass(frozen=True)
 class NetLearner:
-    """A neural beat labeller (``cardiospike.models.nn``) over whole recordings; early stopping picks the epochs."""
+    """A neural beat labeller (``cardiospike.models.nn``) over whole recordings; early stopping picks the epochs.
+
+    With ``checkpoints`` or ``logs`` (a folder or an fsspec URL such as ``s3://bucket/prefix``), every fit writes
+    its Lightning checkpoints or TensorBoard logs under ``<run>/fit-<n>/`` there.
+    """
 
     config: dict[str, Any]
+    checkpoints: str | None = None
+    logs: str | None = None
     name: str = "nn"
+    run: str = field(default_factory=lambda: datetime.now(UTC).strftime("run-%Y%m%dT%H%M%SZ"))
+    _fits: Iterator[int] = field(default_factory=count, repr=False, compare=False)
 
     def fit(
         self, data: TrainingData, train: np.ndarray, valid: np.ndarray | None = None, rounds: int | None = None
     ) -> tuple[Any, int]:
         from cardiospike.models.nn.lit import NetConfig, fit_network  # torch only where a network is trained
 
-        config = NetConfig.from_dict(self.config if rounds is None else {**self.config, "max_epochs": rounds})
-        valid_recs = None if valid is None else data.recordings_at(valid)
-        module = fit_network(data.recordings_at(train), valid_recs, config)
+        tag = f"fit-{next(self._fits):02d}"
+        with ExitStack() as stack:
+            outputs = {
+                key: stack.enter_context(mirrored(join(url, self.run, tag)))
+                for key, url in (("checkpoint_dir", self.checkpoints), ("logs_dir", self.logs))
+                if url is not None
+            }
+            extra = {**outputs, "enable_checkpointing": "checkpoint_dir" in outputs}
+            config = NetConfig.from_dict({**self.config, **extra, **({} if rounds is None else {"max_epochs": rounds})})
+            valid_recs = None if valid is None else data.recordings_at(valid)
+            module = fit_network(data.recordings_at(train), valid_recs, config)
         return module, max(1, module.best_epoch_ or 1)
 
     def predict(self, model: Any, data: TrainingData, rows: np.ndarray) -> FloatArray:

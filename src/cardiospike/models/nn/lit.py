@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from lightning.pytorch import LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
@@ -73,6 +74,7 @@ class NetConfig:
     num_threads: int = 2
     enable_checkpointing: bool = False
     checkpoint_dir: str | None = None
+    logs_dir: str | None = None
     rr_min: float = RR_MIN_MS
     rr_max: float = RR_MAX_MS
     extra: dict[str, Any] = field(default_factory=dict)
@@ -239,15 +241,21 @@ def fit_network(
     best = KeepBestWeights()
     if valid is not None:
         callbacks += [EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"), best]
-    if config.enable_checkpointing and valid is not None:
-        callbacks.append(ModelCheckpoint(dirpath=config.checkpoint_dir, monitor="val_loss", mode="min"))
+    if config.enable_checkpointing:
+        # The best epoch by validation loss where there is validation, and the last epoch always (to resume).
+        monitor = "val_loss" if valid is not None else None
+        callbacks.append(ModelCheckpoint(dirpath=config.checkpoint_dir, monitor=monitor, mode="min", save_last=True))
+    logger: TensorBoardLogger | bool = False
+    if config.logs_dir is not None:
+        logger = TensorBoardLogger(save_dir=config.logs_dir, name="", version="", default_hp_metric=False)
     with _quiet_lightning():
         trainer = Trainer(
             accelerator="cpu",
             devices=1,
             max_epochs=config.max_epochs,
             callbacks=callbacks,
-            logger=False,
+            logger=logger,
+            log_every_n_steps=1,
             enable_checkpointing=config.enable_checkpointing,
             default_root_dir=config.checkpoint_dir,
             enable_progress_bar=False,
