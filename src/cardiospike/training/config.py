@@ -51,7 +51,14 @@ def train_config(cfg: DictConfig) -> TrainConfig:
             nn.update(num_threads=int(cfg.trainer.threads), seed=int(cfg.seed))
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
-    outputs = {key: cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")}
+    outputs = [cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")]
+    checkpoints_dir, logs_dir = (None if value is None else str(value) for value in outputs)
     return TrainConfig(
-        cv=cv, features=features, lgbm=lgbm, nn=nn, **{k: None if v is None else str(v) for k, v in outputs.items()}
+        cv=cv,
+        features=features,
+        lgbm=lgbm,
+        nn=nn,
+        stack_c=float(cfg.ensemble.C),
+        checkpoints_dir=checkpoints_dir,
+        logs_dir=logs_dir,
     )

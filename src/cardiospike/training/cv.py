@@ -44,6 +44,8 @@ class TrainConfig:
     features: FeatureSpec = field(default_factory=FeatureSpec)
     lgbm: dict[str, Any] = field(default_factory=dict)
     nn: dict[str, Any] | None = None
+    #: Inverse regularisation strength of the stacking logistic regression.
+    stack_c: float = 1.0
     #: Folder or fsspec URL for the network's Lightning checkpoints and TensorBoard logs (None: not written).
     checkpoints_dir: str | None = None
     logs_dir: str | None = None
@@ -116,7 +118,9 @@ def _noop(_: str) -> None:
     return None
 
 
-def tune(data: TrainingData, folds: Sequence[Fold], learners: Sequence[Learner], step: Step = _noop) -> Tuning:
+def tune(
+    data: TrainingData, folds: Sequence[Fold], learners: Sequence[Learner], step: Step = _noop, stack_c: float = 1.0
+) -> Tuning:
     """Choose rounds (mean early-stopping round), stacker and post-processing on the out-of-fold predictions."""
     oof = np.full((len(data.y), len(learners)), np.nan)
     rounds: dict[str, list[int]] = {lr.name: [] for lr in learners}
@@ -131,7 +135,7 @@ def tune(data: TrainingData, folds: Sequence[Fold], learners: Sequence[Learner],
     rows = np.sort(np.concatenate([f.test for f in folds]))
     y, lengths, names = data.y[rows], run_lengths(data.ids[rows]), [lr.name for lr in learners]
     base_post = {name: choose_postprocess(y, oof[rows, j], lengths)[0] for j, name in enumerate(names)}
-    stacker = fit_stacker(oof[rows], y, names) if len(learners) > 1 else None
+    stacker = fit_stacker(oof[rows], y, names, C=stack_c) if len(learners) > 1 else None
     post = (
         base_post[names[0]] if stacker is None else choose_postprocess(y, stacker.predict_proba(oof[rows]), lengths)[0]
     )
@@ -166,7 +170,7 @@ def nested_cv(data: TrainingData, config: TrainConfig, step: Step = _noop) -> di
     base_proba, base_pred = np.empty((n, len(learners))), np.zeros((n, len(learners)), dtype=bool)
     folds = []
     for k, outer in enumerate(nested_group_folds(data.ids, config.cv.outer, config.cv.inner, config.cv.seed)):
-        tuning = tune(data, outer.inner, learners, step)
+        tuning = tune(data, outer.inner, learners, step, config.stack_c)
         fitted = fit_tuned(data, outer.train, learners, tuning)
         test = np.sort(outer.test)
         final, base = fitted.predict(data, test)
@@ -207,7 +211,7 @@ def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = _no
     data = TrainingData.build(recordings, config.features)
     report = nested_cv(data, config, step)
     learners = config.learners()
-    tuning = tune(data, group_folds(data.ids, config.cv.inner, config.cv.seed), learners, step)
+    tuning = tune(data, group_folds(data.ids, config.cv.inner, config.cv.seed), learners, step, config.stack_c)
     fitted = fit_tuned(data, np.arange(len(data.y)), learners, tuning)
     step("final model")
     return TrainResult(fitted=fitted, report=report)

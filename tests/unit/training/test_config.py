@@ -36,6 +36,7 @@ def test_network_is_off_by_default_and_added_by_the_nn_group():
     assert (config.nn["seed"], config.nn["num_threads"]) == (3, 2)
     assert "enabled" not in config.nn
     assert [lr.name for lr in config.learners()] == ["lgbm", "nn"]
+    assert train_config(compose_config(["ensemble.C=0.1"])).stack_c == 0.1
 
 
 def test_every_network_config_builds_a_network():
@@ -46,3 +47,13 @@ def test_every_network_config_builds_a_network():
         nn = train_config(compose_config([f"model/nn={name}"])).nn
         assert nn is not None
         assert isinstance(build_network(NetConfig.from_dict(nn)), torch.nn.Module)
+
+
+def test_checkpoints_and_logs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    assert train_config(compose_config()).logs_dir is None
+    monkeypatch.setenv("LOGS_DIR", "s3://bucket/logs")
+    monkeypatch.setenv("CHECKPOINTS_DIR", "/tmp/ckpt")
+    config = train_config(compose_config(["model/nn=cardionet"]))
+    assert (config.logs_dir, config.checkpoints_dir) == ("s3://bucket/logs", "/tmp/ckpt")
+    net = config.learners()[1]
+    assert (net.logs, net.checkpoints) == ("s3://bucket/logs", "/tmp/ckpt")  # type: ignore[attr-defined]
