@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from cardiospike.ensemble import Stacker
 from cardiospike.features import FeatureSpec, feature_names
@@ -119,8 +120,28 @@ def build_manifest(
     }
 
 
-def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path:
-    """Write the artifact folder atomically: a reader sees the old folder or the complete new one."""
+def is_url(location: str | os.PathLike[str]) -> bool:
+    """Whether ``location`` is a URL (``s3://bucket/models/x``) rather than a local path."""
+    return isinstance(location, str) and _URL.match(location) is not None
+
+
+@overload
+def save_artifact(artifact: Artifact, out_dir: os.PathLike[str]) -> Path: ...
+@overload
+def save_artifact(artifact: Artifact, out_dir: str) -> Path | str: ...
+def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path | str:
+    """Write the artifact folder atomically: a reader sees the old folder or the complete new one.
+
+    ``out_dir`` may be an ``s3://`` URL: the folder is written to a local staging folder first, then its files are
+    uploaded, ``manifest.json`` last. Object stores have no atomic rename, so a reader that loads the model while it
+    is being replaced may see the old manifest with a new file; the checksums then make that a clear error, never a
+    silently mixed model. Returns the folder (a :class:`~pathlib.Path`, or the URL as given).
+    """
+    if is_url(out_dir):
+        url = str(out_dir).rstrip("/")
+        with tempfile.TemporaryDirectory(prefix=".cardiospike-upload.") as tmp:
+            _upload(save_artifact(artifact, Path(tmp) / "model"), url)
+        return url
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -146,53 +167,192 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _check_manifest(raw: bytes, where: str) -> dict[str, Any]:
+    """Parse and check the bytes of a manifest; ``where`` (its path or URL) names it in errors."""
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"{where} is corrupt: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ArtifactError(f"{where} is not a {FORMAT} manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{where} has format version {manifest.get('format_version')!r}; this cardiospike "
+            f"({package_version()}) reads version {FORMAT_VERSION}: retrain the model or install a matching version"
+        )
+    missing = [k for k in ("model", "features", "postprocess", "files") if k not in manifest]
+    if missing:
+        raise ArtifactError(f"{where} is incomplete: missing {', '.join(missing)}")
+    for name in manifest["files"]:
+        # Names are joined to the folder or URL: one that leaves the folder would read some other file.
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise ArtifactError(f"{where} names a file outside the model folder: {name!r}")
+    return manifest
+
+
 def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check ``manifest.json`` of an artifact folder."""
+    """Read and check ``manifest.json`` of an artifact folder (a local path or an ``s3://`` URL)."""
+    if is_url(model_dir):
+        return _RemoteFolder(str(model_dir)).manifest()
     folder = Path(model_dir)
     path = folder / MANIFEST
     if not folder.is_dir():
         raise ArtifactError(f"model folder {folder} does not exist")
     if not path.is_file():
         raise ArtifactError(f"{folder} is not a model artifact: it has no {MANIFEST}")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path} is corrupt: not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtifactError(f"{path} is not a {FORMAT} manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{path} has format version {manifest.get('format_version')!r}; this cardiospike "
-            f"({package_version()}) reads version {FORMAT_VERSION}: retrain the model or install a matching version"
-        )
-    missing = [k for k in ("model", "features", "postprocess", "files") if k not in manifest]
-    if missing:
-        raise ArtifactError(f"{path} is incomplete: missing {', '.join(missing)}")
-    return manifest
+    return _check_manifest(path.read_bytes(), str(path))
 
 
 def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
-    """Load an artifact folder, verifying the checksum of every model file."""
+    """Load an artifact folder (a local path or an ``s3://`` URL), verifying the checksum of every model file."""
+    if is_url(model_dir):
+        remote = _RemoteFolder(str(model_dir))
+        manifest = remote.manifest()
+        blobs: dict[str, bytes] = {}
+        for name, expected in manifest["files"].items():
+            blobs[name] = remote.read(name)
+            if hashlib.sha256(blobs[name]).hexdigest() != expected:
+                raise ArtifactError(f"{remote.url}/{name} is corrupt: its SHA-256 does not match the manifest")
+        return _build(manifest, blobs, remote.url)
     folder = Path(model_dir)
     manifest = read_manifest(folder)
+    blobs = {}
     for name, expected in manifest["files"].items():
         path = folder / name
         if not path.is_file():
             raise ArtifactError(f"{folder}: model file {name} is missing")
-        if sha256_file(path) != expected:
+        blobs[name] = path.read_bytes()
+        if hashlib.sha256(blobs[name]).hexdigest() != expected:
             raise ArtifactError(f"{path} is corrupt: its SHA-256 does not match the manifest")
+    return _build(manifest, blobs, str(folder))
+
+
+def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Artifact:
+    """The artifact from its checked manifest and verified files (only files the manifest lists are used)."""
     try:
         features = FeatureSpec.from_dict(manifest["features"])
-        model = LGBMBeatClassifier.from_text((folder / manifest["model"]["file"]).read_text(), n_jobs=1)
+        model = LGBMBeatClassifier.from_text(blobs[manifest["model"]["file"]].decode("utf-8"), n_jobs=1)
         postprocess = PostProcess(**manifest["postprocess"])
         network_file = manifest["model"].get("network")
-        network = None if network_file is None else (folder / network_file).read_bytes()
+        network = None if network_file is None else blobs[network_file]
         stacker = None if manifest.get("stacker") is None else Stacker.from_dict(manifest["stacker"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ArtifactError(f"{folder}: cannot load the model: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ArtifactError(f"{where}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):
         raise ArtifactError(
-            f"{folder}: the model expects {model.n_features_in_} features but its feature set makes "
+            f"{where}: the model expects {model.n_features_in_} features but its feature set makes "
             f"{len(feature_names(features))}: the artifact is incompatible with this cardiospike"
         )
     return Artifact(model, features, postprocess, manifest, network=network, stacker=stacker)
+
+
+# --- object stores (fsspec; s3fs for s3://) ---------------------------------------------------------------------
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+#: botocore settings for ``s3://`` artifacts. botocore's defaults (60 s connect timeout, several retries) would hold
+#: a service with a wrong endpoint in start-up for minutes; a model is loaded once, at start-up, where failing fast
+#: with the reason is worth more than riding out a blip.
+S3_CONFIG: dict[str, Any] = {
+    "connect_timeout": 5,
+    "read_timeout": 60,
+    "retries": {"max_attempts": 2, "mode": "standard"},
+}
+
+S3_CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy"
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec file system of ``url`` and the path of ``url`` within it.
+
+    The endpoint and credentials come from the environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``; or ``~/.aws``, an instance role...), as botocore reads them.
+    """
+    protocol = url.split("://", 1)[0].lower()
+    try:
+        import fsspec
+    except ImportError:
+        raise ArtifactError(
+            f"{url}: reading models from URLs needs the 's3' extra (fsspec is missing): pip install 'cardiospike[s3]'"
+        ) from None
+    options: dict[str, Any] = {}
+    if protocol in ("s3", "s3a"):
+        # A fresh instance: fsspec caches file systems by their arguments, not by the environment they read.
+        options = {"config_kwargs": S3_CONFIG, "skip_instance_cache": True}
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **options)
+    except ImportError as exc:
+        raise ArtifactError(
+            f"{url}: reading {protocol}:// models needs the 's3' extra ({exc.name or exc} is missing): "
+            "pip install 'cardiospike[s3]'"
+        ) from None
+    except ValueError as exc:  # fsspec: "Protocol not known"
+        raise ArtifactError(f"{url}: unsupported URL: {exc}") from None
+    return fs, str(path).rstrip("/")
+
+
+class _RemoteFolder:
+    """An artifact folder in an object store: reads its files whole, turning every failure into an ArtifactError."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.fs, self.path = _filesystem(self.url)
+
+    def manifest(self) -> dict[str, Any]:
+        try:
+            raw = self._cat(MANIFEST)
+        except FileNotFoundError:
+            raise ArtifactError(self._not_found()) from None
+        return _check_manifest(raw, f"{self.url}/{MANIFEST}")
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self._cat(name)
+        except FileNotFoundError:
+            raise ArtifactError(f"{self.url}: model file {name} is missing") from None
+
+    def _cat(self, name: str) -> bytes:
+        """The bytes of one file; FileNotFoundError where it (or its bucket) does not exist."""
+        try:
+            return bytes(self.fs.cat_file(f"{self.path}/{name}"))
+        except FileNotFoundError:
+            raise
+        except PermissionError as exc:  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
+            raise ArtifactError(
+                f"{self.url}/{name}: access denied ({_first_line(exc)}): {S3_CREDENTIALS_HINT}"
+            ) from None
+        except Exception as exc:
+            # Whatever the store's client raises (botocore's EndpointConnectionError, NoCredentialsError, timeouts
+            # ...): at start-up every such failure means the same thing, this model cannot be read, and why.
+            raise ArtifactError(
+                f"{self.url}/{name}: cannot read it: {type(exc).__name__}: {_first_line(exc)}"
+            ) from None
+
+    def _not_found(self) -> str:
+        """Why the manifest is not found: no bucket, no such folder, or a folder that is not an artifact."""
+        bucket = self.path.split("/", 1)[0]
+        try:
+            if self.fs.protocol and "s3" in self.fs.protocol and not self.fs.exists(bucket):
+                return f"{self.url}: the bucket {bucket!r} does not exist (or these credentials cannot see it)"
+            if not self.fs.exists(self.path):
+                return f"model folder {self.url} does not exist"
+        except Exception as exc:  # the store failed in between: say what failed
+            return f"{self.url}: cannot read it: {type(exc).__name__}: {_first_line(exc)}"
+        return f"{self.url} is not a model artifact: it has no {MANIFEST}"
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's message on one line: a service logs and ``cardiospike serve`` prints it as one."""
+    text = str(exc).strip() or repr(exc)
+    return text.splitlines()[0]
+
+
+def _upload(staged: Path, url: str) -> None:
+    """Upload a staged artifact folder to ``url``, the model files first and ``manifest.json`` last."""
+    fs, path = _filesystem(url)
+    names = [*sorted(p.name for p in staged.iterdir() if p.name != MANIFEST), MANIFEST]
+    try:
+        for name in names:
+            fs.put_file(str(staged / name), f"{path}/{name}")
+    except Exception as exc:
+        raise ArtifactError(f"{url}/{name}: cannot upload it: {type(exc).__name__}: {_first_line(exc)}") from None

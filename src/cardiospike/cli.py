@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cardiospike.artifact import ArtifactError
+from cardiospike.artifact import ArtifactError, is_url
 from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings, write_csv_atomic
 from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
@@ -29,9 +29,14 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+# A string, not a Path: a Path would turn s3://bucket/x into s3:/bucket/x.
 ModelOption = Annotated[
-    Path | None,
-    typer.Option("--model", "-m", help="Model artifact folder (default: the model shipped with the package)."),
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Model artifact folder or s3:// URL (default: the model shipped with the package).",
+    ),
 ]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")]
 IgnoreTimeOption = Annotated[
@@ -63,7 +68,7 @@ def _load(path: Path, fmt: str, ignore_time: bool = False) -> list[Any]:
         raise _fail(str(exc)) from None
 
 
-def _detector(model: Path | None) -> Any:
+def _detector(model: str | Path | None) -> Any:
     try:
         return load_detector(model)
     except ArtifactError as exc:
@@ -79,7 +84,9 @@ def train(
         ),
     ] = None,
     data: Annotated[Path | None, typer.Option("--data", "-d", help="Labelled recordings (sets data.path).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Artifact folder to write (sets out).")] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Artifact folder or s3:// URL to write (sets out).")
+    ] = None,
     cfg: Annotated[str | None, typer.Option("--cfg", help="Print the resolved configuration ('job') and exit.")] = None,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
@@ -109,7 +116,8 @@ def train(
 
         typer.echo(OmegaConf.to_yaml(composed))
         return
-    data_path, out_dir = Path(composed.data.path), Path(composed.out)
+    data_path = Path(composed.data.path)
+    out_dir: str | Path = str(composed.out) if is_url(str(composed.out)) else Path(composed.out)
     recordings = _load(data_path, "csv", bool(composed.data.ignore_time))
     if any(r.labels is None for r in recordings):
         raise _fail(f"{data_path}: training needs labels: add a 'y' column (0/1 per beat)")
@@ -137,7 +145,10 @@ def train(
             "n_beats": int(sum(len(r) for r in recordings)),
         },
     }
-    save_artifact(result.artifact(config.features, training), out_dir)
+    try:
+        save_artifact(result.artifact(config.features, training), out_dir)
+    except ArtifactError as exc:  # an s3:// folder that cannot be written
+        raise _fail(str(exc)) from None
     _print_cv(result.report)
     post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(

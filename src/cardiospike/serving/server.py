@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 from cardiospike.serving.settings import Settings
@@ -29,8 +30,10 @@ def run(settings: Settings) -> None:
     """Serve until interrupted; workers read their settings from the environment, so ``settings.model`` is put there."""
     import uvicorn
 
-    if settings.model is not None:
+    if isinstance(settings.model, Path):
         os.environ["CARDIOSPIKE_MODEL"] = str(settings.model.resolve())
+    elif settings.model is not None:  # a URL, as given
+        os.environ["CARDIOSPIKE_MODEL"] = settings.model
     uvicorn.run(
         APP_FACTORY,
         factory=True,

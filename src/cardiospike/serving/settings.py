@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cardiospike.artifact import is_url
+
 MiB = 1024 * 1024
 
 
@@ -20,7 +22,8 @@ class Settings(BaseSettings):
     host, port, workers
         Where uvicorn listens and how many worker processes it starts.
     model
-        Model artifact folder; ``None`` serves the model shipped with the package.
+        Model artifact: a local folder (a :class:`~pathlib.Path`) or a URL such as ``s3://bucket/models/x`` (kept
+        as the string, since a ``Path`` would fold its ``//``); ``None`` serves the model shipped with the package.
     max_beats
         Most beats in one recording (one request of ``/api/v1/predict``, each recording of a batch).
     max_body_bytes
@@ -38,7 +41,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     workers: Annotated[int, Field(ge=1)] = 1
-    model: Path | None = None
+    model: Path | str | None = None
     max_beats: Annotated[int, Field(ge=1)] = 100_000
     max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * MiB
     api_key: SecretStr | None = None
@@ -54,6 +57,16 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _path_or_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None  # CARDIOSPIKE_MODEL= (empty) in a .env means the shipped model
+            return text if is_url(text) else Path(text)
         return value
 
     @field_validator("api_key", mode="after")

@@ -52,7 +52,8 @@ def train_config(cfg: DictConfig) -> TrainConfig:
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
     outputs = [cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")]
-    checkpoints_dir, logs_dir = (None if value is None else str(value) for value in outputs)
+    # An empty variable (CHECKPOINTS_DIR= in a .env file) means "none", like an unset one.
+    checkpoints_dir, logs_dir = (str(value) if value else None for value in outputs)
     return TrainConfig(
         cv=cv,
         features=features,

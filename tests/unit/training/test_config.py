@@ -55,5 +55,7 @@ def test_checkpoints_and_logs_come_from_the_environment(monkeypatch: pytest.Monk
     monkeypatch.setenv("CHECKPOINTS_DIR", "/tmp/ckpt")
     config = train_config(compose_config(["model/nn=cardionet"]))
     assert (config.logs_dir, config.checkpoints_dir) == ("s3://bucket/logs", "/tmp/ckpt")
+    monkeypatch.setenv("LOGS_DIR", "")
+    assert train_config(compose_config()).logs_dir is None
     net = config.learners()[1]
     assert (net.logs, net.checkpoints) == ("s3://bucket/logs", "/tmp/ckpt")  # type: ignore[attr-defined]
