@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import fsspec
-
 
 def is_remote(url: str) -> bool:
     """True for URLs with a scheme other than ``file`` (``s3://``, ``gs://``, ``memory://`` ...)."""
@@ -32,6 +30,8 @@ def mirrored(url: str) -> Iterator[str]:
         Path(url).mkdir(parents=True, exist_ok=True)
         yield url
         return
+    import fsspec  # only for URLs: a local run needs no fsspec
+
     with tempfile.TemporaryDirectory(prefix="cardiospike-") as local:
         yield local
         fs, path = fsspec.core.url_to_fs(url)
