@@ -36,7 +36,7 @@ def run_fresh(data: str, outer: int, inner: int, seed: int) -> tuple[dict[str, A
 def render(report: dict[str, Any], how: str) -> str:
     o, r = report["outer"], report["per_recording_f1"]
     lines = [
-        "# Nested cross-validation on train.csv (LightGBM)",
+        f"# Nested cross-validation on train.csv: {report.get('models', 'lgbm')}",
         "",
         f"- measured by: {how}",
         f"- protocol: {report['protocol']}",
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--outer", type=int, default=5)
     parser.add_argument("--inner", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output", default=str(Path(__file__).with_name("results") / "quality.md"))
     args = parser.parse_args()
     if args.data:
         report, how = run_fresh(args.data, args.outer, args.inner, args.seed)
@@ -83,7 +84,7 @@ def main() -> None:
         how = f"`{manifest['training']['command']}` (model {manifest['model_version']}; figures from its manifest)"
     text = render(report, how)
     print(text)
-    out = Path(__file__).with_name("results") / "quality.md"
+    out = Path(args.output)
     out.parent.mkdir(exist_ok=True)
     out.write_text(text)
 
