@@ -3,15 +3,18 @@
 Usage:
     python benchmarks/bench_quality.py                      # the figures measured when the default model was trained
     python benchmarks/bench_quality.py --model DIR          # ... when another artifact was trained
-    python benchmarks/bench_quality.py --data train.csv     # run the nested CV afresh (a few minutes)
+    python benchmarks/bench_quality.py --data train.csv [OVERRIDES]   # run the nested CV afresh (a few minutes)
 
-The nested CV is the one ``cardiospike train`` runs (recording-grouped; inner folds choose boosting rounds,
-threshold and post-processing; outer folds report). Results go to stdout and benchmarks/results/quality.md.
+A fresh run composes the same Hydra configuration as ``cardiospike train`` (with the same overrides, e.g.
+``model/nn=cardionet cv.outer=3``), so it measures exactly what training measures: recording-grouped nested CV whose
+inner folds choose rounds, stacking, threshold and post-processing. Results go to stdout and --output
+(default benchmarks/results/quality.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -19,17 +22,19 @@ from typing import Any
 from cardiospike.artifact import read_manifest
 from cardiospike.data import read_recordings
 from cardiospike.detector import default_model_path
-from cardiospike.training.cv import CVConfig, TrainConfig, nested_cv
+from cardiospike.training.config import compose_config, train_config
+from cardiospike.training.cv import nested_cv
 from cardiospike.training.learners import TrainingData
 
 
-def run_fresh(data: str, outer: int, inner: int, seed: int) -> tuple[dict[str, Any], str]:
-    config = TrainConfig(cv=CVConfig(outer=outer, inner=inner, seed=seed))
-    recordings = read_recordings(data)
+def run_fresh(data: str, overrides: list[str]) -> tuple[dict[str, Any], str]:
+    cfg = compose_config([f"data.path={data}", *overrides])
+    config = train_config(cfg)
+    recordings = read_recordings(data, use_time=not cfg.data.ignore_time)
     start = time.perf_counter()
     report = nested_cv(TrainingData.build(recordings, config.features), config)
     minutes = (time.perf_counter() - start) / 60
-    command = f"python benchmarks/bench_quality.py --data {data} --outer {outer} --inner {inner} --seed {seed}"
+    command = shlex.join(["python", "benchmarks/bench_quality.py", "--data", data, *overrides])
     return report, f"`{command}` ({minutes:.1f} min on this machine)"
 
 
@@ -71,13 +76,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=None, help="artifact whose recorded nested-CV figures to show")
     parser.add_argument("--data", default=None, help="labelled CSV: run the nested CV afresh")
-    parser.add_argument("--outer", type=int, default=5)
-    parser.add_argument("--inner", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", default=str(Path(__file__).with_name("results") / "quality.md"))
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the training config (with --data)")
     args = parser.parse_args()
     if args.data:
-        report, how = run_fresh(args.data, args.outer, args.inner, args.seed)
+        report, how = run_fresh(args.data, args.overrides)
     else:
         manifest = read_manifest(args.model or default_model_path())
         report = manifest["cv"]

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,14 +19,13 @@ from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
 from cardiospike.search.cli import search_app
 from cardiospike.summary import episodes_of
+from cardiospike.terminal import console, err_console, fail
 
 app = typer.Typer(
     help="Find anomaly episodes, beat by beat, in heart RR-interval recordings.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 # A string, not a Path: a Path would turn s3://bucket/x into s3:/bucket/x.
 ModelOption = Annotated[
@@ -42,11 +40,6 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format
 IgnoreTimeOption = Annotated[
     bool, typer.Option("--ignore-time", help="Ignore the input's times; time beats by the cumulative sum of RR.")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _progress() -> Progress:
@@ -65,14 +58,14 @@ def _load(path: Path, fmt: str, ignore_time: bool = False) -> list[Any]:
     try:
         return read_recordings(path, fmt=fmt, use_time=not ignore_time)  # type: ignore[arg-type]
     except RecordingFormatError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _detector(model: str | Path | None) -> Any:
     try:
         return load_detector(model)
     except ArtifactError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -95,7 +88,7 @@ def train(
     try:
         from cardiospike.training.config import ConfigError, compose_config, to_container, train_config
     except ImportError as exc:
-        raise _fail(
+        raise fail(
             f"training needs the 'train' extra ({exc.name} is missing): pip install 'cardiospike[train]'"
         ) from None
     from cardiospike.training.cv import count_steps
@@ -108,10 +101,10 @@ def train(
         composed = compose_config(given)
         config = train_config(composed)
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if cfg is not None:
         if cfg != "job":
-            raise _fail(f"--cfg takes 'job', not {cfg!r}")
+            raise fail(f"--cfg takes 'job', not {cfg!r}")
         from omegaconf import OmegaConf
 
         typer.echo(OmegaConf.to_yaml(composed))
@@ -120,7 +113,7 @@ def train(
     out_dir: str | Path = str(composed.out) if is_url(str(composed.out)) else Path(composed.out)
     recordings = _load(data_path, "csv", bool(composed.data.ignore_time))
     if any(r.labels is None for r in recordings):
-        raise _fail(f"{data_path}: training needs labels: add a 'y' column (0/1 per beat)")
+        raise fail(f"{data_path}: training needs labels: add a 'y' column (0/1 per beat)")
     try:
         with _progress() as progress:
             task = progress.add_task("nested cross-validation", total=count_steps(config.cv))
@@ -128,7 +121,7 @@ def train(
                 recordings, config, step=lambda what: progress.update(task, advance=1, description=what)
             )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     training = {
         # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run.
         "command": shlex.join(
@@ -148,7 +141,7 @@ def train(
     try:
         save_artifact(result.artifact(config.features, training), out_dir)
     except ArtifactError as exc:  # an s3:// folder that cannot be written
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print_cv(result.report)
     post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(
@@ -222,7 +215,7 @@ def evaluate(
 
     recordings = _load(labelled, fmt, ignore_time)
     if any(r.labels is None for r in recordings):
-        raise _fail(f"{labelled}: evaluation needs labels: add a 'y' column (0/1 per beat)")
+        raise fail(f"{labelled}: evaluation needs labels: add a 'y' column (0/1 per beat)")
     detector = _detector(model)
     scored = detector.score_many(recordings)
     y = np.concatenate([r.labels for r in recordings]).astype(bool)
@@ -299,7 +292,7 @@ def serve(
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise _fail(f"invalid settings: {exc}") from None
+        raise fail(f"invalid settings: {exc}") from None
     _detector(settings.model)  # a wrong model path stops here, with the reason, before uvicorn starts
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"Serving the web app on {url}/ and the API (docs at {url}/docs), {settings.workers} worker(s)")

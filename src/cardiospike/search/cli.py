@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from cardiospike.terminal import console, err_console, fail
 
 if TYPE_CHECKING:
     import optuna
@@ -21,8 +22,6 @@ search_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 #: Exit code of a worker stopped by SIGINT (128 + 2, as shells report it).
 EXIT_INTERRUPTED = 130
@@ -34,17 +33,12 @@ StorageOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=code)
-
-
 def _require_extra() -> None:
     try:
         import hydra  # noqa: F401
         import optuna  # noqa: F401
     except ImportError as exc:
-        raise _fail(f"the search needs its extra ({exc.name} is missing): pip install 'cardiospike[search]'") from None
+        raise fail(f"the search needs its extra ({exc.name} is missing): pip install 'cardiospike[search]'") from None
 
 
 @search_app.command(context_settings={"ignore_unknown_options": True})
@@ -85,13 +79,13 @@ def run(
         )
         summary = run_worker(study, objective, int(conf.n_trials), poll_s=min(2.0, float(conf.heartbeat.interval)))
     except (ConfigError, StorageError, RecordingFormatError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+        raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"lost the storage: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+        raise fail(f"lost the storage: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
     except WorkerInterruptedError as exc:
-        raise _fail(f"interrupted: {exc}", code=EXIT_INTERRUPTED) from None
+        raise fail(f"interrupted: {exc}", code=EXIT_INTERRUPTED) from None
     console.print(
         f"Worker done: ran {summary.ran} trial(s); the study has {summary.finished} of {summary.n_trials} finished."
     )
@@ -110,7 +104,7 @@ def best(
     try:
         found = best_of(_study(study, storage))
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(best_yaml(found), encoding="utf-8")
     console.print(
@@ -157,4 +151,4 @@ def _study(name: str, url: str) -> optuna.Study:
     try:
         return load_study(name, open_storage(url, must_exist=True))
     except StorageError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None

@@ -22,7 +22,7 @@ from cardiospike.recording import Recording
 from cardiospike.search.space import suggest
 from cardiospike.training.cv import apply_postprocess
 from cardiospike.training.evaluate import beat_metrics
-from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData
+from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData, fit_fold, fold_rows
 
 #: Threshold of the per-fold scores reported to the pruner (the chosen threshold is known only after all folds).
 REPORT_THRESHOLD = 0.5
@@ -80,12 +80,11 @@ def cross_validate(
     oof = np.full(len(data.y), np.nan)
     infos = []
     for k, fold in enumerate(folds):
-        train, test = np.sort(fold.train), np.sort(fold.test)
-        fitted, rounds = learner.fit(data, train, test)
-        oof[test] = learner.predict(fitted, data, test)
+        test, proba, rounds = fit_fold(learner, data, fold)
+        oof[test] = proba
         infos.append({"rounds": rounds})
         report(k, fold_f1(data, test, oof[test], PostProcess(threshold=REPORT_THRESHOLD)))
-    rows = np.sort(np.concatenate([f.test for f in folds]))
+    rows = fold_rows(folds)
     postprocess, f1 = choose_postprocess(data.y[rows], oof[rows], run_lengths(data.ids[rows]))
     per_fold = [fold_f1(data, np.sort(f.test), oof[np.sort(f.test)], postprocess) for f in folds]
     return CVScore(f1=f1, fold_f1=per_fold, postprocess=postprocess, fold_info=infos)

@@ -22,7 +22,7 @@ from cardiospike.features import FeatureSpec
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
 from cardiospike.recording import FloatArray, Recording
 from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
-from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData
+from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData, fit_fold, fold_rows
 
 Step = Callable[[str], None]
 
@@ -125,14 +125,13 @@ def tune(
     oof = np.full((len(data.y), len(learners)), np.nan)
     rounds: dict[str, list[int]] = {lr.name: [] for lr in learners}
     for k, fold in enumerate(folds):
-        train, test = np.sort(fold.train), np.sort(fold.test)
         for j, learner in enumerate(learners):
-            model, used = learner.fit(data, train, test)
-            oof[test, j] = learner.predict(model, data, test)
+            test, proba, used = fit_fold(learner, data, fold)
+            oof[test, j] = proba
             rounds[learner.name].append(used)
         step(f"inner fold {k + 1}/{len(folds)}")
     # Rows in their original order keep each recording's beats together, as post-processing needs.
-    rows = np.sort(np.concatenate([f.test for f in folds]))
+    rows = fold_rows(folds)
     y, lengths, names = data.y[rows], run_lengths(data.ids[rows]), [lr.name for lr in learners]
     base_post = {name: choose_postprocess(y, oof[rows, j], lengths)[0] for j, name in enumerate(names)}
     stacker = fit_stacker(oof[rows], y, names, C=stack_c) if len(learners) > 1 else None

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from cardiospike.data.splits import Fold
 from cardiospike.features import FeatureSpec, features_for_recordings
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.recording import FloatArray, Recording
@@ -60,6 +61,22 @@ class Learner(Protocol):
     ) -> tuple[Any, int]: ...
 
     def predict(self, model: Any, data: TrainingData, rows: np.ndarray) -> FloatArray: ...
+
+
+def fit_fold(learner: Learner, data: TrainingData, fold: Fold) -> tuple[np.ndarray, FloatArray, int]:
+    """Fit on a fold's training rows, stopping early on its test rows.
+
+    Returns the test rows (sorted, so each recording's beats stay together), their out-of-fold probabilities and the
+    rounds the early stopping chose.
+    """
+    train, test = np.sort(fold.train), np.sort(fold.test)
+    model, rounds = learner.fit(data, train, test)
+    return test, learner.predict(model, data, test), rounds
+
+
+def fold_rows(folds: Sequence[Fold]) -> np.ndarray:
+    """All test rows of ``folds``, sorted: the rows their pooled out-of-fold predictions cover."""
+    return np.sort(np.concatenate([f.test for f in folds]))
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ def test_train_reports_nested_cv_and_returns_a_fitted_model(recordings):
 
 
 def test_train_is_deterministic(recordings):
-    a = train(recordings[:4], TINY_CONFIG.__class__(cv=TINY_CONFIG.cv, lgbm=TINY_CONFIG.lgbm))
-    b = train(recordings[:4], TINY_CONFIG.__class__(cv=TINY_CONFIG.cv, lgbm=TINY_CONFIG.lgbm))
+    a = train(recordings[:4], TINY_CONFIG)
+    b = train(recordings[:4], TINY_CONFIG)
     assert a.report["f1_per_fold"] == b.report["f1_per_fold"]
     assert a.postprocess == b.postprocess
     assert np.isclose(a.report["outer"]["pr_auc"], b.report["outer"]["pr_auc"])

@@ -26,6 +26,7 @@ PLOTLY_PATH = "/vendor/plotly.min.js"
 router = APIRouter(include_in_schema=False)
 
 
+@lru_cache(maxsize=1)
 def plotly_js() -> Path | None:
     """The ``plotly.min.js`` bundled in the ``plotly`` Python package, or None where the package is missing.
 
