@@ -3,7 +3,8 @@
 Usage:
     python benchmarks/bench_quality.py                      # the figures measured when the default model was trained
     python benchmarks/bench_quality.py --model DIR          # ... when another artifact was trained
-    python benchmarks/bench_quality.py --data train.csv [OVERRIDES]   # run the nested CV afresh (a few minutes)
+    python benchmarks/bench_quality.py --data train.csv [OVERRIDES]   # run the nested CV afresh (about 25 minutes;
+                                                                      # 1.5 with model/nn=none)
 
 A fresh run composes the same Hydra configuration as ``cardiospike train`` (with the same overrides, e.g.
 ``model/nn=cardionet cv.outer=3``), so it measures exactly what training measures: recording-grouped nested CV whose
@@ -65,11 +66,31 @@ def render(report: dict[str, Any], how: str) -> str:
             f"| {f['f1']:.4f} | {f['precision']:.4f} | {f['recall']:.4f} |"
             for f in report["folds"]
         ),
+        *_base_model_lines(report),
         "",
         f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
         "worst: " + ", ".join(f"{w['id']} ({w['f1']:.2f}, {w['n_beats']} beats)" for w in r["worst"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _base_model_lines(report: dict[str, Any]) -> list[str]:
+    """For a stack: F1 of the stack and of each base model alone, per outer fold (the same folds)."""
+    names = list(report.get("base_models", {}))
+    if len(names) < 2:
+        return []
+    best = max(report["base_models"][name]["f1"] for name in names)
+    return [
+        "",
+        f"Stack minus the best base model alone, pooled F1: {report['outer']['f1'] - best:+.4f}",
+        "",
+        "| outer fold | stack F1 | " + " | ".join(f"{name} alone" for name in names) + " |",
+        "| ---: | ---: | " + " | ".join("---:" for _ in names) + " |",
+        *(
+            f"| {f['fold']} | {f['f1']:.4f} | " + " | ".join(f"{f['base_f1'][name]:.4f}" for name in names) + " |"
+            for f in report["folds"]
+        ),
+    ]
 
 
 def main() -> None:

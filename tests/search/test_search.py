@@ -144,5 +144,5 @@ def test_the_network_space_runs_a_trial(tmp_path: Path):
     study = create_study("nn", open_storage(f"sqlite:///{tmp_path}/nn.db"), config.sampler(cfg), config.pruner(cfg))
     assert run_worker(study, config.objective(cfg), n_trials=1).finished == 1
     trial = study.trials[0]
-    assert set(trial.params) == {"lr", "weight_decay", "dropout", "gru_hidden", "conv_channels"}
+    assert set(trial.params) == {"lr", "weight_decay", "dropout", "gru_hidden", "channels"}
     assert all(1 <= info["rounds"] <= 2 for info in trial.user_attrs["fold_info"])

@@ -27,8 +27,11 @@ def test_bad_overrides_are_config_errors(override: str):
         train_config(compose_config([override]))
 
 
-def test_network_is_off_by_default_and_added_by_the_nn_group():
-    assert train_config(compose_config()).nn is None
+def test_the_nn_group_picks_the_network_or_none():
+    default = train_config(compose_config()).nn
+    assert default is not None
+    assert default["kind"] == "features"
+    assert train_config(compose_config(["model/nn=none"])).nn is None
     config = train_config(compose_config(["model/nn=cardionet", "model.nn.conv_channels=8", "seed=3"]))
     assert config.nn is not None
     assert config.nn["kind"] == "cardionet"
@@ -43,10 +46,17 @@ def test_every_network_config_builds_a_network():
     torch = pytest.importorskip("torch")
     from cardiospike.models.nn.lit import NetConfig, build_network
 
-    for name in ("cardionet", "sequence"):
+    for name in ("cardionet", "sequence", "features"):
         nn = train_config(compose_config([f"model/nn={name}"])).nn
         assert nn is not None
         assert isinstance(build_network(NetConfig.from_dict(nn)), torch.nn.Module)
+
+
+def test_feature_network_reads_the_configured_features():
+    config = train_config(compose_config(["model/nn=features", "features.half_window=5"]))
+    assert config.nn is not None
+    assert config.features.half_window == 5
+    assert FeatureSpec.from_dict(config.nn["features"]) == config.features
 
 
 def test_checkpoints_and_logs_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):

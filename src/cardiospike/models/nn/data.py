@@ -7,17 +7,19 @@ recording: crops are slices of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, IterableDataset
 
-from cardiospike.models.nn.inputs import RR_MAX_MS, RR_MIN_MS, sequence_inputs, window_inputs
+from cardiospike.models.nn.inputs import RR_MAX_MS, RR_MIN_MS, window_inputs
 from cardiospike.recording import Recording
 
 Batch = tuple[Tensor, Tensor, Tensor]
+#: Per-beat inputs, shape (channels, n), of one recording's RR intervals (ms).
+SequenceInputs = Callable[[np.ndarray], np.ndarray]
 
 
 def _labels(rec: Recording) -> np.ndarray:
@@ -26,10 +28,15 @@ def _labels(rec: Recording) -> np.ndarray:
     return rec.labels.astype(np.float32)
 
 
-def pad_batch(inputs: Sequence[np.ndarray], labels: Sequence[np.ndarray], length: int | None = None) -> Batch:
-    """Stack (channels, n_i) inputs and (n_i,) labels into one zero-padded batch with a 0/1 padding weight."""
+def pad_batch(
+    inputs: Sequence[np.ndarray], labels: Sequence[np.ndarray], length: int | None = None, fill: float = 0.0
+) -> Batch:
+    """Stack (channels, n_i) inputs and (n_i,) labels into one batch padded with ``fill``, with a 0/1 padding weight.
+
+    The sequence net's inputs are 0 where a beat is missing; the feature network's are NaN.
+    """
     length = max(x.shape[1] for x in inputs) if length is None else length
-    x = np.zeros((len(inputs), inputs[0].shape[0], length), dtype=np.float32)
+    x = np.full((len(inputs), inputs[0].shape[0], length), fill, dtype=np.float32)
     y = np.zeros((len(inputs), length), dtype=np.float32)
     w = np.zeros((len(inputs), length), dtype=np.float32)
     for i, (xi, yi) in enumerate(zip(inputs, labels, strict=True)):
@@ -44,22 +51,23 @@ class CropBatches(IterableDataset[Batch]):
     A crop starts at a beat drawn uniformly over all beats (so long recordings give proportionally more crops);
     recordings shorter than a crop are taken whole and padded. An epoch holds about as many beats as the data
     (``epoch_beats`` overrides). With ``augment_scale`` = a, each crop's relative RR and steps are multiplied by
-    ``exp(U(-a, a))``. Seeded, and reseeded per pass from the pass number: epochs differ, runs repeat.
+    ``exp(U(-a, a))`` (sequence inputs only). Seeded, and reseeded per pass from the pass number: epochs differ,
+    runs repeat. ``inputs`` builds each recording's (channels, n) inputs; padding is ``fill``.
     """
 
     def __init__(
         self,
         recordings: Sequence[Recording],
+        inputs: SequenceInputs,
         crop_len: int = 256,
         batch_size: int = 16,
         epoch_beats: int | None = None,
         seed: int = 0,
-        rr_min: float = RR_MIN_MS,
-        rr_max: float = RR_MAX_MS,
         augment_scale: float = 0.0,
+        fill: float = 0.0,
     ) -> None:
-        self.augment_scale = augment_scale
-        self.inputs = [sequence_inputs(r.rr, rr_min, rr_max) for r in recordings]
+        self.augment_scale, self.fill = augment_scale, fill
+        self.inputs = [inputs(r.rr) for r in recordings]
         self.labels = [_labels(r) for r in recordings]
         self.lengths = np.array([len(r) for r in recordings])
         self.crop_len, self.batch_size, self.seed = crop_len, batch_size, seed
@@ -87,24 +95,20 @@ class CropBatches(IterableDataset[Batch]):
                     x[:3] *= np.float32(np.exp(rng.uniform(-self.augment_scale, self.augment_scale)))
                 xs.append(x)
                 ys.append(self.labels[r][start : start + self.crop_len])
-            yield pad_batch(xs, ys, self.crop_len)
+            yield pad_batch(xs, ys, self.crop_len, self.fill)
 
 
 class RecordingBatches(Dataset[Batch]):
     """Whole recordings in padded batches of similar length (for validation): the loss sees every beat once."""
 
     def __init__(
-        self,
-        recordings: Sequence[Recording],
-        batch_size: int = 16,
-        rr_min: float = RR_MIN_MS,
-        rr_max: float = RR_MAX_MS,
+        self, recordings: Sequence[Recording], inputs: SequenceInputs, batch_size: int = 16, fill: float = 0.0
     ) -> None:
         order = np.argsort([len(r) for r in recordings], kind="stable")
-        inputs = [sequence_inputs(r.rr, rr_min, rr_max) for r in recordings]
+        arrays = [inputs(r.rr) for r in recordings]
         labels = [_labels(r) for r in recordings]
         self.batches = [
-            pad_batch([inputs[i] for i in chunk], [labels[i] for i in chunk])
+            pad_batch([arrays[i] for i in chunk], [labels[i] for i in chunk], fill=fill)
             for chunk in np.array_split(order, max(1, -(-len(order) // batch_size)))
             if chunk.size
         ]

@@ -1,7 +1,8 @@
-"""Export of a trained network to ONNX, with a dynamic batch axis and, for the sequence net, a dynamic length."""
+"""Export of a trained network to ONNX, with a dynamic batch axis and, for whole-recording nets, a dynamic length."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -10,9 +11,17 @@ import onnx
 import torch
 from torch import nn
 
+from cardiospike.features import feature_names
 from cardiospike.models.nn.inputs import INPUTS_VERSION, SEQUENCE_CHANNELS, WINDOW_CHANNELS
 from cardiospike.models.nn.lit import BeatNetModule, NetConfig
-from cardiospike.models.nn.runtime import META_HALF, META_INPUTS, META_KIND, META_RR_MAX, META_RR_MIN
+from cardiospike.models.nn.runtime import (
+    META_FEATURES,
+    META_HALF,
+    META_INPUTS,
+    META_KIND,
+    META_RR_MAX,
+    META_RR_MIN,
+)
 
 OPSET = 17
 
@@ -21,8 +30,9 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
     """The trained network as an ONNX model (outputs logits), with the metadata the runtime needs."""
     config: NetConfig = module.config
     net: nn.Module = module.net.cpu().eval()  # dropout off, as scored
-    if config.kind == "sequence":
-        dummy = torch.zeros(1, len(SEQUENCE_CHANNELS), 64)
+    if config.kind in ("sequence", "features"):
+        channels = len(SEQUENCE_CHANNELS) if config.kind == "sequence" else len(feature_names(config.feature_spec()))
+        dummy = torch.zeros(1, channels, 64)
         axes = {"x": {0: "batch", 2: "beats"}, "logit": {0: "batch", 1: "beats"}}
     else:
         dummy = torch.zeros(4, 2 * config.half_window + 1, len(WINDOW_CHANNELS))
@@ -49,6 +59,7 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
         META_HALF: str(config.half_window),
         META_RR_MIN: repr(config.rr_min),
         META_RR_MAX: repr(config.rr_max),
+        META_FEATURES: json.dumps(config.feature_spec().to_dict()),
     }
     for key, value in meta.items():
         entry = model.metadata_props.add()

@@ -1,9 +1,11 @@
 """Network inputs built from RR intervals with numpy alone (no torch), shared by training and the ONNX runtime.
 
-Two layouts:
+Three layouts:
 
-* :func:`sequence_inputs`: one column per beat of a whole recording, for the sequence labeller; shape (3, n).
+* :func:`sequence_inputs`: one column per beat of a whole recording, for the sequence labeller; shape (4, n).
 * :func:`window_inputs`: a centred window of beats around each beat, for CardioNet; shape (n, 2 * half + 1, 3).
+* :func:`feature_inputs`: the per-beat feature matrix of :mod:`cardiospike.features`, one column per beat, for the
+  feature network; shape (n_features, n).
 
 Beats outside ``[rr_min, rr_max]`` are masked (value 0, mask 0), as in the LightGBM features: no labelled anomaly
 lies outside 300-1,400 ms, so such beats are missing data rather than signal. Everything is relative (to the
@@ -15,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
+
+from cardiospike.features import FeatureSpec, beat_features
 
 #: Version of the input layout; stored with exported networks so a runtime never feeds one layout to another.
 INPUTS_VERSION = "nn-inputs-v1"
@@ -101,3 +105,12 @@ def window_inputs(
     out[..., 1] = np.where(valid, z, 0.0)
     out[..., 2] = valid
     return out
+
+
+def feature_inputs(rr: NDArray[np.floating], spec: FeatureSpec) -> Float32Array:
+    """The per-beat feature matrix of one recording, transposed to (n_features, n), float32, NaN where missing.
+
+    Standardisation and the handling of missing values belong to the network (see
+    :class:`~cardiospike.models.nn.net.FeatureNet`), so that its exported file carries them.
+    """
+    return np.ascontiguousarray(beat_features(np.asarray(rr, dtype=np.float64), spec).T)

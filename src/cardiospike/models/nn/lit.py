@@ -1,4 +1,4 @@
-"""Training of the networks with Lightning: masked BCE-with-logits, AdamW, early stopping on validation loss.
+"""Training of the networks with Lightning: masked BCE-with-logits, AdamW, early stopping on a validation metric.
 
 ``fit_network(train_recs, valid_recs, config)`` returns the trained :class:`BeatNetModule` (best validation weights,
 ``best_epoch_`` = the epochs they took, for refitting on all data without a validation set);
@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -20,37 +21,45 @@ import torch
 from lightning.pytorch import LightningModule, Trainer, seed_everything
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
+from sklearn.metrics import average_precision_score
 from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
+from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats
 from cardiospike.models.nn.inputs import (
     RR_MAX_MS,
     RR_MIN_MS,
     SEQUENCE_CHANNELS,
     WINDOW_CHANNELS,
+    feature_inputs,
     sequence_inputs,
     window_inputs,
 )
-from cardiospike.models.nn.net import CardioNet, SequenceNet
+from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet
 from cardiospike.recording import Recording
 
-NetKind = Literal["sequence", "cardionet"]
+NetKind = Literal["sequence", "cardionet", "features"]
+#: Validation metrics early stopping can watch, with the direction that is better.
+MONITORS = {"loss": ("val_loss", "min"), "ap": ("val_ap", "max")}
 
 
 @dataclass(frozen=True)
 class NetConfig:
     """Architecture and training settings of one network; saved with the model.
 
-    ``kind`` picks :class:`~cardiospike.models.nn.net.SequenceNet` ("sequence") or
-    :class:`~cardiospike.models.nn.net.CardioNet` ("cardionet"); the other kind's architecture fields are unused.
-    ``batch_size`` counts crops for the sequence net and windows for CardioNet. ``max_epochs`` bounds training;
-    with a validation set, training stops after ``patience`` epochs without a lower validation loss and keeps the
-    best epoch's weights.
+    ``kind`` picks :class:`~cardiospike.models.nn.net.SequenceNet` ("sequence"),
+    :class:`~cardiospike.models.nn.net.CardioNet` ("cardionet") or :class:`~cardiospike.models.nn.net.FeatureNet`
+    ("features", over the feature matrix that ``features`` describes, a
+    :class:`~cardiospike.features.FeatureSpec` as a dict; None: the default one); the other kinds' architecture
+    fields are unused. ``batch_size`` counts crops for the sequence and feature nets and windows for CardioNet.
+    ``max_epochs`` bounds training; with a validation set, training stops after ``patience`` epochs without a
+    better ``monitor`` ("loss": validation loss, "ap": validation average precision) and keeps the best epoch's
+    weights.
     """
 
     kind: NetKind = "sequence"
-    # SequenceNet
+    # SequenceNet and FeatureNet (``channels``, ``kernel``, ``gru_hidden``, ``dropout``, ``crop_len``)
     channels: int = 48
     kernel: int = 5
     dilations: tuple[int, ...] = (1, 2, 4, 8)
@@ -63,7 +72,10 @@ class NetConfig:
     conv_channels: int = 32
     kernels: tuple[int, ...] = (3, 5, 7, 9)
     mlp_hidden: int = 64
+    # FeatureNet
+    features: dict[str, Any] | None = None
     # Training
+    monitor: Literal["loss", "ap"] = "loss"
     batch_size: int = 16
     epoch_beats: int | None = None
     max_epochs: int = 60
@@ -81,6 +93,10 @@ class NetConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def feature_spec(self) -> FeatureSpec:
+        """The feature matrix a "features" network reads."""
+        return FeatureSpec() if self.features is None else FeatureSpec.from_dict(self.features)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetConfig:
@@ -112,58 +128,80 @@ def build_network(config: NetConfig) -> nn.Module:
             mlp_hidden=config.mlp_hidden,
             dropout=config.dropout,
         )
-    raise ValueError(f"unknown network kind {config.kind!r}: expected 'sequence' or 'cardionet'")
+    if config.kind == "features":
+        return FeatureNet(
+            in_features=len(feature_names(config.feature_spec())),
+            channels=config.channels,
+            kernel=config.kernel,
+            gru_hidden=config.gru_hidden,
+            dropout=config.dropout,
+        )
+    raise ValueError(f"unknown network kind {config.kind!r}: expected 'sequence', 'cardionet' or 'features'")
 
 
 class BeatNetModule(LightningModule):
-    """A network and its training: masked BCE-with-logits loss, AdamW."""
+    """A network and its training: masked BCE-with-logits loss, AdamW; validation loss and average precision."""
 
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
         self.config = config
         self.net = build_network(config)
         self.best_epoch_: int | None = None
+        self._valid: list[tuple[Tensor, Tensor]] = []
 
     def forward(self, x: Tensor) -> Tensor:
         out: Tensor = self.net(x)
         return out
 
-    def _loss(self, batch: Batch) -> Tensor:
-        x, y, w = batch
-        loss = nn.functional.binary_cross_entropy_with_logits(self(x), y, reduction="none")
+    @staticmethod
+    def _loss(logits: Tensor, y: Tensor, w: Tensor) -> Tensor:
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
         return (loss * w).sum() / w.sum().clamp_min(1.0)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=int(batch[2].sum()))
+        x, y, w = batch
+        loss = self._loss(self(x), y, w)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=int(w.sum()))
         return loss
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        x, y, w = batch
+        logits = self(x)
         # Weighted by real beats, so the epoch's value is the per-beat loss over the validation recordings.
-        self.log("val_loss", self._loss(batch), on_step=False, on_epoch=True, batch_size=int(batch[2].sum()))
+        self.log("val_loss", self._loss(logits, y, w), on_step=False, on_epoch=True, batch_size=int(w.sum()))
+        real = w > 0
+        self._valid.append((logits[real], y[real]))
+
+    def on_validation_epoch_end(self) -> None:
+        scores, labels = (torch.cat(parts).numpy() for parts in zip(*self._valid, strict=True))
+        self._valid.clear()
+        # Average precision ranks beats across all validation recordings, as one threshold will.
+        ap = float(average_precision_score(labels, scores)) if labels.any() else 0.0
+        self.log("val_ap", ap)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
 
 class KeepBestWeights(Callback):
-    """Keep, in memory, the weights of the epoch with the lowest validation loss and restore them at the end.
+    """Keep, in memory, the weights of the epoch with the best validation metric and restore them at the end.
 
     Lightning's early stopping stops but keeps the last weights; a checkpoint file would restore the best ones,
     but training inside nested CV should not write files.
     """
 
-    def __init__(self) -> None:
-        self.best_loss = float("inf")
+    def __init__(self, monitor: str = "val_loss", mode: str = "min") -> None:
+        self.monitor, self.sign = monitor, 1.0 if mode == "min" else -1.0
+        self.best = float("inf")
         self.best_state: dict[str, Tensor] | None = None
         self.best_epoch = 0
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        loss = trainer.callback_metrics.get("val_loss")
-        if loss is not None and float(loss) < self.best_loss:
-            self.best_loss = float(loss)
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is not None and self.sign * float(value) < self.best:
+            self.best = self.sign * float(value)
             self.best_state = copy.deepcopy(pl_module.state_dict())
             self.best_epoch = trainer.current_epoch + 1
 
@@ -177,19 +215,22 @@ def _loaders(
 ) -> tuple[DataLoader[Any], DataLoader[Any] | None]:
     rr = {"rr_min": config.rr_min, "rr_max": config.rr_max}
     valid: DataLoader[Any] | None = None
-    if config.kind == "sequence":
+    if config.kind in ("sequence", "features"):
+        inputs = functools.partial(network_inputs, config=config)
+        fill = np.nan if config.kind == "features" else 0.0  # padding is missing data
         crops = CropBatches(
             train_recs,
+            inputs,
             config.crop_len,
             config.batch_size,
             config.epoch_beats,
             config.seed,
-            augment_scale=config.augment_scale,
-            **rr,
+            augment_scale=config.augment_scale if config.kind == "sequence" else 0.0,
+            fill=fill,
         )
         train = DataLoader(crops, batch_size=None)
         if valid_recs:
-            valid = DataLoader(RecordingBatches(valid_recs, config.batch_size, **rr), batch_size=None)
+            valid = DataLoader(RecordingBatches(valid_recs, inputs, config.batch_size, fill), batch_size=None)
         return train, valid
     beats = WindowBeats(train_recs, config.half_window, **rr)
     generator = torch.Generator().manual_seed(config.seed)
@@ -236,15 +277,18 @@ def fit_network(
     torch.set_num_threads(config.num_threads)
     seed_everything(config.seed, verbose=False)
     module = BeatNetModule(config)
+    if isinstance(module.net, FeatureNet):
+        module.net.set_scaling(*_feature_scaling(train_recs, config))
     train, valid = _loaders(train_recs, valid_recs, config)
     callbacks: list[Callback] = []
-    best = KeepBestWeights()
+    metric, mode = MONITORS[config.monitor]
+    best = KeepBestWeights(metric, mode)
     if valid is not None:
-        callbacks += [EarlyStopping(monitor="val_loss", patience=config.patience, mode="min"), best]
+        callbacks += [EarlyStopping(monitor=metric, patience=config.patience, mode=mode), best]
     if config.enable_checkpointing:
-        # The best epoch by validation loss where there is validation, and the last epoch always (to resume).
-        monitor = "val_loss" if valid is not None else None
-        callbacks.append(ModelCheckpoint(dirpath=config.checkpoint_dir, monitor=monitor, mode="min", save_last=True))
+        # The best epoch by the validation metric where there is validation, and the last epoch always (to resume).
+        monitor = metric if valid is not None else None
+        callbacks.append(ModelCheckpoint(dirpath=config.checkpoint_dir, monitor=monitor, mode=mode, save_last=True))
     logger: TensorBoardLogger | bool = False
     if config.logs_dir is not None:
         logger = TensorBoardLogger(save_dir=config.logs_dir, name="", version="", default_hp_metric=False)
@@ -268,10 +312,23 @@ def fit_network(
     return module.eval()
 
 
+def _feature_scaling(recs: Sequence[Recording], config: NetConfig) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of each feature over the training beats (missing values ignored)."""
+    x = np.concatenate([network_inputs(r.rr, config) for r in recs], axis=1).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing everywhere: mean and std of nothing
+        mean, std = np.nanmean(x, axis=1), np.nanstd(x, axis=1)
+    mean = np.nan_to_num(mean)
+    std = np.where(np.isfinite(std) & (std > 1e-6), std, 1.0)
+    return torch.from_numpy(mean.astype(np.float32)), torch.from_numpy(std.astype(np.float32))
+
+
 def network_inputs(rr: np.ndarray, config: NetConfig) -> np.ndarray:
     """The input array one recording gives the network of ``config`` (unbatched)."""
     if config.kind == "sequence":
         return sequence_inputs(rr, config.rr_min, config.rr_max)
+    if config.kind == "features":
+        return feature_inputs(rr, config.feature_spec())
     return window_inputs(rr, config.half_window, config.rr_min, config.rr_max)
 
 
@@ -282,6 +339,6 @@ def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np
     out = []
     for rec in recs:
         x = torch.from_numpy(network_inputs(rec.rr, module.config))
-        logits = module(x[None])[0] if module.config.kind == "sequence" else module(x)
+        logits = module(x) if module.config.kind == "cardionet" else module(x[None])[0]
         out.append(torch.sigmoid(logits).double().numpy())
     return out

@@ -5,8 +5,10 @@
   non-causal dilated temporal convolution stack (it sees about 60 beats, more than the longest episode) followed by
   an optional bidirectional GRU over the whole sequence. Episodes are runs of 6-41 beats around a spike, so a
   model that sees the neighbours' evidence places episode boundaries better than one beat at a time.
+* :class:`FeatureNet`: labels a whole recording from the per-beat feature matrix of ``cardiospike.features``
+  (a per-beat projection, a convolution and a BiGRU over the whole sequence).
 
-Neither uses batch or group normalisation: statistics over time would differ between training crops (with padding)
+None uses batch or group normalisation: statistics over time would differ between training crops (with padding)
 and whole recordings at inference.
 """
 
@@ -167,3 +169,62 @@ class SequenceNet(nn.Module):
             states, _ = self.gru(h.transpose(1, 2))
             h = torch.cat([h, states.transpose(1, 2)], dim=1)
         return self.head(h).squeeze(1)
+
+
+class FeatureNet(nn.Module):
+    """Labels every beat of a recording from its per-beat feature matrix (the one LightGBM learns from).
+
+    The features are standardised inside the network (``mean`` and ``std`` are buffers set from the training data,
+    so the exported file carries them); a missing value (NaN) becomes 0 and sets its own indicator channel. A
+    per-beat projection, a residual convolution over neighbouring beats and a bidirectional GRU over the whole
+    recording then give one logit per beat: the engineered features describe each beat well, and the sequence
+    layers place the episode boundaries from the neighbours' evidence.
+
+    Parameters
+    ----------
+    in_features : int
+        Features per beat.
+    channels : int
+        Width of the per-beat projection and the convolution.
+    kernel : int
+        Kernel size (odd) of the convolution.
+    gru_hidden : int
+        Hidden size of each GRU direction.
+    dropout : float
+        Dropout after the projection and before the head's output layer.
+
+    Input shape (batch, in_features, length), NaN where missing; output shape (batch, length). Any length >= 1.
+    """
+
+    mean: Tensor
+    std: Tensor
+
+    def __init__(
+        self, in_features: int, channels: int = 32, kernel: int = 5, gru_hidden: int = 32, dropout: float = 0.3
+    ) -> None:
+        super().__init__()
+        if kernel % 2 != 1:
+            raise ValueError("kernel must be odd so that the convolution is centred")
+        self.register_buffer("mean", torch.zeros(1, in_features, 1))
+        self.register_buffer("std", torch.ones(1, in_features, 1))
+        self.project = nn.Sequential(nn.Conv1d(2 * in_features, channels, 1), nn.GELU(), nn.Dropout(dropout))
+        self.conv = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
+        self.gru = nn.GRU(channels, gru_hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Sequential(
+            nn.Conv1d(channels + 2 * gru_hidden, channels, 1), nn.GELU(), nn.Dropout(dropout), nn.Conv1d(channels, 1, 1)
+        )
+
+    @torch.no_grad()
+    def set_scaling(self, mean: Tensor, std: Tensor) -> None:
+        """Set the per-feature mean and standard deviation (shape (in_features,)) used to standardise inputs."""
+        self.mean.copy_(mean.reshape(self.mean.shape))
+        self.std.copy_(std.reshape(self.std.shape))
+
+    def forward(self, x: Tensor) -> Tensor:
+        missing = torch.isnan(x)
+        # Clipped: a few extreme values (long pauses) must not dominate the projection.
+        z = torch.where(missing, torch.zeros_like(x), ((x - self.mean) / self.std).clamp(-6.0, 6.0))
+        h = self.project(torch.cat([z, missing.to(x.dtype)], dim=1))
+        h = h + torch.relu(self.conv(h))
+        states, _ = self.gru(h.transpose(1, 2))
+        return self.head(torch.cat([h, states.transpose(1, 2)], dim=1)).squeeze(1)

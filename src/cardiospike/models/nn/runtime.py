@@ -1,11 +1,12 @@
 """Scoring an exported network with ONNX Runtime: numpy and onnxruntime only, never torch.
 
 The ONNX file carries, in its metadata, what the runtime needs to rebuild the inputs (kind, input layout version,
-window half-width, RR range), so a file cannot be fed the wrong layout.
+window half-width, RR range, feature set), so a file cannot be fed the wrong layout.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 
@@ -13,12 +14,16 @@ import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
 from numpy.typing import NDArray
 
-from cardiospike.models.nn.inputs import INPUTS_VERSION, sequence_inputs, window_inputs
+from cardiospike.features import FeatureSpec
+from cardiospike.models.nn.inputs import INPUTS_VERSION, feature_inputs, sequence_inputs, window_inputs
 
 FloatArray = NDArray[np.float64]
 
 #: Metadata keys written by :func:`cardiospike.models.nn.export.export_onnx`.
 META_KIND, META_INPUTS, META_HALF, META_RR_MIN, META_RR_MAX = "kind", "inputs", "half_window", "rr_min", "rr_max"
+#: The feature matrix (a FeatureSpec as JSON) a "features" network reads.
+META_FEATURES = "features"
+KINDS = ("sequence", "cardionet", "features")
 
 
 def sigmoid(logits: NDArray[np.floating]) -> FloatArray:
@@ -52,10 +57,11 @@ class OnnxBeatNet:
                 "re-export the network with this version of cardiospike"
             )
         self.kind = meta[META_KIND]
-        if self.kind not in ("sequence", "cardionet"):
+        if self.kind not in KINDS:
             raise ValueError(f"unknown network kind {self.kind!r} in the ONNX metadata")
         self.half_window = int(meta.get(META_HALF, "8"))
         self.rr_min, self.rr_max = float(meta[META_RR_MIN]), float(meta[META_RR_MAX])
+        self.features = FeatureSpec.from_dict(json.loads(meta[META_FEATURES])) if self.kind == "features" else None
         self._input = self.session.get_inputs()[0].name
 
     def logits(self, rr: NDArray[np.floating]) -> NDArray[np.float32]:
@@ -63,11 +69,15 @@ class OnnxBeatNet:
         rr = np.asarray(rr, dtype=np.float64)
         if rr.size == 0:
             return np.zeros(0, dtype=np.float32)
-        if self.kind == "sequence":
-            x = sequence_inputs(rr, self.rr_min, self.rr_max)[None]
-            return np.asarray(self.session.run(None, {self._input: x})[0][0])
-        x = window_inputs(rr, self.half_window, self.rr_min, self.rr_max)
-        return np.asarray(self.session.run(None, {self._input: x})[0])
+        if self.kind == "cardionet":  # one window per beat: a batch of beats
+            x = window_inputs(rr, self.half_window, self.rr_min, self.rr_max)
+            return np.asarray(self.session.run(None, {self._input: x})[0])
+        # Whole-recording networks: a batch of one recording.
+        if self.features is not None:
+            x = feature_inputs(rr, self.features)
+        else:
+            x = sequence_inputs(rr, self.rr_min, self.rr_max)
+        return np.asarray(self.session.run(None, {self._input: x[None]})[0][0])
 
     def predict_proba(self, rr: NDArray[np.floating]) -> FloatArray:
         """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms)."""

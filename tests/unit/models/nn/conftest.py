@@ -39,6 +39,19 @@ TINY_CARDIONET: dict[str, Any] = {
     "lr": 5e-3,
     "num_threads": 1,
 }
+TINY_FEATURES: dict[str, Any] = {
+    "kind": "features",
+    "channels": 16,
+    "gru_hidden": 8,
+    "dropout": 0.1,
+    "crop_len": 128,
+    "batch_size": 8,
+    "max_epochs": 15,
+    "patience": 15,
+    "lr": 1e-2,
+    "monitor": "ap",
+    "num_threads": 1,
+}
 
 
 def _fit(train: list[Recording], valid: list[Recording], settings: dict[str, Any]) -> BeatNetModule:
@@ -67,3 +80,8 @@ def sequence_module(nn_train: list[Recording], nn_valid: list[Recording]) -> Bea
 @pytest.fixture(scope="session")
 def cardionet_module(nn_train: list[Recording], nn_valid: list[Recording]) -> BeatNetModule:
     return _fit(nn_train, nn_valid, TINY_CARDIONET)
+
+
+@pytest.fixture(scope="session")
+def features_module(nn_train: list[Recording], nn_valid: list[Recording]) -> BeatNetModule:
+    return _fit(nn_train, nn_valid, TINY_FEATURES)

@@ -20,7 +20,7 @@ from cardiospike.models.nn.runtime import OnnxBeatNet
 from cardiospike.recording import Recording
 from tests.conftest import real_data
 
-FIXTURES = ["sequence_module", "cardionet_module"]
+FIXTURES = ["sequence_module", "cardionet_module", "features_module"]
 
 
 def _agree(module: BeatNetModule, runtime: OnnxBeatNet, recs: list[Recording]) -> None:

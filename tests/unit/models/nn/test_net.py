@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from cardiospike.data import simulate_recording  # noqa: E402
 from cardiospike.models.nn.lit import BeatNetModule, NetConfig, build_network, predict_network  # noqa: E402
-from cardiospike.models.nn.net import CardioNet, SequenceNet  # noqa: E402
+from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet  # noqa: E402
 from cardiospike.models.postprocess import choose_postprocess  # noqa: E402
 from cardiospike.recording import Recording  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_config_round_trip():
 
 
 @pytest.mark.parametrize("n", [1, 2, 17, 300])
-@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module"])
+@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module", "features_module"])
 def test_predict_any_length(fixture, n, request):
     module: BeatNetModule = request.getfixturevalue(fixture)
     (proba,) = predict_network(module, [Recording.from_rr(np.full(n, 800.0))])
@@ -69,7 +69,7 @@ def _f1(recs, probas):
     return choose_postprocess(y, p, lengths, smooths=(0,), max_gaps=(0,), min_runs=(1,))[1], y.mean()
 
 
-@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module"])
+@pytest.mark.parametrize("fixture", ["sequence_module", "cardionet_module", "features_module"])
 def test_learns_synthetic_spikes(fixture, request, nn_valid):
     module: BeatNetModule = request.getfixturevalue(fixture)
     f1, positive_share = _f1(nn_valid, predict_network(module, nn_valid))
@@ -108,3 +108,19 @@ def test_training_needs_labels():
     unlabelled = Recording(id="u", rr=rec.rr, time=rec.time)
     with pytest.raises(ValueError, match="no labels"):
         fit_network([unlabelled], None, NetConfig(max_epochs=1, num_threads=1))
+
+
+def test_feature_net_standardises_and_fills_missing_values():
+    torch.manual_seed(0)
+    net = FeatureNet(in_features=3, channels=8, gru_hidden=4).eval()
+    x = torch.randn(1, 3, 20)
+    net.set_scaling(torch.tensor([0.0, 0.0, 0.0]), torch.tensor([1.0, 1.0, 1.0]))
+    before = net(x)
+    # Shifting and scaling a feature is undone by the network's own standardisation.
+    net.set_scaling(torch.tensor([5.0, 0.0, 0.0]), torch.tensor([2.0, 1.0, 1.0]))
+    shifted = x.clone()
+    shifted[:, 0] = x[:, 0] * 2.0 + 5.0
+    torch.testing.assert_close(net(shifted), before)
+    gaps = x.clone()
+    gaps[:, 1, ::3] = float("nan")
+    assert torch.isfinite(net(gaps)).all()
