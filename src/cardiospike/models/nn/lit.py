@@ -187,7 +187,9 @@ class KeepBestWeights(Callback):
     """Keep, in memory, the weights of the epoch with the best validation metric and restore them at the end.
 
     Lightning's early stopping stops but keeps the last weights; a checkpoint file would restore the best ones,
-    but training inside nested CV should not write files.
+    but training inside nested CV should not write files. It looks at the metric when validation ends, as early
+    stopping does: the average precision is logged by the module's own epoch-end hook, which runs after the
+    callbacks' epoch-end hooks.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "min") -> None:
@@ -196,7 +198,7 @@ class KeepBestWeights(Callback):
         self.best_state: dict[str, Tensor] | None = None
         self.best_epoch = 0
 
-    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking:
             return
         value = trainer.callback_metrics.get(self.monitor)

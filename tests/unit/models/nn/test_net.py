@@ -124,3 +124,35 @@ def test_feature_net_standardises_and_fills_missing_values():
     gaps = x.clone()
     gaps[:, 1, ::3] = float("nan")
     assert torch.isfinite(net(gaps)).all()
+
+
+@pytest.mark.parametrize("monitor", ["loss", "ap"])
+def test_best_weights_are_those_of_the_best_epoch(monitor, nn_train, nn_valid):
+    """The kept epoch is the one whose validation metric early stopping also judged best (not the epoch after)."""
+    from lightning.pytorch import Callback, Trainer
+
+    from cardiospike.models.nn.lit import MONITORS, KeepBestWeights, _loaders, _quiet_lightning
+
+    metric, mode = MONITORS[monitor]
+    history: list[float] = []
+
+    class Record(Callback):
+        def on_validation_end(self, trainer, pl_module):
+            history.append(float(trainer.callback_metrics[metric]))
+
+    config = NetConfig(
+        kind="features", channels=8, gru_hidden=4, crop_len=64, batch_size=4, epoch_beats=512, lr=0.02,
+        monitor=monitor, num_threads=1,
+    )  # fmt: skip
+    best = KeepBestWeights(metric, mode)
+    module = BeatNetModule(config)
+    with _quiet_lightning():
+        trainer = Trainer(
+            max_epochs=5, callbacks=[best, Record()], logger=False, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+        )  # fmt: skip
+        trainer.fit(module, *_loaders(nn_train[:4], nn_valid[:2], config))
+    assert len(history) == 5
+    pick = int(np.argmin(history) if mode == "min" else np.argmax(history))
+    assert best.best_epoch == pick + 1
+    assert best.best == pytest.approx(history[pick] if mode == "min" else -history[pick])
