@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -144,7 +145,10 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path |
         return url
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    # mkdir, not mkdtemp: the folder gets the usual permissions (umask), so a service running as another user
+    # (the container's) can read a model written by the training user.
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    staging.mkdir()
     try:
         (staging / LGBM_FILE).write_text(artifact.model.to_text())
         if artifact.network is not None:

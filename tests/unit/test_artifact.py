@@ -95,3 +95,11 @@ def test_save_replaces_existing_folder_whole(tiny_model_dir: Path, tmp_path: Pat
     save_artifact(load_artifact(tiny_model_dir), target)
     assert sorted(p.name for p in target.iterdir()) == [LGBM_FILE, MANIFEST]
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_saved_folder_gets_the_usual_permissions(tiny_model_dir: Path, tmp_path: Path):
+    """Readable by a service running as another user, like any folder the user creates (not 0700 like a temp dir)."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    folder = save_artifact(load_artifact(tiny_model_dir), tmp_path / "m")
+    assert folder.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
