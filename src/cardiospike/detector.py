@@ -83,12 +83,14 @@ class Detector:
 
     def raw_proba(self, recordings: Sequence[Recording]) -> FloatArray:
         """Anomaly probability of every beat of the recordings (stacked), before post-processing."""
-        X = np.vstack([beat_features(r.rr, self.artifact.features) for r in recordings])
-        lgbm = self.artifact.model.predict_proba(X, early_stop_margin=self.early_stop_margin)[:, 1]
+        features = [beat_features(r.rr, self.artifact.features) for r in recordings]
+        lgbm = self.artifact.model.predict_proba(np.vstack(features), early_stop_margin=self.early_stop_margin)[:, 1]
         stacker = self.artifact.stacker
         if stacker is None or self.network is None:
             return np.asarray(lgbm, dtype=np.float64)
-        network = np.concatenate(self.network.predict_many([r.rr for r in recordings]))
+        # A network over the same feature matrix reads the one just computed rather than building it again.
+        shared = features if self.network.features == self.artifact.features else None
+        network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared))
         return stacker.predict_proba(np.column_stack([lgbm, network]))
 
     def score(self, recording: Recording, threshold: float | None = None) -> ScoredRecording:

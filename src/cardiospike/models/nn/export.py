@@ -59,8 +59,9 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
         META_HALF: str(config.half_window),
         META_RR_MIN: repr(config.rr_min),
         META_RR_MAX: repr(config.rr_max),
-        META_FEATURES: json.dumps(config.feature_spec().to_dict()),
     }
+    if config.kind == "features":
+        meta[META_FEATURES] = json.dumps(config.feature_spec().to_dict())
     for key, value in meta.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

@@ -279,9 +279,10 @@ def fit_network(
     torch.set_num_threads(config.num_threads)
     seed_everything(config.seed, verbose=False)
     module = BeatNetModule(config)
-    if isinstance(module.net, FeatureNet):
-        module.net.set_scaling(*_feature_scaling(train_recs, config))
     train, valid = _loaders(train_recs, valid_recs, config)
+    if isinstance(module.net, FeatureNet):
+        assert isinstance(train.dataset, CropBatches)
+        module.net.set_scaling(*_feature_scaling(train.dataset.inputs))  # the training crops' own matrices
     callbacks: list[Callback] = []
     metric, mode = MONITORS[config.monitor]
     best = KeepBestWeights(metric, mode)
@@ -314,9 +315,9 @@ def fit_network(
     return module.eval()
 
 
-def _feature_scaling(recs: Sequence[Recording], config: NetConfig) -> tuple[Tensor, Tensor]:
-    """Mean and standard deviation of each feature over the training beats (missing values ignored)."""
-    x = np.concatenate([network_inputs(r.rr, config) for r in recs], axis=1).astype(np.float64)
+def _feature_scaling(inputs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of each feature (row) over the beats of (n_features, n) matrices, NaN ignored."""
+    x = np.concatenate(inputs, axis=1).astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a feature missing everywhere: mean and std of nothing
         mean, std = np.nanmean(x, axis=1), np.nanstd(x, axis=1)

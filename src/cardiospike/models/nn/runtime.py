@@ -64,8 +64,12 @@ class OnnxBeatNet:
         self.features = FeatureSpec.from_dict(json.loads(meta[META_FEATURES])) if self.kind == "features" else None
         self._input = self.session.get_inputs()[0].name
 
-    def logits(self, rr: NDArray[np.floating]) -> NDArray[np.float32]:
-        """Per-beat logits of one recording's RR intervals (ms)."""
+    def logits(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
+        """Per-beat logits of one recording's RR intervals (ms).
+
+        ``features``: the recording's feature matrix (``beat_features`` with :attr:`features`, shape (n, n_features))
+        where the caller has computed it already (the detector, for LightGBM); only a "features" network reads it.
+        """
         rr = np.asarray(rr, dtype=np.float64)
         if rr.size == 0:
             return np.zeros(0, dtype=np.float32)
@@ -74,15 +78,19 @@ class OnnxBeatNet:
             return np.asarray(self.session.run(None, {self._input: x})[0])
         # Whole-recording networks: a batch of one recording.
         if self.features is not None:
-            x = feature_inputs(rr, self.features)
+            x = feature_inputs(rr, self.features) if features is None else np.ascontiguousarray(features.T)
         else:
             x = sequence_inputs(rr, self.rr_min, self.rr_max)
         return np.asarray(self.session.run(None, {self._input: x[None]})[0][0])
 
-    def predict_proba(self, rr: NDArray[np.floating]) -> FloatArray:
-        """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms)."""
-        return sigmoid(self.logits(rr))
+    def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
+        """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms); see :meth:`logits`."""
+        return sigmoid(self.logits(rr, features))
 
-    def predict_many(self, rrs: Sequence[NDArray[np.floating]]) -> list[FloatArray]:
+    def predict_many(
+        self, rrs: Sequence[NDArray[np.floating]], features: Sequence[NDArray[np.float32]] | None = None
+    ) -> list[FloatArray]:
         """Probabilities of several recordings, each scored whole (no padding, so no effect of batch neighbours)."""
-        return [self.predict_proba(rr) for rr in rrs]
+        if features is None:
+            return [self.predict_proba(rr) for rr in rrs]
+        return [self.predict_proba(rr, f) for rr, f in zip(rrs, features, strict=True)]

@@ -87,3 +87,14 @@ def test_runtime_does_not_import_torch(sequence_module, tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_runtime_reads_a_feature_matrix_computed_already(features_module, sequence_module):
+    from cardiospike.features import beat_features
+
+    runtime = OnnxBeatNet(onnx_bytes(features_module))
+    assert runtime.features is not None
+    rec = simulate_recording(500, seed=5)
+    shared = beat_features(rec.rr, runtime.features)
+    np.testing.assert_array_equal(runtime.predict_proba(rec.rr, shared), runtime.predict_proba(rec.rr))
+    assert OnnxBeatNet(onnx_bytes(sequence_module)).features is None  # only a feature network reads features
