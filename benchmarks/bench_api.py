@@ -1,9 +1,10 @@
 """Latency and throughput of ``POST /api/v1/predict`` against a real uvicorn on 127.0.0.1.
 
-Usage: python benchmarks/bench_api.py [--model DIR] [--beats 1000] [--requests 500] [--seconds 30] [--clients 8]
+Usage: python benchmarks/bench_api.py [--model DIR] [--beats 1000] [--requests 500] [--seconds 30] [--clients 16]
 
 1. One worker, sequential requests (one keep-alive connection): p50 and p99 latency, client side.
-2. Two workers, ``--clients`` concurrent asyncio clients for ``--seconds``: requests per second and errors.
+2. Two workers, ``--clients`` concurrent asyncio clients for ``--seconds``: requests per second, p50 and p99 latency
+   and errors.
 
 The server is started by this script (``cardiospike serve``) on a free loopback port and stopped after each part;
 every loop is bounded in count or time. The model is the shipped default where it exists, else a tiny model trained
@@ -87,20 +88,22 @@ def sequential(url: str, body: dict[str, object], n: int) -> list[float]:
     return latencies
 
 
-async def concurrent(url: str, body: dict[str, object], clients: int, seconds: float) -> tuple[int, int, float]:
-    """(successes, errors, elapsed s) of ``clients`` loops posting until ``seconds`` have passed."""
-    ok = errors = 0
+async def concurrent(url: str, body: dict[str, object], clients: int, seconds: float) -> tuple[list[float], int, float]:
+    """(latencies (s) of the successes, errors, elapsed s) of ``clients`` loops posting until ``seconds`` passed."""
+    latencies: list[float] = []
+    errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits) as client:
         deadline = time.monotonic() + seconds
 
         async def one_client() -> None:
-            nonlocal ok, errors
+            nonlocal errors
             while time.monotonic() < deadline:
                 try:
+                    sent = time.perf_counter()
                     response = await client.post(URL_PATH, json=body)
                     if response.status_code == 200:
-                        ok += 1
+                        latencies.append(time.perf_counter() - sent)
                     else:
                         errors += 1
                 except httpx.HTTPError:
@@ -108,7 +111,7 @@ async def concurrent(url: str, body: dict[str, object], clients: int, seconds: f
 
         start = time.monotonic()
         await asyncio.gather(*(one_client() for _ in range(clients)))
-        return ok, errors, time.monotonic() - start
+        return latencies, errors, time.monotonic() - start
 
 
 def main() -> None:
@@ -117,7 +120,7 @@ def main() -> None:
     parser.add_argument("--beats", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
 
     model = args.model or default_model_path()
@@ -128,8 +131,10 @@ def main() -> None:
         latencies = np.array(sequential(url, body, args.requests)) * 1e3
     p50, p99 = np.percentile(latencies, [50, 99])
     with server(model, workers=2) as url:
-        ok, errors, elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
+        loaded, errors, elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
+    ok = len(loaded)
     rps = ok / elapsed
+    load_p50, load_p99 = np.percentile(np.array(loaded) * 1e3, [50, 99])
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -156,6 +161,7 @@ def main() -> None:
         f"| 1 worker, sequential, requests | {latencies.size} (after 20 warm-up) | |",
         f"| 2 workers, {args.clients} concurrent clients, {elapsed:.0f} s: throughput | {rps:.0f} requests/s | "
         f">= {TARGETS['rps']:.0f}/s: {verdict(rps >= TARGETS['rps'])} |",
+        f"| 2 workers, {args.clients} concurrent clients: p50 / p99 latency | {load_p50:.0f} / {load_p99:.0f} ms | |",
         f"| 2 workers, {args.clients} concurrent clients: errors | {errors} of {ok + errors} | 0 |",
     ]
     text = "\n".join(lines) + "\n"

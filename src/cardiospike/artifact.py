@@ -232,15 +232,28 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
 
 
 def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Artifact:
-    """The artifact from its checked manifest and verified files (only files the manifest lists are used)."""
+    """The artifact from its checked manifest and verified files (only files the manifest lists are used).
+
+    The checksums catch a damaged file, not a wrong one written with its checksum (a faulty trainer, an edited
+    manifest): so the model text is checked before LightGBM's native loader reads it, and every setting of the
+    manifest is checked to be one that training could have made.
+    """
     try:
         features = FeatureSpec.from_dict(manifest["features"])
         model = LGBMBeatClassifier.from_text(blobs[manifest["model"]["file"]].decode("utf-8"), n_jobs=1)
         postprocess = PostProcess(**manifest["postprocess"])
+        postprocess.check()
         network_file = manifest["model"].get("network")
         network = None if network_file is None else blobs[network_file]
         stacker = None if manifest.get("stacker") is None else Stacker.from_dict(manifest["stacker"])
-    except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        if stacker is not None:
+            stacker.check()
+        if (stacker is None) != (network is None):
+            raise ValueError("a stacked model needs both a network and a stacker")
+        low, high = manifest.get("rr_range", (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS))
+        if not 0 <= float(low) < float(high):
+            raise ValueError(f"invalid rr_range {[low, high]}")
+    except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError and ModelTextError are ValueErrors
         raise ArtifactError(f"{where}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):
         raise ArtifactError(
@@ -323,14 +336,12 @@ class _RemoteFolder:
             raise
         except PermissionError as exc:  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
             raise ArtifactError(
-                f"{self.url}/{name}: access denied ({_first_line(exc)}): {S3_CREDENTIALS_HINT}"
+                f"{self.url}/{name}: access denied ({first_line(exc)}): {S3_CREDENTIALS_HINT}"
             ) from None
         except Exception as exc:
             # Whatever the store's client raises (botocore's EndpointConnectionError, NoCredentialsError, timeouts
             # ...): at start-up every such failure means the same thing, this model cannot be read, and why.
-            raise ArtifactError(
-                f"{self.url}/{name}: cannot read it: {type(exc).__name__}: {_first_line(exc)}"
-            ) from None
+            raise ArtifactError(f"{self.url}/{name}: cannot read it: {type(exc).__name__}: {first_line(exc)}") from None
 
     def _not_found(self) -> str:
         """Why the manifest is not found: no bucket, no such folder, or a folder that is not an artifact."""
@@ -341,11 +352,11 @@ class _RemoteFolder:
             if not self.fs.exists(self.path):
                 return f"model folder {self.url} does not exist"
         except Exception as exc:  # the store failed in between: say what failed
-            return f"{self.url}: cannot read it: {type(exc).__name__}: {_first_line(exc)}"
+            return f"{self.url}: cannot read it: {type(exc).__name__}: {first_line(exc)}"
         return f"{self.url} is not a model artifact: it has no {MANIFEST}"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """An error's message on one line: a service logs and ``cardiospike serve`` prints it as one."""
     text = str(exc).strip() or repr(exc)
     return text.splitlines()[0]
@@ -359,4 +370,4 @@ def _upload(staged: Path, url: str) -> None:
         for name in names:
             fs.put_file(str(staged / name), f"{path}/{name}")
     except Exception as exc:
-        raise ArtifactError(f"{url}/{name}: cannot upload it: {type(exc).__name__}: {_first_line(exc)}") from None
+        raise ArtifactError(f"{url}/{name}: cannot upload it: {type(exc).__name__}: {first_line(exc)}") from None

@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cardiospike.artifact import ArtifactError, is_url
-from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings, write_csv_atomic
+from cardiospike.artifact import ArtifactError, is_url, package_version
+from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings
+from cardiospike.data.output import OutputError, output_target, write_csv
 from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
 from cardiospike.search.cli import search_app
@@ -40,6 +44,40 @@ FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format
 IgnoreTimeOption = Annotated[
     bool, typer.Option("--ignore-time", help="Ignore the input's times; time beats by the cumulative sum of RR.")
 ]
+
+
+def _check_threshold(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:  # NaN fails both comparisons too
+        raise typer.BadParameter("must be a number from 0 to 1")
+    return value
+
+
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(callback=_check_threshold, help="Decision threshold from 0 to 1 (default: the model's)."),
+]
+
+
+def _stop_on_sigterm(signum: int, _: object) -> None:
+    # As Ctrl-C does: unwinding runs the clean-up (a partial output file is removed), then exit 128 + 15.
+    raise SystemExit(128 + signum)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cardiospike {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Find anomaly episodes, beat by beat, in heart RR-interval recordings."""
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 
 def _progress() -> Progress:
@@ -145,7 +183,7 @@ def train(
     _print_cv(result.report)
     post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(
-        f"Model written to [bold]{out_dir}[/]: {result.report['models']}, rounds {rounds}, threshold "
+        f"Model written to [bold]{escape(str(out_dir))}[/]: {result.report['models']}, rounds {rounds}, threshold "
         f"{post.threshold:.2f}, smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least "
         f"{post.min_run} beats"
     )
@@ -167,7 +205,7 @@ def _print_cv(report: dict[str, Any]) -> None:
     )  # fmt: skip
     console.print(table)
     r = report["per_recording_f1"]
-    worst = ", ".join(f"{w['id']} ({w['f1']:.2f})" for w in r["worst"])
+    worst = escape(", ".join(f"{w['id']} ({w['f1']:.2f})" for w in r["worst"]))
     console.print(
         f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
         f"worst: {worst}"
@@ -177,15 +215,22 @@ def _print_cv(report: dict[str, Any]) -> None:
 @app.command()
 def predict(
     input: Annotated[Path, typer.Argument(help="Recordings to score (CSV, text or JSON).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Scored CSV to write.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Scored CSV to write; - for standard output.")],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
     ignore_time: IgnoreTimeOption = False,
-    threshold: Annotated[float | None, typer.Option(help="Decision threshold (default: the model's).")] = None,
+    threshold: ThresholdOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
+    ] = False,
 ) -> None:
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error."""
     import pandas as pd
 
+    try:
+        target = output_target(output, [input], force=force)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
     recordings = _load(input, fmt, ignore_time)
     detector = _detector(model)
     with _progress() as progress:
@@ -195,10 +240,15 @@ def predict(
             frames.append(detector.score(rec, threshold).to_frame())
             progress.advance(task)
     scored = pd.concat(frames, ignore_index=True)
-    write_csv_atomic(scored, output)
-    console.print(
+    try:
+        write_csv(scored, target)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
+    # With the CSV on standard output, the summary goes to standard error.
+    (console if target is not None else err_console).print(
         f"Scored {len(recordings)} recording(s), {len(scored)} beats: {int(scored['y'].sum())} anomalous, "
-        f"{int(scored['error'].sum())} measurement errors -> {output}"
+        f"{int(scored['error'].sum())} measurement errors -> {escape(str(target or 'standard output'))}",
+        highlight=False,
     )
 
 
@@ -236,7 +286,9 @@ def evaluate(
     for col in ("id", "beats", "precision", "recall", "F1"):
         table.add_column(col, justify="right")
     for row in per_rec.itertuples():
-        table.add_row(str(row.id), str(row.n_beats), f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}")
+        table.add_row(
+            escape(str(row.id)), str(row.n_beats), f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}"
+        )
     console.print(table)
     console.print(
         f"[bold]Overall[/]: F1 {overall['f1']:.4f}, precision {overall['precision']:.4f}, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cardiospike.artifact import Artifact, load_artifact
+from cardiospike.artifact import Artifact, ArtifactError, first_line, load_artifact
 from cardiospike.features import beat_features
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, measurement_errors
 
@@ -20,6 +20,24 @@ from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray,
 #: about 2-3x faster than every tree, with probabilities within 0.01 of the exact ones and the same flags on the
 #: benchmark recording (benchmarks/results/speed.md). ``None`` scores with every tree.
 EARLY_STOP_MARGIN: float | None = 10.0
+
+
+#: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
+BATCH_BEATS = 65_536
+
+
+def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) -> Iterator[list[Recording]]:
+    """Consecutive recordings in groups of at most ``max_beats`` beats (a longer recording is a group of its own)."""
+    batch: list[Recording] = []
+    beats = 0
+    for rec in recordings:
+        if batch and beats + len(rec) > max_beats:
+            yield batch
+            batch, beats = [], 0
+        batch.append(rec)
+        beats += len(rec)
+    if batch:
+        yield batch
 
 
 def default_model_path() -> Path:
@@ -71,7 +89,23 @@ class Detector:
             # ONNX Runtime, not torch: serving needs neither torch nor Lightning.
             from cardiospike.models.nn.runtime import OnnxBeatNet
 
-            self.network = OnnxBeatNet(artifact.network)
+            try:
+                self.network = OnnxBeatNet(artifact.network)
+            except Exception as exc:  # ONNX Runtime's errors (InvalidProtobuf, InvalidGraph ...) share no base class
+                raise ArtifactError(f"the model's network cannot be loaded: {first_line(exc)}") from None
+        self._check()
+
+    def _check(self) -> None:
+        """Score a synthetic recording once: a model that cannot, or gives no probabilities, fails at load."""
+        from cardiospike.data.synthetic import simulate_recording
+
+        probe = simulate_recording(300, seed=0)
+        try:
+            proba = self.raw_proba([probe])
+        except Exception as exc:  # the native libraries' errors share no base class
+            raise ArtifactError(f"the model cannot score a recording: {first_line(exc)}") from None
+        if proba.shape != (len(probe),) or not (np.isfinite(proba) & (proba >= 0) & (proba <= 1)).all():
+            raise ArtifactError("the model gives no valid probabilities (NaN or outside [0, 1]) on a test recording")
 
     @property
     def threshold(self) -> float:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from cardiospike.recording import FloatArray
 
@@ -40,6 +39,14 @@ class Stacker:
         z = self.intercept + log_odds(base) @ np.asarray(self.coef)
         return np.exp(-np.logaddexp(0.0, -z))
 
+    def check(self) -> None:
+        """Raise ValueError unless the stacker can be what :func:`fit_stacker` makes (a damaged manifest)."""
+        values = np.array([*self.coef, self.intercept], dtype=np.float64)
+        if len(self.coef) != len(self.names) or not np.isfinite(values).all():
+            raise ValueError("the stacker needs one finite coefficient per base model")
+        if min(self.coef) < 0 or max(self.coef) <= 0:
+            raise ValueError("the stacker's coefficients must be non-negative, one at least positive")
+
     def to_dict(self) -> dict[str, Any]:
         return {"names": list(self.names), "coef": list(self.coef), "intercept": self.intercept}
 
@@ -51,8 +58,21 @@ class Stacker:
 
 
 def fit_stacker(base: np.ndarray, y: np.ndarray, names: Sequence[str], C: float = 1.0) -> Stacker:
-    """Fit the logistic regression on out-of-fold base probabilities ``base`` (n_beats, n_models)."""
-    model = LogisticRegression(C=C, max_iter=1000).fit(log_odds(base), np.asarray(y).astype(int))
-    return Stacker(
-        names=tuple(names), coef=tuple(float(c) for c in model.coef_[0]), intercept=float(model.intercept_[0])
-    )
+    """Fit the logistic regression on out-of-fold base probabilities ``base`` (n_beats, n_models).
+
+    A base model whose coefficient comes out negative (it would only correct the others, through their
+    correlation) is left out and the rest refitted, so every coefficient is non-negative: a more probable
+    anomaly by any base model never lowers the stacked probability.
+    """
+    from sklearn.linear_model import LogisticRegression  # only where a model is trained
+
+    x, target = log_odds(base), np.asarray(y).astype(int)
+    used = np.ones(x.shape[1], dtype=bool)
+    while True:
+        model = LogisticRegression(C=C, max_iter=1000).fit(x[:, used], target)
+        coef = np.zeros(x.shape[1])
+        coef[used] = model.coef_[0]
+        if (coef >= 0).all() or used.sum() == 1:
+            break
+        used = coef > 0 if (coef > 0).any() else coef == coef.max()
+    return Stacker(names=tuple(names), coef=tuple(float(c) for c in coef), intercept=float(model.intercept_[0]))

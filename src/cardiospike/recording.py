@@ -21,6 +21,10 @@ ERROR = "error"
 #: RR intervals outside this range (ms) are measurement errors: kept, scored and flagged, never dropped.
 DEFAULT_RR_MIN_MS = 300.0
 DEFAULT_RR_MAX_MS = 2000.0
+#: The largest value read as an RR interval (ms), in files and in the API alike. Devices write dropped beats as 0 or
+#: 65,535 (kept and flagged as measurement errors); a value beyond 100 s is no heart beat interval in milliseconds
+#: (microseconds, or another column), and the bound keeps cumulative beat times exact.
+MAX_RR_MS = 100_000.0
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int8]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``Error: message`` on stderr (one unwrapped line, no traceback) and return the exit to raise."""
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``Error: message`` on stderr (one unwrapped line, no traceback) and return the exit to raise.
+
+    The message is printed as it is: brackets in it (a path, a header such as ``RR [ms]``, ``cardiospike[train]``)
+    are text, never console markup.
+    """
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)

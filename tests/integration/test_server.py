@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +63,55 @@ def test_wrong_model_fails_at_start_up(tmp_path: Path):
     assert "cannot load the model from" in text
     assert "nowhere" in text
     assert "does not exist" in text
+
+
+@pytest.fixture(scope="module")
+def strict_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("strict") / "server.log"
+    env = {"CARDIOSPIKE_REQUEST_TIMEOUT": "1", "CARDIOSPIKE_MAX_HEADER_BYTES": "2048"}
+    with serving(tiny_model_dir, log, env) as url:
+        yield url
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    return sock
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"", b"GET /health HTTP/1.1\r\nHost: x\r\n", b"POST /api/v1/predict HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"],
+)
+def test_a_request_that_never_arrives_whole_is_closed(strict_server: str, sent: bytes):
+    with _connect(strict_server) as sock:
+        start = time.monotonic()
+        sock.sendall(sent)
+        answer = _read_all(sock)  # returns when the server closes the connection
+        waited = time.monotonic() - start
+    assert waited < 5, waited
+    if not sent.endswith(b"{"):  # nothing had reached the app yet: a 408 says why
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+
+
+def test_headers_over_the_limit_are_431(strict_server: str):
+    with _connect(strict_server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 431"), answer
+    assert httpx.get(f"{strict_server}/health").status_code == 200  # and the server is fine
+
+
+def test_a_slow_but_steady_request_within_the_deadline_is_served(strict_server: str):
+    with _connect(strict_server) as sock:
+        for part in (b"GET /health HTTP/1.1\r\n", b"Host: x\r\n", b"\r\n"):
+            sock.sendall(part)
+            time.sleep(0.2)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")

@@ -1,5 +1,8 @@
+import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,11 +11,14 @@ import pytest
 from cardiospike.artifact import (
     LGBM_FILE,
     MANIFEST,
+    NETWORK_FILE,
     ArtifactError,
     load_artifact,
     read_manifest,
     save_artifact,
 )
+from cardiospike.detector import load_detector
+from cardiospike.ensemble import Stacker, fit_stacker
 from cardiospike.features import FeatureSpec, beat_features
 
 
@@ -103,3 +109,107 @@ def test_saved_folder_gets_the_usual_permissions(tiny_model_dir: Path, tmp_path:
     plain.mkdir()
     folder = save_artifact(load_artifact(tiny_model_dir), tmp_path / "m")
     assert folder.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+# --- damaged artifacts whose checksums were rewritten too (a faulty trainer, an edited folder) ---------------------
+
+
+def _rewrite(folder: Path, name: str, content: bytes | None = None, **manifest_changes: object) -> None:
+    """Change a file and/or manifest keys of a model folder, with the checksums made to match again."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if content is not None:
+        (folder / name).write_bytes(content)
+        manifest["files"][name] = hashlib.sha256(content).hexdigest()
+    manifest.update(manifest_changes)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+def _load_in_subprocess(folder: Path) -> subprocess.CompletedProcess[str]:
+    # A separate process: a native crash (segmentation fault, abort) fails this test instead of ending the run.
+    code = f"from cardiospike.detector import load_detector; load_detector({str(folder)!r})"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "truncated"),
+        (lambda text: text.replace("split_feature=", "split_feature=9999 ", 1), "tree"),
+        (lambda text: text.replace("tree_sizes=", "tree_sizes=99999999 ", 1), "tree_sizes"),
+        (lambda text: _first_value(text, "left_child", "0"), "tree 0: the child links do not form a tree"),
+        (lambda text: text.replace("num_class=1", "num_class=3"), "not a binary classifier"),
+    ],
+)
+def test_damaged_lightgbm_text_is_an_error_not_a_crash(model_copy: Path, damage, message: str):
+    _rewrite(model_copy, LGBM_FILE, damage((model_copy / LGBM_FILE).read_text()).encode())
+    with pytest.raises(ArtifactError, match=message):
+        load_artifact(model_copy)
+    result = _load_in_subprocess(model_copy)
+    assert result.returncode == 1, result.stderr  # an exception, not a signal
+    assert "ArtifactError" in result.stderr
+
+
+def _first_value(text: str, key: str, digit: str) -> str:
+    """``text`` with the first value of ``key`` replaced by ``digit`` repeated to the same length.
+
+    The tree keeps its size in bytes, so the sizes in the header still hold and only the check of the value itself
+    can find the damage (a node that is its own child: ``00``; fewer features than the trees use: ``000``).
+    """
+    head, _, rest = text.partition(f"{key}=")
+    first = rest.split(None, 1)[0]
+    return head + f"{key}=" + digit * len(first) + rest[len(first) :]
+
+
+def test_same_length_bad_feature_index_is_caught(model_copy: Path):
+    # The header claims fewer features (same length in bytes): the trees now split on features it does not have.
+    text = _first_value((model_copy / LGBM_FILE).read_text(), "max_feature_idx", "0")
+    _rewrite(model_copy, LGBM_FILE, text.encode())
+    with pytest.raises(ArtifactError, match="split_feature holds a feature the model does not have"):
+        load_artifact(model_copy)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"postprocess": {"threshold": 0.0001, "smooth": 0, "max_gap": 0, "min_run": 1}}, "threshold"),
+        ({"postprocess": {"threshold": 0.5, "smooth": -1, "max_gap": 0, "min_run": 1}}, "smooth"),
+        ({"rr_range": [2000, 300]}, "rr_range"),
+        ({"stacker": {"names": ["lgbm", "nn"], "coef": [1.0, 1.0], "intercept": 0.0}}, "network and a stacker"),
+    ],
+)
+def test_manifest_settings_training_cannot_make_are_refused(model_copy: Path, changes: dict, message: str):
+    _rewrite(model_copy, MANIFEST, **changes)
+    with pytest.raises(ArtifactError, match=message):
+        load_artifact(model_copy)
+
+
+@pytest.mark.parametrize(
+    ("coef", "message"),
+    [([-0.6, -0.3], "non-negative"), ([0.6], "one finite coefficient"), ([0.6, float("nan")], "finite")],
+)
+def test_stacker_coefficients_are_checked(coef: list[float], message: str):
+    with pytest.raises(ValueError, match=message):
+        Stacker(names=("lgbm", "nn"), coef=tuple(coef), intercept=0.1).check()
+
+
+def test_fit_stacker_never_gives_a_negative_coefficient():
+    rng = np.random.default_rng(0)
+    y = rng.random(2000) < 0.3
+    good = np.where(y, rng.uniform(0.5, 1, y.size), rng.uniform(0, 0.5, y.size))
+    # A second model that is the first one's noise: alone it carries nothing, beside it a negative weight would fit.
+    copy = np.clip(good + rng.normal(0, 0.05, y.size), 0.01, 0.99)
+    stacker = fit_stacker(np.column_stack([good, 1 - copy]), y, ["a", "b"])
+    stacker.check()
+    assert stacker.coef[1] == 0.0
+
+
+def test_garbage_network_is_an_error_not_a_traceback(model_copy: Path):
+    _rewrite(
+        model_copy,
+        NETWORK_FILE,
+        b"\x08\x07garbage" * 100,
+        model={"kind": "stack", "file": LGBM_FILE, "network": NETWORK_FILE},
+        stacker={"names": ["lgbm", "nn"], "coef": [0.6, 0.3], "intercept": 0.2},
+    )
+    with pytest.raises(ArtifactError, match="network cannot be loaded"):
+        load_detector(model_copy)

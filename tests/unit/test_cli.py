@@ -1,4 +1,8 @@
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +175,119 @@ def test_ignore_time_scores_exports_with_unreliable_times(tmp_path: Path, tiny_m
     result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--ignore-time"])
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["time"].tolist() == [0, 810, 0, 710]
+
+
+# --- where the scored CSV goes ---------------------------------------------------------------------------------------
+
+
+def _predict(*args: str, model: Path) -> Any:
+    return runner.invoke(app, ["predict", *args, "--model", str(model)])
+
+
+def test_predict_refuses_to_write_over_its_input(labelled_csv: Path, tiny_model_dir: Path):
+    before = labelled_csv.read_bytes()
+    result = _predict(str(labelled_csv), "-o", str(labelled_csv), model=tiny_model_dir)
+    assert result.exit_code == 2
+    assert "is the input file" in result.output
+    assert labelled_csv.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_predict_refuses_targets_that_are_not_files(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path, kind):
+    target = {"folder": tmp_path / "dir", "fifo": tmp_path / "pipe", "device": Path("/dev/null")}[kind]
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    result = _predict(str(labelled_csv), "-o", str(target), model=tiny_model_dir)
+    assert result.exit_code == 2
+    assert "is not a regular file" in result.output
+    assert target.exists()
+    assert not target.is_file()
+
+
+def test_predict_replaces_a_symlinks_target_only_with_force(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path):
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("old\n")
+    link.symlink_to(real)
+    refused = _predict(str(labelled_csv), "-o", str(link), model=tiny_model_dir)
+    assert refused.exit_code == 2
+    assert "symbolic link" in refused.output
+    assert real.read_text() == "old\n"
+    forced = _predict(str(labelled_csv), "-o", str(link), "--force", model=tiny_model_dir)
+    assert forced.exit_code == 0, forced.output
+    assert link.is_symlink()
+    assert real.read_text().startswith("id,time,x,y,anomaly_proba,error")
+
+
+def test_predict_keeps_a_replaced_files_mode_and_follows_the_umask(
+    labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path
+):
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old\n")
+    kept.chmod(0o640)
+    assert _predict(str(labelled_csv), "-o", str(kept), model=tiny_model_dir).exit_code == 0
+    assert kept.stat().st_mode & 0o777 == 0o640
+    old = os.umask(0o022)
+    try:
+        assert _predict(str(labelled_csv), "-o", str(tmp_path / "new.csv"), model=tiny_model_dir).exit_code == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_predict_to_standard_output(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = _predict(str(labelled_csv), "-o", "-", model=tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("id,time,x,y,anomaly_proba,error\n")
+    assert not (tmp_path / "-").exists()
+
+
+def test_predict_unwritable_output_is_one_line(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path):
+    result = _predict(str(labelled_csv), "-o", str(labelled_csv / "sub" / "out.csv"), model=tiny_model_dir)
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: cannot write"), result.output  # before any scoring
+    assert result.output.strip().count("\n") == 0, result.output
+
+
+@pytest.mark.parametrize("value", ["5", "-0.1", "nan"])
+def test_threshold_must_lie_in_0_1(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path, value: str):
+    result = _predict(str(labelled_csv), "-o", str(tmp_path / "o.csv"), "--threshold", value, model=tiny_model_dir)
+    assert result.exit_code == 2
+    assert "must be a number from 0 to 1" in result.output
+
+
+def test_brackets_in_paths_and_messages_are_printed_as_they_are(tmp_path: Path, tiny_model_dir: Path):
+    folder = tmp_path / "in [" / "] and [s3]"  # a path that holds "[/]", console markup's closing tag
+    folder.mkdir(parents=True)
+    missing = folder / "nothing [train].csv"
+    result = _predict(str(missing), "-o", str(tmp_path / "o.csv"), model=tiny_model_dir)
+    assert result.exit_code == 2
+    assert "in [/] and [s3]" in result.output.replace("\n", "")
+    assert "nothing [train].csv" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("cardiospike ")
+
+
+def test_a_killed_write_leaves_only_a_visible_partial_file(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path):
+    """SIGTERM during the run removes the partial file; only SIGKILL could leave one, named so it is found."""
+    out = tmp_path / "scored.csv"
+    code = (
+        "import os, signal, pandas as pd\n"
+        "from cardiospike.cli import app\n"
+        "real = pd.DataFrame.to_csv\n"
+        "def slow(self, *a, **k):\n"
+        "    real(self, *a, **k)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "pd.DataFrame.to_csv = slow\n"
+        f"app(['predict', {str(labelled_csv)!r}, '-o', {str(out)!r}, '-m', {str(tiny_model_dir)!r}])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [labelled_csv.name]

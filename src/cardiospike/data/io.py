@@ -10,8 +10,13 @@ Accepted inputs
 * JSON: a list of RR values, an object ``{"id", "rr", "time"?, "y"?}`` (``study``/``sequence``/``times``/
   ``labels`` are accepted as the names of the original service), or a list of such objects.
 
-Limits: an input file may hold at most :data:`MAX_INPUT_BYTES` bytes. Without ``time``, beats are timed by the
-cumulative sum of RR. RR values outside the physiological range are kept (the detector flags them).
+Limits: an input file may hold at most :data:`MAX_INPUT_BYTES` bytes and a CSV header at most
+:data:`MAX_COLUMNS` columns; RR values must lie in ``[0, MAX_RR_MS]``. Without ``time``, beats are timed by the
+cumulative sum of RR. RR values outside the physiological range (0 included, as devices write a dropped beat) are
+kept: the detector flags them as measurement errors.
+
+Errors name the source, line and field; the value found there is kept apart (:attr:`RecordingFormatError.value`),
+so a service can answer with the place and the problem without echoing the content of a request.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -28,13 +33,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cardiospike.recording import ID, LABEL, RR, TIME, FloatArray, Recording, time_from_rr
+from cardiospike.recording import ID, LABEL, MAX_RR_MS, RR, TIME, FloatArray, Recording, time_from_rr
 
 Format = Literal["auto", "csv", "text", "json"]
 FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "json")
 
 #: Largest input file the readers accept (bytes).
 MAX_INPUT_BYTES = 256 * 1024 * 1024
+#: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
+MAX_COLUMNS = 256
 
 _RR_NAMES = (RR, "rr")
 _JSON_NAMES = {
@@ -46,23 +53,39 @@ _JSON_NAMES = {
 
 
 class RecordingFormatError(ValueError):
-    """An input that cannot be read as RR recordings; the message names the source, row and field."""
+    """An input that cannot be read as RR recordings; the message names the source, row and field.
 
-    def __init__(self, source: str, problem: str, *, row: int | None = None, field: str | None = None):
-        self.source, self.problem, self.row, self.field = source, problem, row, field
-        where = [source]
-        if row is not None:
-            where.append(f"line {row}")
-        if field is not None:
-            where.append(f"field {field!r}")
-        super().__init__(f"{', '.join(where)}: {problem}")
+    ``value`` is what was found there (an offending value, a recording id), shown in ``str(error)`` for the
+    person who gave the file; :meth:`without_value` is the message without it, for answers of a service.
+    """
+
+    def __init__(
+        self, source: str, problem: str, *, row: int | None = None, field: str | None = None, value: str | None = None
+    ):
+        self.source, self.problem, self.row, self.field, self.value = source, problem, row, field, value
+        super().__init__(self._message(with_value=True))
+
+    def _message(self, with_value: bool) -> str:
+        where = [self.source]
+        if self.row is not None:
+            where.append(f"line {self.row}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        found = f": {self.value}" if with_value and self.value is not None else ""
+        return f"{', '.join(where)}: {self.problem}{found}"
+
+    def without_value(self) -> str:
+        """The message without the value found in the input: where and what, nothing of the content."""
+        return self._message(with_value=False)
 
 
-def read_recordings(path: str | os.PathLike[str], fmt: Format = "auto", *, use_time: bool = True) -> list[Recording]:
+def read_recordings(
+    path: str | os.PathLike[str], fmt: Format = "auto", *, use_time: bool = True, max_recordings: int | None = None
+) -> list[Recording]:
     """Read every recording in a file (CSV, plain text or JSON; see the module docstring).
 
     With ``use_time=False`` a ``time`` column or field is ignored and beats are timed by the cumulative sum of RR
-    (for exports whose times are unreliable).
+    (for exports whose times are unreliable). ``max_recordings`` refuses a file of more recordings.
     """
     p = Path(path)
     if not p.is_file():
@@ -70,7 +93,9 @@ def read_recordings(path: str | os.PathLike[str], fmt: Format = "auto", *, use_t
     size = p.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
-    return parse_recordings(p.read_bytes(), source=str(p), fmt=fmt, default_id=p.stem, use_time=use_time)
+    return parse_recordings(
+        p.read_bytes(), source=str(p), fmt=fmt, default_id=p.stem, use_time=use_time, max_recordings=max_recordings
+    )
 
 
 def parse_recordings(
@@ -80,6 +105,7 @@ def parse_recordings(
     fmt: Format = "auto",
     default_id: str = "recording",
     use_time: bool = True,
+    max_recordings: int | None = None,
 ) -> list[Recording]:
     """Parse recordings from the content of a file.
 
@@ -95,6 +121,8 @@ def parse_recordings(
         Recording id where the input does not name one.
     use_time : bool
         Read the ``time`` column or field; when False, time beats by the cumulative sum of RR instead.
+    max_recordings : int, optional
+        Refuse an input of more recordings than this (checked before they are built).
     """
     if isinstance(content, bytes):
         try:
@@ -107,10 +135,15 @@ def parse_recordings(
         raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     kind = detect_format(content, source) if fmt == "auto" else fmt
     if kind == "json":
-        return _parse_json(content, source, default_id, use_time)
+        return _parse_json(content, source, default_id, use_time, max_recordings)
     if kind == "csv":
-        return _parse_csv(content, source, default_id, use_time)
+        return _parse_csv(content, source, default_id, use_time, max_recordings)
     return _parse_text(content, source, default_id)
+
+
+def _check_count(n_recordings: int, limit: int | None, source: str) -> None:
+    if limit is not None and n_recordings > limit:
+        raise RecordingFormatError(source, f"{n_recordings} recordings, more than the limit of {limit} per input")
 
 
 def detect_format(content: str, source: str = "") -> Format:
@@ -130,11 +163,18 @@ def detect_format(content: str, source: str = "") -> Format:
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
 
-def _parse_csv(content: str, source: str, default_id: str, use_time: bool) -> list[Recording]:
+def _parse_csv(
+    content: str, source: str, default_id: str, use_time: bool, max_recordings: int | None
+) -> list[Recording]:
     body = content.lstrip("\n")
     skipped = len(content) - len(body)  # leading blank lines, to keep line numbers true
-    header = body.splitlines()[0]
+    header = body.split("\n", 1)[0]
     sep = max((",", ";", "\t"), key=header.count)
+    # Counted before pandas reads anything: every row would get as many fields as the header has.
+    if header.count(sep) >= MAX_COLUMNS:
+        raise RecordingFormatError(
+            source, f"the header has more than {MAX_COLUMNS} columns, the limit", row=1 + skipped
+        )
     try:
         # Reading the header as a row makes any row with more fields than the header an error.
         frame = pd.read_csv(
@@ -143,9 +183,9 @@ def _parse_csv(content: str, source: str, default_id: str, use_time: bool) -> li
     except (pd.errors.ParserError, csv.Error) as exc:
         raise RecordingFormatError(source, f"malformed CSV: {exc}") from None
     names = [str(name).strip().strip('"').lower() for name in frame.iloc[0]]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise RecordingFormatError(source, f"column {twice[0]!r} appears twice in the header", row=1 + skipped)
+    twice = next((name for name, n in Counter(names).items() if n > 1), None)
+    if twice is not None:
+        raise RecordingFormatError(source, f"column {twice!r} appears twice in the header", row=1 + skipped)
     frame = frame.iloc[1:].set_axis(names, axis=1).fillna("")
     blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
     frame = frame.loc[~blank]
@@ -177,6 +217,8 @@ def _parse_csv(content: str, source: str, default_id: str, use_time: bool) -> li
             raise RecordingFormatError(source, "empty recording id", row=int(lines[empty]), field=ID)
     else:
         ids = np.full(len(frame), default_id, dtype=object)
+    codes, uniques = pd.factorize(ids)
+    _check_count(len(uniques), max_recordings, source)
 
     if time is not None:
         dup = _first(pd.DataFrame({"id": ids, "t": time}).duplicated().to_numpy())
@@ -185,21 +227,21 @@ def _parse_csv(content: str, source: str, default_id: str, use_time: bool) -> li
                 source, "duplicated (id, time): this beat appears twice", row=int(lines[dup]), field=TIME
             )
 
-    codes, _ = pd.factorize(ids)
     # Output keeps input order beat for beat, so a recording's rows must be consecutive.
     back = _first(np.diff(codes) < 0)
     if back is not None:
         raise RecordingFormatError(
             source,
-            f"recording {ids[back + 1]!r} continues after another recording: keep each recording's rows together",
+            "the rows of a recording are not together (keep each recording's rows consecutive)",
             row=int(lines[back + 1]),
             field=ID,
+            value=f"recording {ids[back + 1]!r}",
         )
     bounds = np.flatnonzero(np.diff(codes)) + 1
     recordings = []
     for rows in np.split(np.arange(len(frame)), bounds):
         rec_time = time_from_rr(rr[rows]) if time is None else time[rows]
-        back = _first(np.diff(rec_time) <= 0)
+        back = None if time is None else _first(np.diff(rec_time) <= 0)
         if back is not None:
             raise RecordingFormatError(
                 source,
@@ -240,24 +282,29 @@ def _parse_text(content: str, source: str, default_id: str) -> list[Recording]:
 # --- JSON --------------------------------------------------------------------------------------------------------
 
 
-def _parse_json(content: str, source: str, default_id: str, use_time: bool) -> list[Recording]:
+def _parse_json(
+    content: str, source: str, default_id: str, use_time: bool, max_recordings: int | None
+) -> list[Recording]:
     try:
         doc = json.loads(content)
     except json.JSONDecodeError as exc:
         raise RecordingFormatError(source, f"malformed JSON: {exc.msg} (column {exc.colno})", row=exc.lineno) from None
+    except RecursionError:  # the parser recurses once per level of nesting and gives up about 1,000 deep
+        raise RecordingFormatError(source, "JSON nested too deeply to be recordings") from None
     if isinstance(doc, list) and doc and all(isinstance(item, dict) for item in doc):
         items: list[tuple[str, Any]] = [(f"[{i}]", item) for i, item in enumerate(doc)]
     elif isinstance(doc, list | dict):
         items = [("", doc)]
     else:
         raise RecordingFormatError(source, "expected a list of RR values, a recording object or a list of them")
+    _check_count(len(items), max_recordings, source)
     recordings = [
         _json_recording(obj, prefix, source, default_id, i, use_time) for i, (prefix, obj) in enumerate(items)
     ]
     seen: set[str] = set()
     for (prefix, _), rec in zip(items, recordings, strict=True):
         if rec.id in seen:
-            raise RecordingFormatError(source, f"recording id {rec.id!r} appears twice", field=f"{prefix}.id")
+            raise RecordingFormatError(source, "a recording id appears twice", field=f"{prefix}.id", value=repr(rec.id))
         seen.add(rec.id)
     return recordings
 
@@ -283,7 +330,7 @@ def _json_recording(obj: Any, prefix: str, source: str, default_id: str, index: 
             raise RecordingFormatError(source, "empty recording: no RR values", field=name)
         bad = next((i for i, v in enumerate(values) if isinstance(v, bool) or not isinstance(v, int | float)), None)
         if bad is not None:
-            raise RecordingFormatError(source, f"not a number: {_show(values[bad])}", field=f"{name}[{bad}]")
+            raise RecordingFormatError(source, "not a number", field=f"{name}[{bad}]", value=_show(values[bad]))
         return name, np.asarray(values, dtype=np.float64)
 
     rr_name, rr = numbers("rr")
@@ -328,9 +375,9 @@ def _show(value: object) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def _raise_at(source: str, problem: str, where: Where, i: int) -> None:
+def _raise_at(source: str, problem: str, where: Where, i: int, value: str | None = None) -> None:
     row, field = where(i)
-    raise RecordingFormatError(source, problem, row=row, field=field)
+    raise RecordingFormatError(source, problem, row=row, field=field, value=value)
 
 
 def _numeric(raw: np.ndarray, source: str, where: Where) -> FloatArray:
@@ -338,7 +385,9 @@ def _numeric(raw: np.ndarray, source: str, where: Where) -> FloatArray:
     bad = _first(np.isnan(values))
     if bad is not None:
         text = str(raw[bad]).strip()
-        _raise_at(source, f"not a number: {_show(text)}" if text else "empty value", where, bad)
+        if text:
+            _raise_at(source, "not a number", where, bad, _show(text))
+        _raise_at(source, "empty value", where, bad)
     _check_finite(values, source, where)
     return values
 
@@ -346,21 +395,31 @@ def _numeric(raw: np.ndarray, source: str, where: Where) -> FloatArray:
 def _check_finite(values: FloatArray, source: str, where: Where) -> None:
     bad = _first(~np.isfinite(values))
     if bad is not None:
-        _raise_at(source, f"not a finite number: {values[bad]}", where, bad)
+        _raise_at(source, "not a finite number", where, bad, str(values[bad]))
 
 
 def _check_rr(rr: FloatArray, source: str, where: Where) -> None:
+    """RR must be a number in ``[0, MAX_RR_MS]``; 0 and other values outside the physiological range are kept."""
     _check_finite(rr, source, where)
-    bad = _first(rr <= 0)
+    bad = _first(rr < 0)
     if bad is not None:
-        _raise_at(source, f"RR must be positive, got {rr[bad]:g}", where, bad)
+        _raise_at(source, "RR must not be negative", where, bad, f"{rr[bad]:g}")
+    bad = _first(rr > MAX_RR_MS)
+    if bad is not None:
+        _raise_at(
+            source,
+            f"RR above {MAX_RR_MS:,.0f} ms is no heart beat interval in milliseconds (another column or unit?)",
+            where,
+            bad,
+            f"{rr[bad]:g}",
+        )
 
 
 def _labels(raw: np.ndarray, source: str, where: Where) -> np.ndarray:
     values = raw if raw.dtype == np.float64 else _numeric(raw, source, where)
     bad = _first(~np.isin(values, (0.0, 1.0)))
     if bad is not None:
-        _raise_at(source, f"label must be 0 or 1, got {values[bad]:g}", where, bad)
+        _raise_at(source, "label must be 0 or 1", where, bad, f"{values[bad]:g}")
     return values.astype(np.int8)
 
 
@@ -379,32 +438,3 @@ def recordings_to_frame(recordings: Sequence[Recording]) -> pd.DataFrame:
     if recordings and all(r.labels is not None for r in recordings):
         frame[LABEL] = np.concatenate([r.labels for r in recordings if r.labels is not None])
     return frame
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """Write a CSV so that the target is either the old file or the complete new one, never half-written."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            _integral_as_int(frame).to_csv(handle, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
-    """CSV text of a frame as :func:`write_csv_atomic` writes it (for answers streamed piece by piece)."""
-    return _integral_as_int(frame).to_csv(index=False, header=header)
-
-
-def _integral_as_int(frame: pd.DataFrame) -> pd.DataFrame:
-    """Write whole-number float columns (times, RR in ms) as integers, as the competition files have them."""
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if col.dtype.kind == "f" and np.isfinite(col).all() and (col == np.round(col)).all():
-            out[name] = col.astype(np.int64)
-    return out

@@ -12,6 +12,8 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from cardiospike.models.lgbm_text import ModelTextError, check_model_text
+
 
 class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
     """Binary per-beat classifier: is this beat inside an anomaly episode?
@@ -124,7 +126,11 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_text(cls, text: str, n_jobs: int = 1) -> LGBMBeatClassifier:
-        """Load a model saved by :meth:`to_text`."""
+        """Load a model saved by :meth:`to_text`, checked first (see :mod:`cardiospike.models.lgbm_text`)."""
+        try:
+            check_model_text(text)
+        except ModelTextError as exc:
+            raise ValueError(f"not a LightGBM model of this package: {exc}") from None
         model = cls(n_jobs=n_jobs)
         try:
             model.booster_ = lgb.Booster(model_str=text)

@@ -15,6 +15,11 @@ import numpy as np
 
 from cardiospike.recording import FloatArray
 
+#: Range of decision thresholds training chooses from; a model's threshold outside it is a damaged manifest.
+THRESHOLDS = (0.01, 0.99)
+#: Largest smoothing half-width, gap or minimum run a model may have (episodes are at most about 40 beats long).
+MAX_SETTING = 50
+
 
 @dataclass(frozen=True)
 class PostProcess:
@@ -36,6 +41,16 @@ class PostProcess:
     smooth: int = 0
     max_gap: int = 0
     min_run: int = 1
+
+    def check(self) -> None:
+        """Raise ValueError where a setting lies outside what training can choose (a damaged manifest)."""
+        low, high = THRESHOLDS
+        if not low <= self.threshold <= high:
+            raise ValueError(f"threshold {self.threshold} outside [{low}, {high}]")
+        settings = (("smooth", self.smooth, 0), ("max_gap", self.max_gap, 0), ("min_run", self.min_run, 1))
+        for name, value, least in settings:
+            if not isinstance(value, int) or not least <= value <= MAX_SETTING:
+                raise ValueError(f"{name} {value!r} outside [{least}, {MAX_SETTING}]")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,7 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+import anyio
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
@@ -20,6 +21,7 @@ from cardiospike.serving.routes import health, legacy, predict, recordings
 from cardiospike.serving.routes import metrics as metrics_route
 from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
+from cardiospike.serving.scoring import ClientGoneError
 from cardiospike.serving.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         raise ModelLoadError(f"cannot load the model from {where}: {exc}") from None
     detector = app.state.detector
     log.info("model %s loaded from %s (threshold %.4f)", detector.model_version, where, detector.threshold)
+    app.state.cpu_limiter = anyio.CapacityLimiter(settings.scoring_threads)
     yield
     app.state.detector = None
+
+
+#: Status recorded (in the access log and metrics) for a request whose client left before it was worked on.
+CLIENT_CLOSED = 499
+
+
+async def _client_gone(_: Request, __: Exception) -> Response:
+    return Response(status_code=CLIENT_CLOSED)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             responses=error_responses(401) if keyed else None,
         )
     add_web_app(app)
+    app.add_exception_handler(ClientGoneError, _client_gone)
     # Added innermost first: the body limit runs right before the app, CORS answers preflights before the limit,
     # and metrics, outermost, also count the answers of the middleware inside it.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

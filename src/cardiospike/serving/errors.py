@@ -20,6 +20,26 @@ from cardiospike.serving.schemas import ErrorItem, ErrorResponse
 MAX_ERROR_ITEMS = 20
 
 
+class ValidationProblemsError(Exception):
+    """A body that failed validation: pydantic's problems (without their inputs), located under ``prefix``.
+
+    A list longer than ``max_beats`` is reported with the limit and the setting that sets it.
+    """
+
+    def __init__(self, problems: Sequence[Any], prefix: Sequence[str | int] = (), max_beats: int | None = None) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems = []
+        for problem in problems:
+            item = {"loc": [*prefix, *problem["loc"]], "msg": str(problem["msg"]), "type": str(problem["type"])}
+            ctx = problem.get("ctx") or {}
+            if item["type"] == "too_long" and max_beats is not None and ctx.get("max_length") == max_beats:
+                item["msg"] = (
+                    f"{ctx.get('actual_length', 'more')} beats, more than the limit of {max_beats} per recording "
+                    "(setting max_beats)"
+                )
+            self.problems.append(item)
+
+
 class InputError(Exception):
     """Input that passed the schema but cannot be scored; answered with ``status`` (422 unless said otherwise)."""
 
@@ -54,6 +74,11 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     return validation_response(exc.errors())
 
 
+async def _on_problems(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationProblemsError)
+    return validation_response(exc.problems)
+
+
 async def _on_input(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
     return error_json(exc.status, f"invalid request: {_where(exc.item.loc)}: {exc.item.msg}", [exc.item])
@@ -66,5 +91,6 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(ValidationProblemsError, _on_problems)
     app.add_exception_handler(InputError, _on_input)
     app.add_exception_handler(HTTPException, _on_http)

@@ -8,14 +8,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from cardiospike.recording import MAX_RR_MS
 from cardiospike.summary import Episode
 
-#: Largest RR interval accepted (ms). Beyond 2 s a beat is already a measurement error; beyond a minute it is no
-#: beat at all, and bounding RR keeps cumulative times and squared differences finite.
-MAX_RR_MS = 60_000.0
-
-#: One RR interval in ms: a JSON number (strict: no strings, no booleans), finite and positive.
-RRValue = Annotated[float, Field(strict=True, gt=0, le=MAX_RR_MS, allow_inf_nan=False)]
+#: One RR interval in ms: a JSON number (strict: no strings, no booleans) in [0, MAX_RR_MS], the rule of the file
+#: readers too. Values outside the physiological range (0 included: a dropped beat) are scored and flagged as errors.
+RRValue = Annotated[float, Field(strict=True, ge=0, le=MAX_RR_MS, allow_inf_nan=False)]
 #: One beat time in ms: a finite JSON number.
 TimeValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 StudyId = Annotated[str, Field(min_length=1, max_length=256, description="Recording (study) identifier, echoed back.")]
@@ -32,11 +30,14 @@ class PredictRequest(BaseModel):
     )
 
     study: StudyId
-    sequence: list[RRValue] = Field(min_length=1, description="RR intervals in milliseconds, one per beat.")
+    sequence: list[RRValue] = Field(
+        min_length=1,
+        description="RR intervals in milliseconds, one per beat, at most max_beats (setting) of them.",
+    )
     times: list[TimeValue] | None = Field(
         None,
-        description="Time of each beat in ms, strictly increasing, one per RR value. Default: the cumulative sum "
-        "of RR, first beat at 0.",
+        description="Time of each beat in ms, strictly increasing: exactly as many values as `sequence` has (one "
+        "per beat; a list of another length is refused). Default: the cumulative sum of RR, first beat at 0.",
     )
 
     @field_validator("times")
@@ -69,7 +70,10 @@ class LegacyPredictRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"study": "patient-1", "sequence": [812, 790, 805]}]})
 
     study: StudyId
-    sequence: list[RRValue] = Field(min_length=1, description="RR intervals in milliseconds, one per beat.")
+    sequence: list[RRValue] = Field(
+        min_length=1,
+        description="RR intervals in milliseconds, one per beat, at most max_beats (setting) of them.",
+    )
 
 
 class SummaryOut(BaseModel):

@@ -1,18 +1,21 @@
-"""What the routes share: reading uploads, the beat limit, scoring one recording, the per-beat fields of an answer."""
+"""What the routes share: CPU work off the event loop, reading uploads, the limits, the per-beat fields of answers."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import anyio.to_thread
 import numpy as np
+from fastapi import Request
 
 from cardiospike.data.io import Format, RecordingFormatError, parse_recordings
-from cardiospike.detector import Detector, ScoredRecording
+from cardiospike.detector import ScoredRecording
 from cardiospike.recording import Recording
 from cardiospike.serving.errors import InputError
-from cardiospike.serving.metrics import Metrics
 from cardiospike.serving.schemas import LegacyPredictResponse, PredictResponse, SummaryOut
+from cardiospike.serving.settings import Settings
 from cardiospike.summary import episodes_of, hrv_summary
 
 log = logging.getLogger(__name__)
@@ -20,19 +23,43 @@ log = logging.getLogger(__name__)
 #: Decimals of probabilities in answers, as in the scored CSV.
 PROBA_DECIMALS = 6
 
+T = TypeVar("T")
 
-def read_upload(content: bytes, source: str, fmt: Format = "auto") -> list[Recording]:
-    """Parse an uploaded file with the readers of ``cardiospike predict``; 422 naming file, line and field if bad."""
+
+class ClientGoneError(Exception):
+    """The client closed the connection before its request was worked on: nothing is computed for nobody."""
+
+
+async def off_loop(request: Request, work: Callable[[], T]) -> T:
+    """Run CPU-bound ``work`` in a worker thread, at most ``scoring_threads`` at once per process.
+
+    Requests wait for their turn without a thread; when a request's turn comes and its client has left, it is
+    dropped instead of computed.
+    """
+    async with request.app.state.cpu_limiter:
+        if await request.is_disconnected():
+            raise ClientGoneError
+        return await anyio.to_thread.run_sync(work)
+
+
+def read_upload(content: bytes, source: str, settings: Settings, fmt: Format = "auto") -> list[Recording]:
+    """Parse an uploaded file with the readers of ``cardiospike predict``, within the service's limits.
+
+    422 naming file, line and field where it is bad (never the value found there: answers do not echo input).
+    """
     loc: list[str | int] = ["body", "file"]
     try:
-        return parse_recordings(content, source=source, fmt=fmt)
+        recordings = parse_recordings(content, source=source, fmt=fmt, max_recordings=settings.max_recordings)
     except RecordingFormatError as exc:
-        raise InputError(loc, str(exc), "recording_format") from None
+        raise InputError(loc, exc.without_value(), "recording_format") from None
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         # A reader bug must not become a 500 for the client; log the kind only, as messages may quote values.
-        log.warning("unreadable upload %r: %s", source, type(exc).__name__)
+        log.warning("unreadable upload: %s", type(exc).__name__)
         what = "a CSV of recordings" if fmt == "csv" else "recordings"
         raise InputError(loc, f"{source}: cannot be read as {what}", "recording_format") from None
+    for i, rec in enumerate(recordings):
+        check_beats(len(rec), settings.max_beats, [*loc, "recordings", i])
+    return recordings
 
 
 def check_beats(n_beats: int, limit: int, loc: Sequence[str | int]) -> None:
@@ -41,17 +68,6 @@ def check_beats(n_beats: int, limit: int, loc: Sequence[str | int]) -> None:
         raise InputError(
             loc, f"{n_beats} beats, more than the limit of {limit} per recording (setting max_beats)", "too_many_beats"
         )
-
-
-def score_sequence(
-    detector: Detector, metrics: Metrics, study: str, rr: Sequence[float], times: Sequence[float] | None = None
-) -> ScoredRecording:
-    """Score one recording given as lists (the JSON routes); counts its beats in the metrics."""
-    time = None if times is None else np.asarray(times, dtype=np.float64)
-    recording = Recording.from_rr(np.asarray(rr, dtype=np.float64), id=study, time=time)
-    scored = detector.score(recording)
-    metrics.beats.inc(len(recording))
-    return scored
 
 
 def legacy_response(scored: ScoredRecording) -> LegacyPredictResponse:

@@ -34,12 +34,17 @@ def run(settings: Settings) -> None:
         os.environ["CARDIOSPIKE_MODEL"] = str(settings.model.resolve())
     elif settings.model is not None:  # a URL, as given
         os.environ["CARDIOSPIKE_MODEL"] = settings.model
+    from cardiospike.serving.protocol import GuardedHttpProtocol
+
     uvicorn.run(
         APP_FACTORY,
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=GuardedHttpProtocol,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        limit_concurrency=settings.limit_concurrency,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),
         access_log=True,

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from cardiospike.artifact import is_url
 
 MiB = 1024 * 1024
+#: Highest value of max_beats: a day of beats at 200 beats per minute is under 300,000.
+MAX_BEATS = 1_000_000
 
 
 class Settings(BaseSettings):
@@ -26,8 +28,21 @@ class Settings(BaseSettings):
         as the string, since a ``Path`` would fold its ``//``); ``None`` serves the model shipped with the package.
     max_beats
         Most beats in one recording (one request of ``/api/v1/predict``, each recording of a batch).
+    max_recordings
+        Most recordings in one uploaded file (``/api/v1/predict/batch``, ``/api/v1/recordings/parse``).
     max_body_bytes
         Largest request body, checked against ``Content-Length`` and while the body streams in.
+    scoring_threads
+        Requests parsed and scored at once per worker process; the others wait their turn (without a thread).
+    request_timeout
+        Seconds a client has to send a whole request (headers and body) once it has started it, or to send its
+        first request on a new connection; then the connection is closed.
+    keep_alive_timeout
+        Seconds an idle keep-alive connection stays open between requests.
+    max_header_bytes
+        Largest request line and headers together; a larger one is answered 431 and the connection closed.
+    limit_concurrency
+        Most connections and requests in progress per worker process; beyond, new requests get 503 at once.
     api_key
         When set, the predict routes require it in the ``X-API-Key`` header.
     cors_origins
@@ -42,8 +57,14 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     workers: Annotated[int, Field(ge=1)] = 1
     model: Path | str | None = None
-    max_beats: Annotated[int, Field(ge=1)] = 100_000
-    max_body_bytes: Annotated[int, Field(ge=1024)] = 8 * MiB
+    max_beats: Annotated[int, Field(ge=1, le=MAX_BEATS)] = 100_000
+    max_recordings: Annotated[int, Field(ge=1)] = 10_000
+    max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * MiB)] = 8 * MiB
+    scoring_threads: Annotated[int, Field(ge=1, le=64)] = 2
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
+    limit_concurrency: Annotated[int, Field(ge=1)] = 100
     api_key: SecretStr | None = None
     # NoDecode: read "https://a.org,https://b.org" as written instead of requiring JSON in the variable.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

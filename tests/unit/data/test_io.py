@@ -11,8 +11,8 @@ from cardiospike.data.io import (
     parse_recordings,
     read_recordings,
     recordings_to_frame,
-    write_csv_atomic,
 )
+from cardiospike.data.output import OutputError, write_csv_atomic
 from cardiospike.recording import Recording
 
 COMPETITION = "id,time,x,y\n1,0,800,0\n1,780,780,0\n1,1572,792,1\n2,0,600,0\n2,610,610,1\n"
@@ -110,14 +110,14 @@ BAD_CSV = [
     ("id,x\n1,800\n1,abc\n", 3, "x", "not a number: 'abc'"),
     ("id,x\n1,800\n1,\n", 3, "x", "empty value"),
     ("id,x\n1,800\n1,inf\n", 3, "x", "not a finite number"),
-    ("id,x\n1,800\n1,0\n", 3, "x", "RR must be positive"),
-    ("id,x\n1,800\n\n1,-3\n", 4, "x", "RR must be positive"),
+    ("id,x\n1,800\n\n1,-3\n", 4, "x", "RR must not be negative: -3"),
+    ("id,x\n1,800\n1,800000\n", 3, "x", "RR above 100,000 ms is no heart beat interval in milliseconds"),
     ("id,x,y\n1,800,0\n1,800,2\n", 3, "y", "label must be 0 or 1"),
     ("id,time,x\n1,0,800\n1,800,800\n1,800,800\n", 4, "time", "duplicated (id, time)"),
     ("id,time,x\n1,0,800\n1,800,800\n1,700,800\n", 4, "time", "time is not increasing"),
     ("id,time,x\n1,0,800\n,800,800\n", 3, "id", "empty recording id"),
     ("id,x\n1,800,5\n", None, None, "malformed CSV"),
-    ("id,x\n1,800\n2,800\n1,810\n", 4, "id", "recording '1' continues after another recording"),
+    ("id,x\n1,800\n2,800\n1,810\n", 4, "id", "not together (keep each recording's rows consecutive): recording '1'"),
 ]
 
 
@@ -140,14 +140,14 @@ BAD_JSON = [
     ('{"time": [0]}', "missing RR values", None),
     ('{"rr": [800, "a"]}', "not a number: 'a'", "rr[1]"),
     ('{"rr": [800, true]}', "not a number", "rr[1]"),
-    ('{"rr": [800, -1]}', "RR must be positive", "rr[1]"),
+    ('{"rr": [800, -1]}', "RR must not be negative", "rr[1]"),
     ('{"rr": 800}', "expected a list of numbers", "rr"),
     ('{"rr": [800, 810], "times": [0]}', "1 times for 2 RR values", "times"),
     ('{"rr": [800, 810], "times": [5, 5]}', "time is not increasing", "times[1]"),
     ('{"rr": [800, 810], "y": [0, 3]}', "label must be 0 or 1", "y[1]"),
     ('{"rr": [800], "sequence": [800]}', "both 'rr' and 'sequence'", None),
     ('[{"id": "a", "rr": [800]}, {"id": "a", "rr": [800]}]', "appears twice", "[1].id"),
-    ('[{"id": "a", "rr": [800]}, {"id": "b", "rr": [0]}]', "RR must be positive", "[1].rr[0]"),
+    ('[{"id": "a", "rr": [800]}, {"id": "b", "rr": [1e6]}]', "RR above 100,000 ms", "[1].rr[0]"),
 ]
 
 
@@ -168,7 +168,7 @@ def test_json_nan_is_not_finite():
     ("content", "row", "problem"),
     [
         ("800\nabc\n", 2, "not a number"),
-        ("800\n\n0\n", 3, "RR must be positive"),
+        ("800\n\n-3\n", 3, "RR must not be negative"),
         ("# only a comment\n", None, "empty"),
     ],
 )
@@ -212,7 +212,7 @@ def test_write_csv_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=r"cannot write .*scored\.csv: disk full"):
         write_csv_atomic(recordings_to_frame([Recording.from_rr([800.0])]), target)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["scored.csv"]

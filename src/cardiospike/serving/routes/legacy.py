@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
+from cardiospike.recording import Recording
+from cardiospike.serving.bodies import json_body, json_body_schema
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.schemas import LegacyPredictRequest, LegacyPredictResponse, error_responses
-from cardiospike.serving.scoring import check_beats, legacy_response, score_sequence
+from cardiospike.serving.scoring import legacy_response, off_loop
 
 router = APIRouter(tags=["legacy"])
 
@@ -15,10 +17,18 @@ router = APIRouter(tags=["legacy"])
     "/predict",
     response_model=LegacyPredictResponse,
     responses=error_responses(400, 413, 422, 503),
+    openapi_extra=json_body_schema(LegacyPredictRequest),
     summary="Score one recording (original hackathon contract; prefer /api/v1/predict)",
 )
-def predict_legacy(
-    request: LegacyPredictRequest, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep
-) -> LegacyPredictResponse:
-    check_beats(len(request.sequence), settings.max_beats, ["body", "sequence"])
-    return legacy_response(score_sequence(detector, metrics, request.study, request.sequence))
+async def predict_legacy(
+    request: Request, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep
+) -> Response:
+    body = await json_body(request, LegacyPredictRequest, settings.max_beats)
+
+    def work() -> bytes:
+        recording = Recording.from_rr(body.sequence, id=body.study)
+        return legacy_response(detector.score(recording)).model_dump_json().encode()
+
+    answer = await off_loop(request, work)
+    metrics.beats.inc(len(body.sequence))
+    return Response(answer, media_type="application/json")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator
+from functools import partial
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from cardiospike.data.io import frame_to_csv
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME
+from cardiospike.data.output import csv_text
+from cardiospike.detector import batches_of
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording
+from cardiospike.serving.bodies import file_body_schema, json_body, json_body_schema, uploaded_file
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.schemas import PredictRequest, PredictResponse, error_responses
-from cardiospike.serving.scoring import check_beats, predict_response, read_upload, score_sequence
+from cardiospike.serving.scoring import ClientGoneError, off_loop, predict_response, read_upload
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
 
@@ -24,15 +26,19 @@ SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
     "/predict",
     response_model=PredictResponse,
     responses=error_responses(400, 413, 422, 503),
+    openapi_extra=json_body_schema(PredictRequest),
     summary="Score one recording: per-beat probabilities, episodes and an HRV summary",
 )
-def predict(
-    request: PredictRequest, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep
-) -> PredictResponse:
-    # A plain `def`: FastAPI runs it in its thread pool, so scoring (CPU-bound) does not block the event loop.
-    check_beats(len(request.sequence), settings.max_beats, ["body", "sequence"])
-    scored = score_sequence(detector, metrics, request.study, request.sequence, request.times)
-    return predict_response(scored, detector.model_version)
+async def predict(request: Request, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
+    body = await json_body(request, PredictRequest, settings.max_beats)
+
+    def work() -> bytes:
+        recording = Recording.from_rr(body.sequence, id=body.study, time=body.times)
+        return predict_response(detector.score(recording), detector.model_version).model_dump_json().encode()
+
+    answer = await off_loop(request, work)
+    metrics.beats.inc(len(body.sequence))
+    return Response(answer, media_type="application/json")
 
 
 @router.post(
@@ -45,26 +51,29 @@ def predict(
         },
         **error_responses(400, 413, 422, 503),
     },
+    openapi_extra=file_body_schema("CSV in the competition format: id,time,x[,y]."),
     summary="Score a competition CSV (id,time,x[,y]) of many recordings; answers the scored CSV, streamed",
 )
-def predict_batch(
-    file: Annotated[UploadFile, File(description="CSV in the competition format: id,time,x[,y].")],
-    detector: DetectorDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+async def predict_batch(
+    request: Request, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep
 ) -> StreamingResponse:
-    source = file.filename or "upload.csv"
-    recordings = read_upload(file.file.read(), source, "csv")
-    for rec in recordings:
-        check_beats(len(rec), settings.max_beats, ["body", "file", f"recording {rec.id}"])
+    source, content = await uploaded_file(request)
+    # The whole input is validated before the 200 starts; then it is scored and sent in batches of recordings, so
+    # memory holds one scored batch at once, not the whole answer.
+    recordings = await off_loop(request, lambda: read_upload(content, source, settings, "csv"))
 
-    def scored_csv() -> Iterator[str]:
-        # Input is fully validated above, before the 200 starts; then one recording at a time is scored and sent,
-        # so memory holds one scored recording at once, not the whole answer.
+    def scored_text(batch: list[Recording]) -> str:
+        return "".join(csv_text(s.to_frame(), header=False) for s in detector.score_many(batch))
+
+    async def scored_csv() -> AsyncIterator[str]:
         yield ",".join(SCORED_COLUMNS) + "\n"
-        for rec in recordings:
-            yield frame_to_csv(detector.score(rec).to_frame(), header=False)
-            metrics.beats.inc(len(rec))
+        for batch in batches_of(recordings):
+            try:
+                text = await off_loop(request, partial(scored_text, batch))
+            except ClientGoneError:
+                return
+            metrics.beats.inc(sum(len(r) for r in batch))
+            yield text
 
     return StreamingResponse(
         scored_csv(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="scored.csv"'}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 
 from cardiospike.data import simulate_recording
+from cardiospike.serving.bodies import file_body_schema, uploaded_file
 from cardiospike.serving.deps import SettingsDep
 from cardiospike.serving.schemas import DemoRecording, ParsedRecording, ParseResponse, error_responses
-from cardiospike.serving.scoring import check_beats, read_upload
+from cardiospike.serving.scoring import check_beats, off_loop, read_upload
 
 router = APIRouter(prefix="/api/v1", tags=["recordings"])
 
@@ -41,18 +42,16 @@ def demo(
     "/recordings/parse",
     response_model=ParseResponse,
     responses=error_responses(400, 413, 422),
+    openapi_extra=file_body_schema("A file of RR recordings: CSV, plain text (one RR per line), JSON."),
     summary="Read the recordings of an uploaded file (CSV, plain text or JSON, as `cardiospike predict` reads them)",
 )
-def parse(
-    file: Annotated[UploadFile, File(description="A file of RR recordings: CSV, plain text (one RR per line), JSON.")],
-    settings: SettingsDep,
-) -> ParseResponse:
+async def parse(request: Request, settings: SettingsDep) -> Response:
     # The body limit (max_body_bytes) has been enforced by the middleware before this runs.
-    source = file.filename or "upload"
-    recordings = read_upload(file.file.read(), source)
-    for rec in recordings:
-        check_beats(len(rec), settings.max_beats, ["body", "file", f"recording {rec.id}"])
-    return ParseResponse(
-        source=source,
-        recordings=[ParsedRecording(id=rec.id, rr=rec.rr.tolist(), time=rec.time.tolist()) for rec in recordings],
-    )
+    source, content = await uploaded_file(request)
+
+    def work() -> bytes:
+        recordings = read_upload(content, source, settings)
+        parsed = [ParsedRecording(id=rec.id, rr=rec.rr.tolist(), time=rec.time.tolist()) for rec in recordings]
+        return ParseResponse(source=source, recordings=parsed).model_dump_json().encode()
+
+    return Response(await off_loop(request, work), media_type="application/json")

@@ -193,8 +193,9 @@
     if (tokens.length > MAX_BEATS) throw new Error(`${tokens.length} values: this service scores at most ${MAX_BEATS} beats.`);
     return tokens.map((token, i) => {
       const value = Number(token);
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new Error(`Pasted value ${i + 1} is not a positive number of milliseconds: "${token.slice(0, 20)}".`);
+      // 0 is kept (a dropped beat, flagged as a measurement error); the service checks the upper bound.
+      if (!Number.isFinite(value) || value < 0) {
+        throw new Error(`Pasted value ${i + 1} is not a number of milliseconds (0 or more): "${token.slice(0, 20)}".`);
       }
       return value;
     });
@@ -567,12 +568,22 @@
     const rec = state.current;
     const res = state.result;
     const { flags } = currentView();
-    const id = /[",\n\r]/.test(rec.id) ? `"${rec.id.replace(/"/g, '""')}"` : rec.id;
+    const id = csvCell(rec.id);
     const lines = [CSV_COLUMNS.join(",")];
     for (let i = 0; i < rec.rr.length; i++) {
       lines.push(`${id},${rec.time[i]},${rec.rr[i]},${flags[i]},${res.anomaly_proba[i]},${res.errors[i]}`);
     }
     return `${lines.join("\n")}\n`;
+  }
+
+  /**
+   * A text cell as the CSV files of the package have it: a cell that a spreadsheet would run as a formula (starting
+   * with = + - @, a tab or a carriage return, and not a number) gets a leading apostrophe; quoted where needed.
+   */
+  function csvCell(text) {
+    let cell = String(text);
+    if (/^[=+\-@\t\r]/.test(cell) && !Number.isFinite(Number(cell))) cell = `'${cell}`;
+    return /[",\n\r]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
   }
 
   el.download.addEventListener("click", () => {

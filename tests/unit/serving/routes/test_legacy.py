@@ -31,5 +31,7 @@ def test_unknown_fields_are_ignored_as_in_the_original(client: TestClient):
 
 def test_bad_input(client: TestClient, small_client: TestClient):
     assert_error(client.post("/predict", json={"study": "a", "sequence": []}), 422, ["body", "sequence"])
-    assert_error(client.post("/predict", json={"study": "a", "sequence": [0]}), 422, ["body", "sequence", 0])
-    assert_error(small_client.post("/predict", json={"study": "a", "sequence": [800] * 51}), 422, type="too_many_beats")
+    assert_error(client.post("/predict", json={"study": "a", "sequence": [-1]}), 422, ["body", "sequence", 0])
+    long = small_client.post("/predict", json={"study": "a", "sequence": [800] * 51})
+    body = assert_error(long, 422, type="too_long")
+    assert "more than the limit of 50 per recording (setting max_beats)" in body["detail"]

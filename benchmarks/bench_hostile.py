@@ -1,0 +1,214 @@
+"""Hostile and careless requests against a real ``cardiospike serve`` (one worker, default settings) on 127.0.0.1.
+
+Usage: python benchmarks/bench_hostile.py [--model DIR] [--seconds 30]
+
+1. Each hostile request once: status and time to answer (target: a 4xx within 1 s).
+2. The worst of them (the slowest to answer in part 1) sent in a loop by 4 clients for ``--seconds`` while a fifth
+   client asks ``/health`` every 20 ms: its p50, p99 and maximum latency (target: p99 <= 50 ms).
+3. 200 connections that start a request and never finish it: how long until the server has closed them all.
+4. 20 clients that send a 100,000-beat request and leave at once: the server's CPU time spent on them.
+
+Every loop is bounded in time or count. Results go to stdout and benchmarks/results/hostile.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench_api import server
+from cardiospike.data import simulate_recording
+from cardiospike.detector import default_model_path
+
+Request = tuple[str, dict[str, str], bytes, dict[str, tuple[str, bytes]] | None]
+
+
+def _json(body: bytes) -> Request:
+    return "/api/v1/predict", {"Content-Type": "application/json"}, body, None
+
+
+def _upload(url: str, name: str, content: bytes) -> Request:
+    return url, {}, b"", {"file": (name, content)}
+
+
+def hostile_requests() -> dict[str, Callable[[], Request]]:
+    wide = (",".join(f"c{i}" for i in range(40_000)) + "\n1\n").encode()
+    one_beat = b"id,x\n" + b"".join(b"%d,800\n" % i for i in range(700_000))
+    return {
+        "CSV header of 40,000 columns (batch)": lambda: _upload("/api/v1/predict/batch", "w.csv", wide),
+        "CSV header of 40,000 columns (parse)": lambda: _upload("/api/v1/recordings/parse", "w.csv", wide),
+        "8 MB of JSON zeros in `sequence`": lambda: _json(b'{"study": "a", "sequence": [' + b"0," * 4_000_000 + b"0]}"),
+        "8 MB of JSON strings in `sequence`": lambda: _json(
+            b'{"study": "a", "sequence": [' + b'"a",' * 2_000_000 + b'"a"]}'
+        ),
+        "8 MB of empty JSON lists in `sequence`": lambda: _json(
+            b'{"study": "a", "sequence": [' + b"[]," * 2_700_000 + b"[]]}"
+        ),
+        "JSON nested 100,000 deep (parse)": lambda: _upload(
+            "/api/v1/recordings/parse", "n.json", b"[" * 100_000 + b"]" * 100_000
+        ),
+        "700,000 one-beat recordings, 7.6 MB (batch)": lambda: _upload("/api/v1/predict/batch", "m.csv", one_beat),
+        "700,000 one-beat recordings, 7.6 MB (parse)": lambda: _upload("/api/v1/recordings/parse", "m.csv", one_beat),
+        "RR of 2^63 in an upload (batch)": lambda: _upload(
+            "/api/v1/predict/batch", "b.csv", b"x\n800\n9223372036854775808\n"
+        ),
+    }
+
+
+def send(client: httpx.Client, request: Request) -> tuple[int, float]:
+    path, headers, body, files = request
+    start = time.perf_counter()
+    response = client.post(path, headers=headers, content=body or None, files=files)
+    return response.status_code, time.perf_counter() - start
+
+
+async def health_under_load(url: str, request: Request, seconds: float) -> tuple[np.ndarray, int, int]:
+    """(health latencies in ms, hostile requests answered, hostile answers that were not 4xx)."""
+    path, headers, body, files = request
+    latencies: list[float] = []
+    answered = not_4xx = 0
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
+
+        async def attacker() -> None:
+            nonlocal answered, not_4xx
+            while time.monotonic() < deadline:
+                response = await client.post(path, headers=headers, content=body or None, files=files)
+                answered += 1
+                not_4xx += not 400 <= response.status_code < 500
+
+        async def prober() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=60.0) as own:  # a connection of its own
+                while time.monotonic() < deadline:
+                    start = time.perf_counter()
+                    (await own.get("/health")).raise_for_status()
+                    latencies.append((time.perf_counter() - start) * 1e3)
+                    await asyncio.sleep(0.02)
+
+        await asyncio.gather(prober(), *(attacker() for _ in range(4)))
+    return np.array(latencies), answered, not_4xx
+
+
+def idle_connections(url: str, n: int = 200, limit_s: float = 90.0) -> float:
+    """Seconds until the server has closed ``n`` connections that each sent half a request line and stopped."""
+    host, port = url.removeprefix("http://").split(":")
+    socks = []
+    for _ in range(n):
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        sock.setblocking(False)
+        socks.append(sock)
+    start = time.monotonic()
+    open_socks = set(socks)
+    while open_socks and time.monotonic() - start < limit_s:
+        for sock in list(open_socks):
+            try:
+                if sock.recv(4096) == b"":
+                    open_socks.discard(sock)
+                    sock.close()
+            except BlockingIOError:
+                pass
+            except OSError:
+                open_socks.discard(sock)
+        time.sleep(0.1)
+    for sock in open_socks:
+        sock.close()
+    return time.monotonic() - start if not open_socks else float("inf")
+
+
+def server_cpu_seconds(url: str) -> float:
+    """User + system CPU seconds of the process listening on ``url``'s port (read from /proc)."""
+    port = int(url.rsplit(":", 1)[1])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in cmdline and str(port).encode() in cmdline:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError("server process not found")
+
+
+def abandoned(url: str, n: int = 20) -> float:
+    """Server CPU seconds spent on ``n`` 100,000-beat requests whose clients leave right after sending them."""
+    rr = np.round(simulate_recording(100_000, seed=1).rr, 1).tolist()
+    body = json.dumps({"study": "gone", "sequence": rr}).encode()
+    host, port = url.removeprefix("http://").split(":")
+    before = server_cpu_seconds(url)
+    for _ in range(n):
+        with socket.create_connection((host, int(port))) as sock:
+            head = "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            sock.sendall(head.encode() + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    time.sleep(5)  # what the server still does for them happens now
+    return server_cpu_seconds(url) - before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    model = args.model or default_model_path()
+
+    rows, timings = [], {}
+    requests = {name: make() for name, make in hostile_requests().items()}
+    with server(model, workers=1) as url:
+        with httpx.Client(base_url=url, timeout=120.0) as client:
+            for name, request in requests.items():
+                status, seconds = send(client, request)
+                timings[name] = seconds
+                verdict = "met" if 400 <= status < 500 and seconds <= 1.0 else "**missed**"
+                rows.append(f"| {name} | {status} | {seconds * 1e3:.0f} ms | {verdict} |")
+                print(rows[-1], flush=True)
+        worst = max(timings, key=lambda k: timings[k])
+        health, answered, not_4xx = asyncio.run(health_under_load(url, requests[worst], args.seconds))
+        closed_after = idle_connections(url)
+        cpu = abandoned(url)
+
+    p50, p99, worst_ms = np.percentile(health, 50), np.percentile(health, 99), health.max()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    command = shlex.join(["python", "benchmarks/bench_hostile.py", *sys.argv[1:]])
+    lines = [
+        "# Hostile and careless requests against the service",
+        "",
+        f"- command: `{command}`",
+        "- server: `cardiospike serve` (one uvicorn worker, default settings, the shipped model) on 127.0.0.1",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average (1, 5, 15 min) at the end: {load}",
+        "",
+        "| request, sent once | status | time to answer | target (a 4xx within 1 s) |",
+        "| --- | ---: | ---: | --- |",
+        *rows,
+        "",
+        f"`/health` every 20 ms while 4 clients send the slowest of these ({worst}) in a loop for "
+        f"{args.seconds:.0f} s: {health.size} probes, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst_ms:.1f} ms "
+        f"(target p99 <= 50 ms: {'met' if p99 <= 50 else '**missed**'}); {answered} hostile requests answered, "
+        f"{not_4xx} of them not 4xx.",
+        "",
+        f"200 connections that stop in the middle of their headers: all closed by the server after "
+        f"{closed_after:.1f} s (setting request_timeout, 30 s by default).",
+        "",
+        f"20 clients that send a 100,000-beat request and leave at once: {cpu:.2f} s of server CPU in all.",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(__file__).with_name("results") / "hostile.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
