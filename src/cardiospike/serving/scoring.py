@@ -30,6 +30,24 @@ class ClientGoneError(Exception):
     """The client closed the connection before its request was worked on: nothing is computed for nobody."""
 
 
+#: Bodies larger than this may have left the server's reading of the socket paused (uvicorn's high-water mark).
+_PAUSED_READING_BYTES = 65_536
+
+
+async def client_gone(request: Request) -> bool:
+    """Whether the client has closed its connection.
+
+    While a large body arrives the server pauses reading the socket, so a client that sent it and left is only seen
+    once reading resumes: asking resumes it, and a short wait lets the event loop see the closed connection.
+    """
+    if await request.is_disconnected():
+        return True
+    if int(request.headers.get("content-length") or 0) <= _PAUSED_READING_BYTES:
+        return False
+    await anyio.sleep(0.005)
+    return await request.is_disconnected()
+
+
 async def off_loop(request: Request, work: Callable[[], T]) -> T:
     """Run CPU-bound ``work`` in a worker thread, at most ``scoring_threads`` at once per process.
 
@@ -37,7 +55,7 @@ async def off_loop(request: Request, work: Callable[[], T]) -> T:
     dropped instead of computed.
     """
     async with request.app.state.cpu_limiter:
-        if await request.is_disconnected():
+        if await client_gone(request):
             raise ClientGoneError
         return await anyio.to_thread.run_sync(work)
 
