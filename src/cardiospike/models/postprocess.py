@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cardiospike.metrics import f1_score
 from cardiospike.recording import FloatArray
 
 #: Range of decision thresholds training chooses from; a model's threshold outside it is a damaged manifest.
@@ -120,12 +121,6 @@ def fill_gaps(flags: np.ndarray, lengths: np.ndarray, max_gap: int) -> np.ndarra
     return flags | _paint(flags.size, starts[fill], ends[fill])
 
 
-def _f1(y: np.ndarray, flags: np.ndarray) -> float:
-    tp = np.count_nonzero(flags & y)
-    wrong = np.count_nonzero(flags ^ y)
-    return tp / (tp + wrong / 2) if tp + wrong else 1.0
-
-
 def choose_postprocess(
     y: np.ndarray,
     proba: FloatArray,
@@ -146,7 +141,7 @@ def choose_postprocess(
         smoothed = smooth_within(proba, lengths, smooth)
         for threshold, max_gap, min_run in product(grid, max_gaps, min_runs):
             candidate = PostProcess(float(threshold), smooth, max_gap, min_run)
-            f1 = _f1(y, candidate.flags(smoothed, lengths))
+            f1 = f1_score(y, candidate.flags(smoothed, lengths))
             if f1 > best_f1 + 1e-12:
                 best, best_f1 = candidate, f1
     return best, best_f1
