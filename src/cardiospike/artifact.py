@@ -25,7 +25,7 @@ from cardiospike.ensemble import Stacker
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.models.postprocess import PostProcess
-from cardiospike.recording import DEFAULT_RR_MAX_MS, DEFAULT_RR_MIN_MS
+from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS
 
 FORMAT = "cardiospike-model"
 FORMAT_VERSION = 1
@@ -83,12 +83,18 @@ class Artifact:
 
     @property
     def rr_range(self) -> tuple[float, float]:
-        low, high = self.manifest.get("rr_range", (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS))
-        return float(low), float(high)
+        """The RR range (ms) outside which beats are flagged as measurement errors."""
+        return _rr_range(self.manifest)
 
     @property
     def model_version(self) -> str:
         return str(self.manifest.get("model_version", "unknown"))
+
+
+def _rr_range(manifest: dict[str, Any]) -> tuple[float, float]:
+    """The measurement-error range a manifest records (the package's where it records none)."""
+    low, high = manifest.get("rr_range", (ERROR_RR_MIN_MS, ERROR_RR_MAX_MS))
+    return float(low), float(high)
 
 
 def build_manifest(
@@ -98,7 +104,7 @@ def build_manifest(
     training: dict[str, Any],
     cv: dict[str, Any],
     stacker: Stacker | None = None,
-    rr_range: tuple[float, float] = (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS),
+    rr_range: tuple[float, float] = (ERROR_RR_MIN_MS, ERROR_RR_MAX_MS),
 ) -> dict[str, Any]:
     """A manifest for a newly trained model (file checksums are added by :func:`save_artifact`)."""
     created = datetime.now(UTC).replace(microsecond=0)
@@ -250,8 +256,8 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
             stacker.check()
         if (stacker is None) != (network is None):
             raise ValueError("a stacked model needs both a network and a stacker")
-        low, high = manifest.get("rr_range", (DEFAULT_RR_MIN_MS, DEFAULT_RR_MAX_MS))
-        if not 0 <= float(low) < float(high):
+        low, high = _rr_range(manifest)
+        if not 0 <= low < high:
             raise ValueError(f"invalid rr_range {[low, high]}")
     except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError and ModelTextError are ValueErrors
         raise ArtifactError(f"{where}: cannot load the model: {exc}") from None

@@ -18,9 +18,14 @@ LABEL = "y"
 PROBA = "anomaly_proba"
 ERROR = "error"
 
-#: RR intervals outside this range (ms) are measurement errors: kept, scored and flagged, never dropped.
-DEFAULT_RR_MIN_MS = 300.0
-DEFAULT_RR_MAX_MS = 2000.0
+#: RR intervals outside this closed range (ms) are measurement errors: kept, scored and flagged, never dropped.
+ERROR_RR_MIN_MS = 300.0
+ERROR_RR_MAX_MS = 2000.0
+#: The models' input range (ms), an open interval: beats outside it are masked (missing) in every model input. Its top
+#: lies below the measurement-error bound because no labelled anomaly has an RR at or above 1,400 ms: such beats
+#: are missing data to the models rather than signal.
+MODEL_RR_MIN_MS = 300.0
+MODEL_RR_MAX_MS = 1400.0
 #: The largest value read as an RR interval (ms), in files and in the API alike. Devices write dropped beats as 0 or
 #: 65,535 (kept and flagged as measurement errors); a value beyond 100 s is no heart beat interval in milliseconds
 #: (microseconds, or another column), and the bound keeps cumulative beat times exact.
@@ -83,7 +88,18 @@ def time_from_rr(rr: FloatArray) -> FloatArray:
 
 
 def measurement_errors(
-    rr: FloatArray, rr_min: float = DEFAULT_RR_MIN_MS, rr_max: float = DEFAULT_RR_MAX_MS
+    rr: NDArray[np.floating], rr_min: float = ERROR_RR_MIN_MS, rr_max: float = ERROR_RR_MAX_MS
 ) -> NDArray[np.bool_]:
     """Flag RR intervals outside the physiological range ``[rr_min, rr_max]`` as measurement errors."""
     return (rr < rr_min) | (rr > rr_max)
+
+
+def in_model_range(
+    rr: NDArray[np.floating], rr_min: float = MODEL_RR_MIN_MS, rr_max: float = MODEL_RR_MAX_MS
+) -> NDArray[np.bool_]:
+    """Beats inside the models' open input range ``(rr_min, rr_max)``; the others are masked in every model input.
+
+    NaN (a window's padding past either end of a recording) compares false, so it is outside.
+    """
+    rr = np.asarray(rr, dtype=np.float64)
+    return (rr > rr_min) & (rr < rr_max)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cardiospike.recording import Recording, measurement_errors, time_from_rr
+from cardiospike.recording import Recording, in_model_range, measurement_errors, time_from_rr
 
 
 def test_time_from_rr_matches_competition_convention():
@@ -17,6 +17,11 @@ def test_measurement_errors_flags_out_of_range_only():
     rr = np.array([299.0, 300.0, 800.0, 2000.0, 2001.0])
     np.testing.assert_array_equal(measurement_errors(rr), [True, False, False, False, True])
     np.testing.assert_array_equal(measurement_errors(rr, 250, 2500), [False] * 5)
+
+
+def test_model_range_is_open_and_excludes_nan():
+    rr = np.array([300.0, 301.0, 1399.0, 1400.0, np.nan])
+    np.testing.assert_array_equal(in_model_range(rr), [False, True, True, False, False])
 
 
 def test_from_rr_builds_times_and_labels():

@@ -22,7 +22,7 @@ from cardiospike.features.windows import (
     step_before,
     window_max,
 )
-from cardiospike.recording import DEFAULT_RR_MIN_MS, FloatArray, Recording
+from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, FloatArray, Recording, in_model_range
 
 FEATURE_SET = "spike-context-v2"
 #: Successive differences above this (relative to the median RR) count as "big" steps.
@@ -44,16 +44,16 @@ class FeatureSpec:
     spike_thresholds : tuple of float
         Spike sizes (relative to the median RR) whose distance from each beat is a feature.
     rr_min, rr_max : float
-        Beats outside this range (ms) are masked: missing in every RR-derived feature. 1,400 ms rather than the
-        2,000 ms of the measurement-error flag, since no labelled anomaly has an RR at or above 1,400 ms.
+        Beats outside this open range (ms) are masked: missing in every RR-derived feature. Defaults: the models'
+        input range (:data:`~cardiospike.recording.MODEL_RR_MIN_MS`, :data:`~cardiospike.recording.MODEL_RR_MAX_MS`).
     """
 
     half_window: int = 8
     stat_halves: tuple[int, ...] = (2, 4, 8, 16)
     spike_half: int = 5
     spike_thresholds: tuple[float, ...] = (0.03, 0.05, 0.08)
-    rr_min: float = DEFAULT_RR_MIN_MS
-    rr_max: float = 1400.0
+    rr_min: float = MODEL_RR_MIN_MS
+    rr_max: float = MODEL_RR_MAX_MS
     name: str = FEATURE_SET
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def beat_features(rr: FloatArray, spec: FeatureSpec) -> np.ndarray:
     """
     rr = np.asarray(rr, dtype=np.float64)
     n = rr.size
-    valid = (rr > spec.rr_min) & (rr < spec.rr_max)
+    valid = in_model_range(rr, spec.rr_min, spec.rr_max)
     r, median = normalise_rr(rr, valid)
     d = step_before(r)
     dd = step_before(d)

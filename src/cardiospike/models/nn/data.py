@@ -14,8 +14,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, IterableDataset
 
-from cardiospike.models.nn.inputs import RR_MAX_MS, RR_MIN_MS, window_inputs
-from cardiospike.recording import Recording
+from cardiospike.models.nn.inputs import window_inputs
+from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, Recording
 
 Batch = tuple[Tensor, Tensor, Tensor]
 #: Per-beat inputs, shape (channels, n), of one recording's RR intervals (ms).
@@ -127,8 +127,8 @@ class WindowBeats(Dataset[Batch]):
         self,
         recordings: Sequence[Recording],
         half: int = 8,
-        rr_min: float = RR_MIN_MS,
-        rr_max: float = RR_MAX_MS,
+        rr_min: float = MODEL_RR_MIN_MS,
+        rr_max: float = MODEL_RR_MAX_MS,
     ) -> None:
         self.x = torch.from_numpy(np.concatenate([window_inputs(r.rr, half, rr_min, rr_max) for r in recordings]))
         self.y = torch.from_numpy(np.concatenate([_labels(r) for r in recordings]))

@@ -57,8 +57,8 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
         META_KIND: config.kind,
         META_INPUTS: INPUTS_VERSION,
         META_HALF: str(config.half_window),
-        META_RR_MIN: repr(config.rr_min),
-        META_RR_MAX: repr(config.rr_max),
+        META_RR_MIN: repr(config.rr_range()[0]),
+        META_RR_MAX: repr(config.rr_range()[1]),
     }
     if config.kind == "features":
         meta[META_FEATURES] = json.dumps(config.feature_spec().to_dict())

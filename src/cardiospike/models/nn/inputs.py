@@ -7,9 +7,9 @@ Three layouts:
 * :func:`feature_inputs`: the per-beat feature matrix of :mod:`cardiospike.features`, one column per beat, for the
   feature network; shape (n_features, n).
 
-Beats outside ``[rr_min, rr_max]`` are masked (value 0, mask 0), as in the LightGBM features: no labelled anomaly
-lies outside 300-1,400 ms, so such beats are missing data rather than signal. Everything is relative (to the
-recording's median or the window's mean), so the inputs do not depend on heart rate.
+Beats outside the models' input range (:func:`cardiospike.recording.in_model_range`, 300-1,400 ms) are masked
+(value 0, mask 0), as in the LightGBM features. Everything is relative (to the recording's median or the window's
+mean), so the inputs do not depend on heart rate.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from cardiospike.features import FeatureSpec, beat_features
+from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, in_model_range
 
 #: Version of the input layout; stored with exported networks so a runtime never feeds one layout to another.
 INPUTS_VERSION = "nn-inputs-v1"
-RR_MIN_MS = 300.0
-RR_MAX_MS = 1400.0
 #: Labelled spikes are steps of about 8% of the median RR; scaling by 10 puts them near 1, where networks train well.
 SCALE = 10.0
 #: Relative deviations beyond +-50% (scaled: 5) carry no more information about a spike and would dominate.
@@ -36,13 +35,9 @@ WINDOW_CHANNELS = ("rr_rel_window", "log_rr_z_window", "valid")
 Float32Array = NDArray[np.float32]
 
 
-def valid_beats(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS) -> NDArray[np.bool_]:
-    """Beats inside the open range ``(rr_min, rr_max)`` (the LightGBM features use the same rule)."""
-    rr = np.asarray(rr, dtype=np.float64)
-    return (rr > rr_min) & (rr < rr_max)
-
-
-def sequence_inputs(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS) -> Float32Array:
+def sequence_inputs(
+    rr: NDArray[np.floating], rr_min: float = MODEL_RR_MIN_MS, rr_max: float = MODEL_RR_MAX_MS
+) -> Float32Array:
     """Per-beat channels of one recording for the sequence labeller, shape (4, n), float32.
 
     Channels: ``rr_rel`` = RR / median valid RR - 1; ``step`` = the change of ``rr_rel`` from the previous beat
@@ -52,7 +47,7 @@ def sequence_inputs(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max:
     are scaled by :data:`SCALE` and clipped to +-:data:`CLIP`; invalid beats are 0 in every channel.
     """
     rr = np.asarray(rr, dtype=np.float64)
-    valid = valid_beats(rr, rr_min, rr_max)
+    valid = in_model_range(rr, rr_min, rr_max)
     out = np.zeros((len(SEQUENCE_CHANNELS), rr.size), dtype=np.float32)
     if not valid.any():
         return out
@@ -73,7 +68,7 @@ def sequence_inputs(rr: NDArray[np.floating], rr_min: float = RR_MIN_MS, rr_max:
 
 
 def window_inputs(
-    rr: NDArray[np.floating], half: int = 8, rr_min: float = RR_MIN_MS, rr_max: float = RR_MAX_MS
+    rr: NDArray[np.floating], half: int = 8, rr_min: float = MODEL_RR_MIN_MS, rr_max: float = MODEL_RR_MAX_MS
 ) -> Float32Array:
     """Centred windows of ``2 * half + 1`` beats around every beat for CardioNet, shape (n, 2 * half + 1, 3).
 
@@ -89,7 +84,7 @@ def window_inputs(
     padded = np.full(n + 2 * half, np.nan)
     padded[half : half + n] = rr
     win = sliding_window_view(padded, width)  # (n, width), a view: no copy
-    valid = valid_beats(win, rr_min, rr_max)  # NaN compares False: ends are invalid
+    valid = in_model_range(win, rr_min, rr_max)  # NaN compares False: ends are invalid
     count = valid.sum(axis=1, keepdims=True)
     safe = np.where(valid, win, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -28,8 +28,6 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats
 from cardiospike.models.nn.inputs import (
-    RR_MAX_MS,
-    RR_MIN_MS,
     SEQUENCE_CHANNELS,
     WINDOW_CHANNELS,
     feature_inputs,
@@ -37,7 +35,7 @@ from cardiospike.models.nn.inputs import (
     window_inputs,
 )
 from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet
-from cardiospike.recording import Recording
+from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, Recording
 
 NetKind = Literal["sequence", "cardionet", "features"]
 #: Validation metrics early stopping can watch, with the direction that is better.
@@ -87,8 +85,6 @@ class NetConfig:
     enable_checkpointing: bool = False
     checkpoint_dir: str | None = None
     logs_dir: str | None = None
-    rr_min: float = RR_MIN_MS
-    rr_max: float = RR_MAX_MS
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,6 +93,13 @@ class NetConfig:
     def feature_spec(self) -> FeatureSpec:
         """The feature matrix a "features" network reads."""
         return FeatureSpec() if self.features is None else FeatureSpec.from_dict(self.features)
+
+    def rr_range(self) -> tuple[float, float]:
+        """The RR range (ms) outside which the network's inputs mask beats: its feature set's, or the models'."""
+        if self.kind == "features":
+            spec = self.feature_spec()
+            return spec.rr_min, spec.rr_max
+        return MODEL_RR_MIN_MS, MODEL_RR_MAX_MS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetConfig:
@@ -215,7 +218,6 @@ class KeepBestWeights(Callback):
 def _loaders(
     train_recs: Sequence[Recording], valid_recs: Sequence[Recording], config: NetConfig
 ) -> tuple[DataLoader[Any], DataLoader[Any] | None]:
-    rr = {"rr_min": config.rr_min, "rr_max": config.rr_max}
     valid: DataLoader[Any] | None = None
     if config.kind in ("sequence", "features"):
         inputs = functools.partial(network_inputs, config=config)
@@ -234,13 +236,13 @@ def _loaders(
         if valid_recs:
             valid = DataLoader(RecordingBatches(valid_recs, inputs, config.batch_size, fill), batch_size=None)
         return train, valid
-    beats = WindowBeats(train_recs, config.half_window, **rr)
+    beats = WindowBeats(train_recs, config.half_window)
     generator = torch.Generator().manual_seed(config.seed)
     # Batches of indices, gathered by one tensor index each: far faster than collating single windows.
     sampler = BatchSampler(RandomSampler(beats, generator=generator), config.batch_size, drop_last=False)
     train = DataLoader(beats, sampler=sampler, batch_size=None)
     if valid_recs:
-        vbeats = WindowBeats(valid_recs, config.half_window, **rr)
+        vbeats = WindowBeats(valid_recs, config.half_window)
         valid = DataLoader(vbeats, sampler=BatchSampler(range(len(vbeats)), 4096, drop_last=False), batch_size=None)
     return train, valid
 
@@ -329,10 +331,10 @@ def _feature_scaling(inputs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:
 def network_inputs(rr: np.ndarray, config: NetConfig) -> np.ndarray:
     """The input array one recording gives the network of ``config`` (unbatched)."""
     if config.kind == "sequence":
-        return sequence_inputs(rr, config.rr_min, config.rr_max)
+        return sequence_inputs(rr)
     if config.kind == "features":
         return feature_inputs(rr, config.feature_spec())
-    return window_inputs(rr, config.half_window, config.rr_min, config.rr_max)
+    return window_inputs(rr, config.half_window)
 
 
 @torch.no_grad()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cardiospike.models.nn.inputs import CLIP, SCALE, SEQUENCE_CHANNELS, sequence_inputs, valid_beats, window_inputs
+from cardiospike.models.nn.inputs import CLIP, SCALE, SEQUENCE_CHANNELS, sequence_inputs, window_inputs
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 17, 300])
@@ -43,7 +43,3 @@ def test_window_edges_are_masked():
     np.testing.assert_array_equal(w[0, :, 2], [0, 0, 0, 1, 1, 1, 1])
     np.testing.assert_array_equal(w[4, :, 2], [1, 1, 1, 1, 0, 0, 0])
     assert np.isfinite(w).all()
-
-
-def test_valid_range_is_open():
-    np.testing.assert_array_equal(valid_beats(np.array([300.0, 301.0, 1399.0, 1400.0])), [False, True, True, False])
