@@ -4,7 +4,7 @@ from cardiospike.artifact import ArtifactError, load_artifact
 from cardiospike.data import RecordingFormatError, parse_recordings, read_recordings, simulate_recording
 from cardiospike.detector import Detector, ScoredRecording, load_detector
 from cardiospike.recording import Recording
-from cardiospike.summary import Episode, episodes_of, find_episodes
+from cardiospike.summary import Episode, HRVSummary, episodes_of, hrv_summary
 
 __version__ = "0.1.0"
 
@@ -12,12 +12,13 @@ __all__ = [
     "ArtifactError",
     "Detector",
     "Episode",
+    "HRVSummary",
     "Recording",
     "RecordingFormatError",
     "ScoredRecording",
     "__version__",
     "episodes_of",
-    "find_episodes",
+    "hrv_summary",
     "load_artifact",
     "load_detector",
     "parse_recordings",

@@ -36,7 +36,12 @@ class Episode:
         return asdict(self)
 
 
-def find_episodes(flags: np.ndarray, time: np.ndarray, proba: np.ndarray) -> list[Episode]:
+def episodes_of(scored: ScoredRecording) -> list[Episode]:
+    """Anomaly episodes of a scored recording: its runs of flagged beats, with their times and peak probability."""
+    return _episodes(scored.is_anomaly, scored.recording.time, scored.proba)
+
+
+def _episodes(flags: NDArray[np.bool_], time: FloatArray, proba: FloatArray) -> list[Episode]:
     """Runs of consecutive ``True`` in ``flags``, with their times and peak probability."""
     edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
     starts = np.flatnonzero(edges == 1)
@@ -49,11 +54,6 @@ def find_episodes(flags: np.ndarray, time: np.ndarray, proba: np.ndarray) -> lis
         Episode(int(s), int(e), float(time[s]), float(time[e]), int(e - s + 1), round(float(p), 6))
         for s, e, p in zip(starts, ends, peaks, strict=True)
     ]
-
-
-def episodes_of(scored: ScoredRecording) -> list[Episode]:
-    """Anomaly episodes of a scored recording."""
-    return find_episodes(scored.is_anomaly, scored.recording.time, scored.proba)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,12 @@ class HRVSummary:
         return asdict(self)
 
 
-def successive_differences(rr: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
+def hrv_summary(scored: ScoredRecording) -> HRVSummary:
+    """Time-domain HRV of a scored recording over its beats that are not measurement errors."""
+    return _hrv(scored.recording.rr, ~scored.error)
+
+
+def _successive_differences(rr: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
     """Differences ``rr[i + 1] - rr[i]`` over the pairs of consecutive beats that are both valid.
 
     A pair that touches an invalid beat is dropped rather than bridged: the difference across a removed beat is
@@ -97,10 +102,10 @@ def successive_differences(rr: FloatArray, valid: NDArray[np.bool_]) -> FloatArr
     return np.diff(rr)[both]
 
 
-def hrv_stats(rr: FloatArray, valid: NDArray[np.bool_]) -> HRVSummary:
+def _hrv(rr: FloatArray, valid: NDArray[np.bool_]) -> HRVSummary:
     """Time-domain HRV statistics of the beats where ``valid`` is true (see :class:`HRVSummary`)."""
     good = rr[valid]
-    diffs = successive_differences(rr, valid)
+    diffs = _successive_differences(rr, valid)
 
     def value(x: np.floating[Any] | float) -> float:
         return round(float(x), 6)
@@ -113,8 +118,3 @@ def hrv_stats(rr: FloatArray, valid: NDArray[np.bool_]) -> HRVSummary:
         pnn50=value(100.0 * np.mean(np.abs(diffs) > NN50_MS)) if diffs.size else None,
         mean_hr=value(np.mean(60_000.0 / good)) if good.size else None,
     )
-
-
-def hrv_summary(scored: ScoredRecording) -> HRVSummary:
-    """Time-domain HRV of a scored recording over its beats that are not measurement errors."""
-    return hrv_stats(scored.recording.rr, ~scored.error)

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
-from cardiospike.summary import find_episodes
+from cardiospike.detector import ScoredRecording
+from cardiospike.recording import Recording
+from cardiospike.summary import episodes_of
 
 from ..server_process import serving
 from .conftest import Console, screenshot
@@ -113,7 +115,9 @@ def test_slider_recolours_without_a_request(page: Any, api: httpx.Client):
     page.wait_for_function("() => document.getElementById('threshold-mode').textContent.includes('plain')")
     proba = np.asarray(expected["anomaly_proba"])
     flags = proba >= 0.05
-    episodes = find_episodes(flags, np.asarray(expected["times"]), proba)
+    recording = Recording.from_rr(expected["sequence"], time=expected["times"])
+    errors = np.asarray(expected["errors"], dtype=bool)
+    episodes = episodes_of(ScoredRecording(recording, proba, flags, errors, threshold=0.05))
     assert anomaly_markers(page) == int(flags.sum()) != model_count
     assert page.locator("#episodes tbody tr").count() == len(episodes)
     assert f"{len(episodes)} episode" in chart(page, "c.layout.title.text")

@@ -5,16 +5,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cardiospike.detector import load_detector
+from cardiospike.detector import ScoredRecording, load_detector
 from cardiospike.recording import Recording
-from cardiospike.summary import find_episodes, hrv_stats, hrv_summary, successive_differences
+from cardiospike.summary import episodes_of, hrv_summary
 
 
-def test_find_episodes_runs_times_and_peaks():
+def scored(
+    rr: np.ndarray, *, flags: np.ndarray | None = None, proba: np.ndarray | None = None, valid: np.ndarray | None = None
+) -> ScoredRecording:
+    """A recording scored by hand: ``flags`` anomalous, ``valid`` not measurement errors (default: all)."""
+    n = rr.size
+    return ScoredRecording(
+        recording=Recording.from_rr(rr, time=np.arange(n) * 1000.0),
+        proba=np.zeros(n) if proba is None else proba,
+        is_anomaly=np.zeros(n, bool) if flags is None else flags,
+        error=np.zeros(n, bool) if valid is None else ~valid,
+        threshold=0.5,
+    )
+
+
+def test_episodes_runs_times_and_peaks():
     flags = np.array([1, 1, 0, 0, 1, 1, 1, 0, 1], dtype=bool)
     proba = np.array([0.6, 0.7, 0.9, 0.1, 0.5, 0.8, 0.55, 0.95, 0.51])
-    time = np.arange(9) * 1000.0
-    eps = find_episodes(flags, time, proba)
+    eps = episodes_of(scored(np.full(9, 800.0), flags=flags, proba=proba))
     assert [(e.start, e.end, e.n_beats) for e in eps] == [(0, 1, 2), (4, 6, 3), (8, 8, 1)]
     # The 0.9 and 0.95 beats lie outside the episodes and must not count as their peaks.
     assert [e.max_proba for e in eps] == [0.7, 0.8, 0.51]
@@ -22,7 +35,7 @@ def test_find_episodes_runs_times_and_peaks():
 
 
 def test_no_episodes():
-    assert find_episodes(np.zeros(5, bool), np.arange(5.0), np.zeros(5)) == []
+    assert episodes_of(scored(np.full(5, 800.0))) == []
 
 
 # --- HRV ---------------------------------------------------------------------------------------------------------
@@ -30,7 +43,7 @@ def test_no_episodes():
 
 def test_hrv_by_hand():
     rr = np.array([800.0, 900.0, 820.0, 880.0])
-    hrv = hrv_stats(rr, np.ones(4, bool))
+    hrv = hrv_summary(scored(rr))
     assert hrv.n_valid == 4
     assert hrv.mean_rr == 850.0
     assert hrv.sdnn == round(math.sqrt((50**2 + 50**2 + 30**2 + 30**2) / 3), 6)
@@ -43,8 +56,7 @@ def test_differences_skip_pairs_touching_an_invalid_beat():
     rr = np.array([800.0, 3000.0, 820.0, 850.0, 100.0, 860.0, 870.0])
     valid = np.array([1, 0, 1, 1, 0, 1, 1], bool)
     # Only (820, 850) and (860, 870) are pairs of consecutive valid beats; 800 -> 820 would bridge a removed beat.
-    assert successive_differences(rr, valid).tolist() == [30.0, 10.0]
-    hrv = hrv_stats(rr, valid)
+    hrv = hrv_summary(scored(rr, valid=valid))
     assert hrv.n_valid == 5
     assert hrv.mean_rr == 840.0
     assert hrv.rmssd == round(math.sqrt((30**2 + 10**2) / 2), 6)
@@ -52,17 +64,17 @@ def test_differences_skip_pairs_touching_an_invalid_beat():
 
 
 def test_too_few_beats_give_none():
-    assert hrv_stats(np.array([]), np.array([], bool)).to_dict() == {
+    assert hrv_summary(scored(np.array([]))).to_dict() == {
         "n_valid": 0, "mean_rr": None, "sdnn": None, "rmssd": None, "pnn50": None, "mean_hr": None,
     }  # fmt: skip
-    alternating = hrv_stats(np.array([800.0, 5000.0, 800.0]), np.array([1, 0, 1], bool))
+    alternating = hrv_summary(scored(np.array([800.0, 5000.0, 800.0]), valid=np.array([1, 0, 1], bool)))
     assert (alternating.sdnn, alternating.rmssd, alternating.pnn50) == (0.0, None, None)
 
 
 def test_hrv_summary_leaves_out_measurement_errors(tiny_model_dir):
     rr = np.array([800.0, 810.0, 2500.0, 790.0, 200.0, 805.0])
-    scored = load_detector(tiny_model_dir).score(Recording.from_rr(rr))
-    assert hrv_summary(scored) == hrv_stats(rr, np.array([1, 1, 0, 1, 0, 1], bool))
+    by_model = load_detector(tiny_model_dir).score(Recording.from_rr(rr))
+    assert hrv_summary(by_model) == hrv_summary(scored(rr, valid=np.array([1, 1, 0, 1, 0, 1], bool)))
 
 
 @settings(max_examples=60, deadline=None)
@@ -74,7 +86,7 @@ def test_vectorised_equals_a_plain_loop(beats):
     valid = np.array([b[1] for b in beats], dtype=bool)
     pairs = [rr[i + 1] - rr[i] for i in range(len(rr) - 1) if valid[i] and valid[i + 1]]
     good = [x for x, ok in zip(rr, valid, strict=True) if ok]
-    hrv = hrv_stats(rr, valid)
+    hrv = hrv_summary(scored(rr, valid=valid))
     assert hrv.n_valid == len(good)
     if pairs:
         assert hrv.rmssd == pytest.approx(math.sqrt(sum(d * d for d in pairs) / len(pairs)), abs=1e-5)
