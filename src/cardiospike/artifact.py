@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from cardiospike.ensemble import Stacker
+from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.models.postprocess import PostProcess
@@ -360,12 +361,6 @@ class _RemoteFolder:
         except Exception as exc:  # the store failed in between: say what failed
             return f"{self.url}: cannot read it: {type(exc).__name__}: {first_line(exc)}"
         return f"{self.url} is not a model artifact: it has no {MANIFEST}"
-
-
-def first_line(exc: BaseException) -> str:
-    """An error's message on one line: a service logs and ``cardiospike serve`` prints it as one."""
-    text = str(exc).strip() or repr(exc)
-    return text.splitlines()[0]
 
 
 def _upload(staged: Path, url: str) -> None:

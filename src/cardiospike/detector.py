@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cardiospike.artifact import Artifact, ArtifactError, first_line, load_artifact
+from cardiospike.artifact import Artifact, ArtifactError, load_artifact
+from cardiospike.errors import first_line
 from cardiospike.features import beat_features
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, measurement_errors
 

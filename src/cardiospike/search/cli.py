@@ -53,6 +53,7 @@ def run(
     from sqlalchemy.exc import SQLAlchemyError
 
     from cardiospike.data.io import RecordingFormatError
+    from cardiospike.errors import first_line
     from cardiospike.search import config as search_config
     from cardiospike.search.sampling import quiet_experimental_warnings
     from cardiospike.search.storage import StorageError, open_storage, safe_url
@@ -83,7 +84,7 @@ def run(
     except OSError as exc:
         raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
     except SQLAlchemyError as exc:
-        raise fail(f"lost the storage: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+        raise fail(f"lost the storage: {first_line(exc)}") from None
     except WorkerInterruptedError as exc:
         raise fail(f"interrupted: {exc}", code=EXIT_INTERRUPTED) from None
     console.print(

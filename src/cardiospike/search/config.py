@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec
 from cardiospike.search.objective import LEARNERS, Objective, load_recordings
 from cardiospike.search.sampling import make_sampler
@@ -38,7 +39,7 @@ def search_config(overrides: Sequence[str] = ()) -> DictConfig:
         if not 0 < int(cfg.heartbeat.interval) < int(cfg.heartbeat.grace_period):
             raise ValueError("heartbeat: need 0 < interval < grace_period")
     except (ValueError, TypeError, OmegaConfBaseException) as exc:
-        raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"invalid configuration: {first_line(exc)}") from None
     return cfg
 
 
@@ -64,7 +65,7 @@ def pruner(cfg: DictConfig) -> optuna.pruners.BasePruner:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # WilcoxonPruner's
             built = instantiate(cfg.pruner)
     except (HydraException, OmegaConfBaseException, TypeError) as exc:
-        raise ConfigError(f"invalid pruner: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"invalid pruner: {first_line(exc)}") from None
     if not isinstance(built, optuna.pruners.BasePruner):
         raise ConfigError(f"pruner._target_ {cfg.pruner._target_!r} is not an Optuna pruner")
     return built

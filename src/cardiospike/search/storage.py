@@ -19,6 +19,8 @@ from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
+from cardiospike.errors import first_line
+
 #: URL prefix of Optuna's journal file: ``journal:///abs/path.log`` or ``journal://relative/path.log``.
 JOURNAL_PREFIX = "journal://"
 
@@ -84,13 +86,6 @@ def engine_kwargs(url: URL) -> dict[str, Any]:
     return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}, "pool_pre_ping": True}
 
 
-def _first_line(exc: BaseException) -> str:
-    # SQLAlchemy wraps the driver's error and appends a long background link: the driver's first line says it all.
-    cause = getattr(exc, "orig", None) or exc
-    text = str(cause).strip() or type(cause).__name__
-    return text.splitlines()[0]
-
-
 def _lost_table_race(exc: BaseException) -> bool:
     """Whether opening failed because another worker was creating Optuna's tables at the same moment.
 
@@ -147,7 +142,7 @@ def open_storage(url: str, heartbeat: Heartbeat | None = None, *, must_exist: bo
             return _rdb_storage(url, parsed, heartbeat)
         except (SQLAlchemyError, ImportError, RuntimeError, ValueError, OSError) as exc:
             if not _lost_table_race(exc) or attempt + 1 == TABLE_RACE_ATTEMPTS:
-                raise StorageError(f"cannot open storage {safe_url(url)}: {_first_line(exc)}") from None
+                raise StorageError(f"cannot open storage {safe_url(url)}: {first_line(exc)}") from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
 

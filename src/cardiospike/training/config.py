@@ -10,6 +10,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec
 from cardiospike.training.cv import CVConfig, TrainConfig
 
@@ -27,7 +28,7 @@ def compose_config(overrides: Sequence[str] = (), name: str = "config") -> DictC
             cfg = compose(config_name=name, overrides=list(overrides))
         OmegaConf.resolve(cfg)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"invalid configuration: {first_line(exc)}") from None
     return cfg
 
 
@@ -50,7 +51,7 @@ def train_config(cfg: DictConfig) -> TrainConfig:
             nn = {k: v for k, v in to_container(nn_cfg).items() if k != "enabled"}
             nn.update(num_threads=int(cfg.trainer.threads), seed=int(cfg.seed))
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
-        raise ConfigError(f"invalid configuration: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"invalid configuration: {first_line(exc)}") from None
     outputs = [cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")]
     # An empty variable (CHECKPOINTS_DIR= in a .env file) means "none", like an unset one.
     checkpoints_dir, logs_dir = (str(value) if value else None for value in outputs)
