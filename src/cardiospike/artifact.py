@@ -120,7 +120,6 @@ def build_manifest(
         else {"kind": "stack", "file": LGBM_FILE, "network": NETWORK_FILE},
         "stacker": None if stacker is None else stacker.to_dict(),
         "features": features.to_dict(),
-        "threshold": postprocess.threshold,
         "postprocess": postprocess.to_dict(),
         "rr_range": list(rr_range),
         "training": {**training, "environment": _environment()},

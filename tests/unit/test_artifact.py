@@ -35,16 +35,24 @@ def test_round_trip_keeps_predictions_threshold_and_manifest(tiny_model_dir: Pat
         "features",
         "training",
         "cv",
-        "threshold",
+        "postprocess",
         "files",
         "model_version",
     }
+    assert "threshold" not in manifest  # written once, in postprocess
     assert manifest["files"][LGBM_FILE]
     X = beat_features(recordings[0].rr, art.features)
     again = load_artifact(save_artifact(art, tmp_path / "again"))
     np.testing.assert_array_equal(again.model.predict_proba(X), art.model.predict_proba(X))
     assert again.threshold == art.threshold
     assert again.features == art.features
+
+
+def test_manifests_that_also_hold_a_top_level_threshold_still_load(model_copy: Path):
+    # Manifests of earlier versions wrote the threshold beside the post-processing too; loading reads postprocess.
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    (model_copy / MANIFEST).write_text(json.dumps({**manifest, "threshold": 0.99}))
+    assert load_artifact(model_copy).threshold == manifest["postprocess"]["threshold"]
 
 
 def test_no_pickle_in_the_artifact(tiny_model_dir: Path):

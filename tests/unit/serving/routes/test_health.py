@@ -20,7 +20,7 @@ def test_version_summarises_the_manifest(client: TestClient, tiny_model_dir: Pat
     body = client.get("/version").json()
     assert body["package_version"] == __version__
     assert body["model_version"] == manifest["model_version"]
-    assert body["threshold"] == manifest["threshold"]
+    assert body["threshold"] == manifest["postprocess"]["threshold"]
     assert body["feature_set"] == manifest["features"]
     assert body["cv_f1"] == manifest["cv"]["outer"]["f1"]
     assert body["training_data_sha256"] is None  # the tiny model is trained in memory, on no file
