@@ -1,9 +1,10 @@
 """Model artifacts: one folder with ``manifest.json`` and the model in LightGBM's text format; no pickle.
 
 The manifest records the package version, the feature set, the training configuration and command, the SHA-256
-of the training data and of every model file, the cross-validation metrics, the decision threshold and the rest
-of the post-processing. Loading
-checks the format version and the checksums, so a missing, corrupt or incompatible artifact is a clear error.
+of the training data and of every model file, the cross-validation metrics and the post-processing with its decision
+threshold. Loading checks the format version and the checksums, so a missing, corrupt or incompatible artifact is a
+clear error. A folder may also be a URL (``s3://bucket/models/x``), read and written through :mod:`cardiospike.remote`,
+whose errors become :class:`ArtifactError`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, overload
 
 from cardiospike.ensemble import Stacker
-from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.models.postprocess import PostProcess
 from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS
+from cardiospike.remote import RemoteError, RemoteFolder, is_url, upload
 
 FORMAT = "cardiospike-model"
 FORMAT_VERSION = 1
@@ -127,11 +127,6 @@ def build_manifest(
     }
 
 
-def is_url(location: str | os.PathLike[str]) -> bool:
-    """Whether ``location`` is a URL (``s3://bucket/models/x``) rather than a local path."""
-    return isinstance(location, str) and _URL.match(location) is not None
-
-
 @overload
 def save_artifact(artifact: Artifact, out_dir: os.PathLike[str]) -> Path: ...
 @overload
@@ -147,7 +142,11 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path |
     if is_url(out_dir):
         url = str(out_dir).rstrip("/")
         with tempfile.TemporaryDirectory(prefix=".cardiospike-upload.") as tmp:
-            _upload(save_artifact(artifact, Path(tmp) / "model"), url)
+            staged = save_artifact(artifact, Path(tmp) / "model")
+            try:
+                upload(staged, url, last=MANIFEST)
+            except RemoteError as exc:
+                raise ArtifactError(str(exc)) from None
         return url
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +202,10 @@ def _check_manifest(raw: bytes, where: str) -> dict[str, Any]:
 def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check ``manifest.json`` of an artifact folder (a local path or an ``s3://`` URL)."""
     if is_url(model_dir):
-        return _RemoteFolder(str(model_dir)).manifest()
+        try:
+            return _remote_manifest(RemoteFolder(str(model_dir)))
+        except RemoteError as exc:
+            raise ArtifactError(str(exc)) from None
     folder = Path(model_dir)
     path = folder / MANIFEST
     if not folder.is_dir():
@@ -216,14 +218,10 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
 def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
     """Load an artifact folder (a local path or an ``s3://`` URL), verifying the checksum of every model file."""
     if is_url(model_dir):
-        remote = _RemoteFolder(str(model_dir))
-        manifest = remote.manifest()
-        blobs: dict[str, bytes] = {}
-        for name, expected in manifest["files"].items():
-            blobs[name] = remote.read(name)
-            if hashlib.sha256(blobs[name]).hexdigest() != expected:
-                raise ArtifactError(f"{remote.url}/{name} is corrupt: its SHA-256 does not match the manifest")
-        return _build(manifest, blobs, remote.url)
+        try:
+            return _load_remote(RemoteFolder(str(model_dir)))
+        except RemoteError as exc:
+            raise ArtifactError(str(exc)) from None
     folder = Path(model_dir)
     manifest = read_manifest(folder)
     blobs = {}
@@ -269,105 +267,34 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
     return Artifact(model, features, postprocess, manifest, network=network, stacker=stacker)
 
 
-# --- object stores (fsspec; s3fs for s3://) ---------------------------------------------------------------------
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-#: botocore settings for ``s3://`` artifacts. botocore's defaults (60 s connect timeout, several retries) would hold
-#: a service with a wrong endpoint in start-up for minutes; a model is loaded once, at start-up, where failing fast
-#: with the reason is worth more than riding out a blip.
-S3_CONFIG: dict[str, Any] = {
-    "connect_timeout": 5,
-    "read_timeout": 60,
-    "retries": {"max_attempts": 2, "mode": "standard"},
-}
-
-S3_CREDENTIALS_HINT = "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's policy"
-
-
-def _filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec file system of ``url`` and the path of ``url`` within it.
-
-    The endpoint and credentials come from the environment (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
-    ``AWS_SECRET_ACCESS_KEY``; or ``~/.aws``, an instance role...), as botocore reads them.
-    """
-    protocol = url.split("://", 1)[0].lower()
+def _remote_manifest(folder: RemoteFolder) -> dict[str, Any]:
+    """Read and check the manifest of an artifact folder at a URL."""
     try:
-        import fsspec
-    except ImportError:
-        raise ArtifactError(
-            f"{url}: reading models from URLs needs the 's3' extra (fsspec is missing): pip install 'cardiospike[s3]'"
-        ) from None
-    options: dict[str, Any] = {}
-    if protocol in ("s3", "s3a"):
-        # A fresh instance: fsspec caches file systems by their arguments, not by the environment they read.
-        options = {"config_kwargs": S3_CONFIG, "skip_instance_cache": True}
-    try:
-        fs, path = fsspec.core.url_to_fs(url, **options)
-    except ImportError as exc:
-        raise ArtifactError(
-            f"{url}: reading {protocol}:// models needs the 's3' extra ({exc.name or exc} is missing): "
-            "pip install 'cardiospike[s3]'"
-        ) from None
-    except ValueError as exc:  # fsspec: "Protocol not known"
-        raise ArtifactError(f"{url}: unsupported URL: {exc}") from None
-    return fs, str(path).rstrip("/")
+        raw = folder.read(MANIFEST)
+    except FileNotFoundError:
+        raise ArtifactError(_not_found(folder)) from None
+    return _check_manifest(raw, f"{folder.url}/{MANIFEST}")
 
 
-class _RemoteFolder:
-    """An artifact folder in an object store: reads its files whole, turning every failure into an ArtifactError."""
+def _not_found(folder: RemoteFolder) -> str:
+    """Why an artifact folder at a URL has no manifest: no bucket, no such folder, or a folder that is not one."""
+    missing = folder.missing()
+    if missing == "bucket":
+        return f"{folder.url}: the bucket {folder.bucket!r} does not exist (or these credentials cannot see it)"
+    if missing == "folder":
+        return f"model folder {folder.url} does not exist"
+    return f"{folder.url} is not a model artifact: it has no {MANIFEST}"
 
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self.fs, self.path = _filesystem(self.url)
 
-    def manifest(self) -> dict[str, Any]:
+def _load_remote(folder: RemoteFolder) -> Artifact:
+    """Load an artifact folder at a URL: every file read whole, its checksum checked as for a local folder."""
+    manifest = _remote_manifest(folder)
+    blobs: dict[str, bytes] = {}
+    for name, expected in manifest["files"].items():
         try:
-            raw = self._cat(MANIFEST)
+            blobs[name] = folder.read(name)
         except FileNotFoundError:
-            raise ArtifactError(self._not_found()) from None
-        return _check_manifest(raw, f"{self.url}/{MANIFEST}")
-
-    def read(self, name: str) -> bytes:
-        try:
-            return self._cat(name)
-        except FileNotFoundError:
-            raise ArtifactError(f"{self.url}: model file {name} is missing") from None
-
-    def _cat(self, name: str) -> bytes:
-        """The bytes of one file; FileNotFoundError where it (or its bucket) does not exist."""
-        try:
-            return bytes(self.fs.cat_file(f"{self.path}/{name}"))
-        except FileNotFoundError:
-            raise
-        except PermissionError as exc:  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
-            raise ArtifactError(
-                f"{self.url}/{name}: access denied ({first_line(exc)}): {S3_CREDENTIALS_HINT}"
-            ) from None
-        except Exception as exc:
-            # Whatever the store's client raises (botocore's EndpointConnectionError, NoCredentialsError, timeouts
-            # ...): at start-up every such failure means the same thing, this model cannot be read, and why.
-            raise ArtifactError(f"{self.url}/{name}: cannot read it: {type(exc).__name__}: {first_line(exc)}") from None
-
-    def _not_found(self) -> str:
-        """Why the manifest is not found: no bucket, no such folder, or a folder that is not an artifact."""
-        bucket = self.path.split("/", 1)[0]
-        try:
-            if self.fs.protocol and "s3" in self.fs.protocol and not self.fs.exists(bucket):
-                return f"{self.url}: the bucket {bucket!r} does not exist (or these credentials cannot see it)"
-            if not self.fs.exists(self.path):
-                return f"model folder {self.url} does not exist"
-        except Exception as exc:  # the store failed in between: say what failed
-            return f"{self.url}: cannot read it: {type(exc).__name__}: {first_line(exc)}"
-        return f"{self.url} is not a model artifact: it has no {MANIFEST}"
-
-
-def _upload(staged: Path, url: str) -> None:
-    """Upload a staged artifact folder to ``url``, the model files first and ``manifest.json`` last."""
-    fs, path = _filesystem(url)
-    names = [*sorted(p.name for p in staged.iterdir() if p.name != MANIFEST), MANIFEST]
-    try:
-        for name in names:
-            fs.put_file(str(staged / name), f"{path}/{name}")
-    except Exception as exc:
-        raise ArtifactError(f"{url}/{name}: cannot upload it: {type(exc).__name__}: {first_line(exc)}") from None
+            raise ArtifactError(f"{folder.url}: model file {name} is missing") from None
+        if hashlib.sha256(blobs[name]).hexdigest() != expected:
+            raise ArtifactError(f"{folder.url}/{name} is corrupt: its SHA-256 does not match the manifest")
+    return _build(manifest, blobs, folder.url)

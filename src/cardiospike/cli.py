@@ -16,11 +16,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cardiospike.artifact import ArtifactError, is_url, package_version
+from cardiospike.artifact import ArtifactError, package_version
 from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings
 from cardiospike.data.output import OutputError, output_target, write_csv
 from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
+from cardiospike.remote import is_url
 from cardiospike.search.cli import search_app
 from cardiospike.summary import episodes_of
 from cardiospike.terminal import console, err_console, fail

@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cardiospike.artifact import ArtifactError, _RemoteFolder, is_url, load_artifact, read_manifest, save_artifact
+from cardiospike.artifact import ArtifactError, load_artifact, read_manifest, save_artifact
 from cardiospike.cli import app
 from cardiospike.data import simulate_recording
 from cardiospike.detector import Detector, load_detector
+from cardiospike.remote import RemoteError, RemoteFolder
 from cardiospike.serving import Settings, create_app
 
 pytest.importorskip("s3fs", reason="the 's3' extra is not installed")
@@ -26,12 +27,6 @@ def _fs() -> Any:
     import s3fs
 
     return s3fs.S3FileSystem(skip_instance_cache=True)
-
-
-def test_is_url():
-    assert is_url("s3://bucket/models/x")
-    assert not is_url("models/x")
-    assert not is_url(Path("s3://bucket/x"))  # a Path is a local path, whatever it holds
 
 
 def test_load_from_s3_scores_like_the_local_folder(s3_model: str, tiny_model_dir: Path):
@@ -104,14 +99,14 @@ def test_unreachable_endpoint_fails_fast_with_the_reason(monkeypatch: pytest.Mon
 
 def test_access_denied_names_the_credentials(monkeypatch: pytest.MonkeyPatch, s3_endpoint: str):
     # moto accepts any credentials, so the store's refusal is simulated where s3fs reports it (PermissionError).
-    folder = _RemoteFolder("s3://cardiospike/models/tiny")
+    folder = RemoteFolder("s3://cardiospike/models/tiny")
 
     def refuse(path: str) -> bytes:
         raise PermissionError("The AWS Access Key Id you provided does not exist in our records.")
 
     monkeypatch.setattr(folder.fs, "cat_file", refuse)
-    with pytest.raises(ArtifactError, match=r"manifest\.json: access denied \(The AWS .*AWS_ACCESS_KEY_ID"):
-        folder.manifest()
+    with pytest.raises(RemoteError, match=r"manifest\.json: access denied \(The AWS .*AWS_ACCESS_KEY_ID"):
+        folder.read("manifest.json")
 
 
 def test_without_the_s3_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cardiospike.artifact import is_url
+from cardiospike.remote import is_url
 
 MiB = 1024 * 1024
 #: Highest value of max_beats: a day of beats at 200 beats per minute is under 300,000.

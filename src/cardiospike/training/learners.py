@@ -19,7 +19,7 @@ from cardiospike.data.splits import Fold
 from cardiospike.features import FeatureSpec, features_for_recordings
 from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.recording import FloatArray, Recording
-from cardiospike.training.storage import join, mirrored
+from cardiospike.remote import join, mirrored
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,17 +4,20 @@ import fsspec
 import numpy as np
 import pytest
 
+from cardiospike.remote import RemoteError, is_url, join, mirrored, upload
 from cardiospike.training.learners import NetLearner, TrainingData
-from cardiospike.training.storage import is_remote, join, mirrored
 from tests.conftest import TINY_CONFIG
 from tests.s3 import s3_server
 
 
-def test_is_remote_and_join():
-    assert is_remote("s3://bucket/x")
-    assert not is_remote("/tmp/x")
-    assert not is_remote("file:///tmp/x")
+def test_is_url_and_join():
+    assert is_url("s3://bucket/x")
+    assert is_url("memory://bucket/x")
+    assert not is_url("/tmp/x")
+    assert not is_url("relative/x")
+    assert not is_url(Path("s3://bucket/x"))  # a Path is a local path, whatever it holds
     assert join("s3://b/logs/", "run", "fit-00") == "s3://b/logs/run/fit-00"
+    assert join("/tmp/logs", "run") == "/tmp/logs/run"
 
 
 def test_local_folder_is_written_in_place(tmp_path: Path):
@@ -32,6 +35,28 @@ def test_url_gets_every_file_when_the_block_ends():
     fs = fsspec.filesystem("memory")
     assert fs.cat("/cardiospike-test/run/sub/events.out") == b"abc"
     assert fs.cat("/cardiospike-test/run/last.ckpt") == b"ckpt"
+
+
+def test_upload_puts_the_named_file_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for name in ("manifest.json", "a.txt", "z.onnx"):
+        (tmp_path / name).write_text(name)
+    fs = fsspec.filesystem("memory")
+    order: list[str] = []
+    put = type(fs).put_file
+
+    def record(self, local: str, remote: str, **kwargs) -> None:
+        order.append(remote.rsplit("/", 1)[1])
+        put(self, local, remote, **kwargs)
+
+    monkeypatch.setattr(type(fs), "put_file", record)
+    upload(tmp_path, "memory://cardiospike-upload/m", last="manifest.json")
+    assert order == ["a.txt", "z.onnx", "manifest.json"]
+    assert fs.cat("/cardiospike-upload/m/manifest.json") == b"manifest.json"
+
+
+def test_unknown_protocol_is_a_remote_error():
+    with pytest.raises(RemoteError, match="nope://x: unsupported URL"):
+        upload(Path("."), "nope://x")
 
 
 TINY_NET = {"kind": "cardionet", "conv_channels": 4, "gru_hidden": 4, "mlp_hidden": 8, "max_epochs": 2,
