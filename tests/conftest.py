@@ -19,7 +19,7 @@ DATA_DIR = Path(
 )
 
 TINY_LGBM = {"n_estimators": 40, "learning_rate": 0.2, "num_leaves": 7, "min_child_samples": 10, "n_jobs": 1}
-TINY_CONFIG = TrainConfig(cv=CVConfig(outer=2, inner=2, seed=1), features=FeatureSpec(), lgbm=TINY_LGBM)
+TINY_CONFIG = TrainConfig(cv=CVConfig(outer=2, inner=2, seed=1), features=FeatureSpec(), models={"lgbm": TINY_LGBM})
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,9 @@ def recordings() -> list[Recording]:
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Recording]) -> Path:
     result = train(recordings, TINY_CONFIG)
     out = tmp_path_factory.mktemp("model") / "tiny"
-    save_artifact(result.artifact(TINY_CONFIG.features, {"command": "tests", "config": TINY_CONFIG.to_dict()}), out)
+    save_artifact(
+        result.artifact(TINY_CONFIG.features, {"command": "tests", "config": {"models": TINY_CONFIG.models}}), out
+    )
     return out
 
 

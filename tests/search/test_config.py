@@ -25,6 +25,9 @@ def test_composes_with_overrides_and_shares_the_training_defaults():
     assert (cfg.study, cfg.n_trials, cfg.sampler.seed, cfg.search_space.model) == ("cs1", 20, 1, "lgbm")
     assert cfg.model.lgbm.early_stopping_rounds == 100  # from model/lgbm, the training config's group
     assert config.base_params(cfg)["n_jobs"] == 1
+    # Threads and seed reach every model under the same names as in training.
+    network = config.base_params(config.search_config(["search_space=nn", "seed=5"]))
+    assert (network["n_jobs"], network["seed"]) == (1, 5)
     assert isinstance(config.sampler(cfg), TrialSeededSampler)
     assert isinstance(config.pruner(cfg), optuna.pruners.MedianPruner)
 

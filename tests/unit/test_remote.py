@@ -60,7 +60,7 @@ def test_unknown_protocol_is_a_remote_error():
 
 
 TINY_NET = {"kind": "cardionet", "conv_channels": 4, "gru_hidden": 4, "mlp_hidden": 8, "max_epochs": 2,
-            "patience": 1, "batch_size": 256, "num_threads": 1}  # fmt: skip
+            "patience": 1, "batch_size": 256, "n_jobs": 1}  # fmt: skip
 
 
 @pytest.mark.integration

@@ -14,12 +14,12 @@ from omegaconf.errors import OmegaConfBaseException
 
 from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec
-from cardiospike.search.objective import LEARNERS, Objective, load_recordings
+from cardiospike.search.objective import Objective, load_recordings
 from cardiospike.search.sampling import make_sampler
 from cardiospike.search.space import check_space
 from cardiospike.search.storage import Heartbeat
-from cardiospike.training.config import ConfigError, compose_config, to_container
-from cardiospike.training.learners import TrainingData
+from cardiospike.training.config import ConfigError, compose_config, model_params, to_container
+from cardiospike.training.learners import LEARNERS, TrainingData
 
 CONFIG_NAME = "search"
 
@@ -73,10 +73,9 @@ def pruner(cfg: DictConfig) -> optuna.pruners.BasePruner:
 
 def base_params(cfg: DictConfig) -> dict[str, Any]:
     """The model's parameters that are not sampled: the training defaults, the worker's threads, the run's seed."""
-    model = cfg.search_space.model
-    params = {k: v for k, v in to_container(cfg.model[model]).items() if k != "enabled"}
-    threads = {"n_jobs": int(cfg.threads)} if model == "lgbm" else {"num_threads": int(cfg.threads)}
-    return {**params, **threads, "seed": int(cfg.seed)}
+    params = model_params(cfg, str(cfg.search_space.model), int(cfg.threads))
+    assert params is not None, "search_config checks that the searched model is configured"
+    return params
 
 
 def objective(cfg: DictConfig) -> Objective:

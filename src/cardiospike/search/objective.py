@@ -22,7 +22,7 @@ from cardiospike.recording import Recording
 from cardiospike.search.space import suggest
 from cardiospike.training.cv import apply_postprocess
 from cardiospike.training.evaluate import beat_metrics
-from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData, fit_fold, fold_rows
+from cardiospike.training.learners import TrainingData, build_learners, fit_fold, fold_rows
 
 #: Threshold of the per-fold scores reported to the pruner (the chosen threshold is known only after all folds).
 REPORT_THRESHOLD = 0.5
@@ -51,13 +51,6 @@ def load_recordings(data: Mapping[str, Any]) -> list[Recording]:
     return recordings if limit is None else recordings[: int(limit)]
 
 
-#: The models a search space can name: the base models of ``cardiospike train`` (``model/lgbm``, ``model/nn``).
-LEARNERS: dict[str, Callable[[Mapping[str, Any]], Learner]] = {
-    "lgbm": lambda params: LGBMLearner(dict(params)),
-    "nn": lambda params: NetLearner(dict(params)),
-}
-
-
 def fold_f1(data: TrainingData, rows: np.ndarray, proba: np.ndarray, postprocess: PostProcess) -> float:
     """Per-beat F1 of ``proba`` on ``rows`` (sorted, so each recording's beats stay together) after post-processing."""
     _, flags = apply_postprocess(postprocess, proba, data.ids[rows])
@@ -76,7 +69,7 @@ def cross_validate(
     Each fold fits the model on its training rows with early stopping on its test rows, as the inner folds of
     ``cardiospike train`` do.
     """
-    learner = LEARNERS[model](params)
+    (learner,) = build_learners({model: params})
     oof = np.full(len(data.y), np.nan)
     infos = []
     for k, fold in enumerate(folds):
@@ -116,7 +109,7 @@ class Objective:
     space : mapping
         ``{name: spec}`` of :func:`cardiospike.search.space.suggest`.
     model : str
-        Key of :data:`LEARNERS`.
+        Key of :data:`cardiospike.training.learners.LEARNERS`: the base model the space tunes.
     """
 
     data: TrainingData

@@ -13,6 +13,7 @@ from omegaconf.errors import OmegaConfBaseException
 from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec
 from cardiospike.training.cv import CVConfig, TrainConfig
+from cardiospike.training.learners import LEARNERS, run_params
 
 CONFIG_MODULE = "cardiospike.conf"
 
@@ -39,17 +40,27 @@ def to_container(cfg: DictConfig) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def model_params(cfg: DictConfig, name: str, threads: int) -> dict[str, Any] | None:
+    """Base model ``name``'s parameters (``model.<name>``) with the run's threads and seed; None where it is off.
+
+    A model group may switch its model off with ``enabled: false`` (``model/nn=none``).
+    """
+    section = cfg.model.get(name)
+    if section is None or not section.get("enabled", True):
+        return None
+    params = {k: v for k, v in to_container(section).items() if k != "enabled"}
+    return run_params(params, threads, int(cfg.seed))
+
+
 def train_config(cfg: DictConfig) -> TrainConfig:
     """The training run a composed configuration describes."""
     try:
         features = FeatureSpec.from_dict(dict(cfg.features))
-        lgbm = {**to_container(cfg.model.lgbm), "n_jobs": int(cfg.trainer.threads), "seed": int(cfg.seed)}
         cv = CVConfig(outer=int(cfg.cv.outer), inner=int(cfg.cv.inner), seed=int(cfg.cv.seed))
-        nn_cfg = cfg.model.get("nn")
-        nn = None
-        if nn_cfg is not None and nn_cfg.get("enabled", True):
-            nn = {k: v for k, v in to_container(nn_cfg).items() if k != "enabled"}
-            nn.update(num_threads=int(cfg.trainer.threads), seed=int(cfg.seed))
+        threads = int(cfg.trainer.threads)
+        models = {name: params for name in LEARNERS if (params := model_params(cfg, name, threads)) is not None}
+        if "lgbm" not in models:
+            raise ValueError("model.lgbm is missing: LightGBM is the base model of every run")
     except (TypeError, ValueError, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {first_line(exc)}") from None
     outputs = [cfg.trainer.get(key) for key in ("checkpoints_dir", "logs_dir")]
@@ -58,8 +69,7 @@ def train_config(cfg: DictConfig) -> TrainConfig:
     return TrainConfig(
         cv=cv,
         features=features,
-        lgbm=lgbm,
-        nn=nn,
+        models=models,
         stack_c=float(cfg.ensemble.C),
         checkpoints_dir=checkpoints_dir,
         logs_dir=logs_dir,

@@ -10,7 +10,7 @@ patients it has not seen, for the stacked model and for each base model alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from cardiospike.features import FeatureSpec
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
 from cardiospike.recording import FloatArray, Recording
 from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
-from cardiospike.training.learners import Learner, LGBMLearner, NetLearner, TrainingData, fit_fold, fold_rows
+from cardiospike.training.learners import Learner, Outputs, TrainingData, build_learners, fit_fold, fold_rows
 
 Step = Callable[[str], None]
 
@@ -38,26 +38,20 @@ class CVConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything a training run is made of; ``nn`` (a network config) adds the network and the stacker."""
+    """Everything a training run is made of; a second base model (the network, ``nn``) adds the stacker."""
 
     cv: CVConfig = field(default_factory=CVConfig)
     features: FeatureSpec = field(default_factory=FeatureSpec)
-    lgbm: dict[str, Any] = field(default_factory=dict)
-    nn: dict[str, Any] | None = None
+    #: Parameters of each base model by its name in :data:`~cardiospike.training.learners.LEARNERS`.
+    models: dict[str, dict[str, Any]] = field(default_factory=lambda: {"lgbm": {}})
     #: Inverse regularisation strength of the stacking logistic regression.
     stack_c: float = 1.0
     #: Folder or fsspec URL for the network's Lightning checkpoints and TensorBoard logs (None: not written).
     checkpoints_dir: str | None = None
     logs_dir: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"cv": asdict(self.cv), "features": self.features.to_dict(), "lgbm": dict(self.lgbm), "nn": self.nn}
-
     def learners(self) -> list[Learner]:
-        learners: list[Learner] = [LGBMLearner(self.lgbm)]
-        if self.nn is not None:
-            learners.append(NetLearner(self.nn, checkpoints=self.checkpoints_dir, logs=self.logs_dir))
-        return learners
+        return build_learners(self.models, Outputs(checkpoints=self.checkpoints_dir, logs=self.logs_dir))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ recording), so a learner that needs whole recordings (the network) can take them
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -137,3 +137,37 @@ class NetLearner:
         proba = np.concatenate(predict_network(model, data.recordings_at(rows)))
         assert proba.size == rows.size, "network rows must hold whole recordings"
         return proba
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where learners that write files while they fit put them: a folder or a URL each (None: not written)."""
+
+    checkpoints: str | None = None
+    logs: str | None = None
+
+
+def _lgbm(params: dict[str, Any], outputs: Outputs) -> Learner:
+    return LGBMLearner(params)
+
+
+def _nn(params: dict[str, Any], outputs: Outputs) -> Learner:
+    return NetLearner(params, checkpoints=outputs.checkpoints, logs=outputs.logs)
+
+
+#: The base models, by the name of their parameters under ``model`` in the configuration (``conf/model/<name>``),
+#: in stacking order (LightGBM first: alone, it is the whole model). Each builds its learner from its parameters
+#: and where the run writes files.
+LEARNERS: dict[str, Callable[[dict[str, Any], Outputs], Learner]] = {"lgbm": _lgbm, "nn": _nn}
+
+
+def build_learners(models: Mapping[str, Mapping[str, Any]], outputs: Outputs | None = None) -> list[Learner]:
+    """The learners of ``models`` (``{name: parameters}``, names of :data:`LEARNERS`), in stacking order."""
+    if unknown := sorted(set(models) - set(LEARNERS)):
+        raise ValueError(f"unknown model {', '.join(unknown)}: have {', '.join(LEARNERS)}")
+    return [LEARNERS[name](dict(models[name]), outputs or Outputs()) for name in LEARNERS if name in models]
+
+
+def run_params(params: Mapping[str, Any], threads: int, seed: int) -> dict[str, Any]:
+    """A base model's parameters with the run's threads and seed, under the names every learner takes them by."""
+    return {**params, "n_jobs": threads, "seed": seed}

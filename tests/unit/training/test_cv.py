@@ -16,7 +16,7 @@ def test_train_reports_nested_cv_and_returns_a_fitted_model(recordings):
     assert report["outer"]["f1"] > 0.6
     assert 0 < result.postprocess.threshold < 1
     rounds = result.fitted.tuning.rounds
-    assert 1 <= rounds["lgbm"] <= TINY_CONFIG.lgbm["n_estimators"]
+    assert 1 <= rounds["lgbm"] <= TINY_CONFIG.models["lgbm"]["n_estimators"]
     assert result.fitted.models["lgbm"].best_iteration_ == rounds["lgbm"]
     assert result.fitted.tuning.stacker is None
     assert set(report["base_models"]) == {"lgbm"}

@@ -14,16 +14,16 @@ pytest.importorskip("torch")
 
 TINY_NETS = {
     "cardionet": {"kind": "cardionet", "conv_channels": 4, "gru_hidden": 4, "mlp_hidden": 8, "max_epochs": 2,
-                  "patience": 1, "batch_size": 256, "num_threads": 1},
+                  "patience": 1, "batch_size": 256, "n_jobs": 1},
     "features": {"kind": "features", "features": TINY_CONFIG.features.to_dict(), "channels": 8, "gru_hidden": 4,
-                 "max_epochs": 2, "patience": 1, "crop_len": 128, "batch_size": 8, "monitor": "ap", "num_threads": 1},
+                 "max_epochs": 2, "patience": 1, "crop_len": 128, "batch_size": 8, "monitor": "ap", "n_jobs": 1},
 }  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=sorted(TINY_NETS))
 def stacked(request, recordings):
     net = TINY_NETS[request.param]
-    config = TrainConfig(cv=TINY_CONFIG.cv, features=TINY_CONFIG.features, lgbm=TINY_CONFIG.lgbm, nn=net)
+    config = TrainConfig(cv=TINY_CONFIG.cv, features=TINY_CONFIG.features, models={**TINY_CONFIG.models, "nn": net})
     return config, train(recordings[:6], config)
 
 

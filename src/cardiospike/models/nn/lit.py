@@ -81,7 +81,7 @@ class NetConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-2
     seed: int = 0
-    num_threads: int = 2
+    n_jobs: int = 2
     enable_checkpointing: bool = False
     checkpoint_dir: str | None = None
     logs_dir: str | None = None
@@ -278,7 +278,7 @@ def fit_network(
     epochs chosen in cross-validation). The returned module is in eval mode, with ``best_epoch_`` set.
     """
     valid_recs = list(valid_recs or [])
-    torch.set_num_threads(config.num_threads)
+    torch.set_num_threads(config.n_jobs)
     seed_everything(config.seed, verbose=False)
     module = BeatNetModule(config)
     train, valid = _loaders(train_recs, valid_recs, config)

@@ -26,7 +26,7 @@ TINY_SEQUENCE: dict[str, Any] = {
     "max_epochs": 25,
     "patience": 25,
     "lr": 1e-2,
-    "num_threads": 1,
+    "n_jobs": 1,
 }
 TINY_CARDIONET: dict[str, Any] = {
     "kind": "cardionet",
@@ -37,7 +37,7 @@ TINY_CARDIONET: dict[str, Any] = {
     "max_epochs": 6,
     "patience": 6,
     "lr": 5e-3,
-    "num_threads": 1,
+    "n_jobs": 1,
 }
 TINY_FEATURES: dict[str, Any] = {
     "kind": "features",
@@ -50,7 +50,7 @@ TINY_FEATURES: dict[str, Any] = {
     "patience": 15,
     "lr": 1e-2,
     "monitor": "ap",
-    "num_threads": 1,
+    "n_jobs": 1,
 }
 
 

@@ -83,9 +83,7 @@ def test_learns_synthetic_spikes(fixture, request, nn_valid):
 def test_training_is_deterministic(nn_train, nn_valid):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig(
-        channels=8, dilations=(1, 2), gru_hidden=4, crop_len=64, batch_size=4, max_epochs=2, num_threads=1
-    )
+    config = NetConfig(channels=8, dilations=(1, 2), gru_hidden=4, crop_len=64, batch_size=4, max_epochs=2, n_jobs=1)
     recs = nn_train[:3]
     a = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
     b = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
@@ -95,7 +93,7 @@ def test_training_is_deterministic(nn_train, nn_valid):
 def test_fixed_epochs_without_validation(nn_train):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig(channels=8, dilations=(1,), gru_hidden=0, crop_len=64, batch_size=4, max_epochs=2, num_threads=1)
+    config = NetConfig(channels=8, dilations=(1,), gru_hidden=0, crop_len=64, batch_size=4, max_epochs=2, n_jobs=1)
     module = fit_network(nn_train[:2], None, config)
     assert module.best_epoch_ == 2
     assert not module.training
@@ -107,7 +105,7 @@ def test_training_needs_labels():
     rec = simulate_recording(100, seed=1)
     unlabelled = Recording(id="u", rr=rec.rr, time=rec.time)
     with pytest.raises(ValueError, match="no labels"):
-        fit_network([unlabelled], None, NetConfig(max_epochs=1, num_threads=1))
+        fit_network([unlabelled], None, NetConfig(max_epochs=1, n_jobs=1))
 
 
 def test_feature_net_standardises_and_fills_missing_values():
@@ -142,7 +140,7 @@ def test_best_weights_are_those_of_the_best_epoch(monitor, nn_train, nn_valid):
 
     config = NetConfig(
         kind="features", channels=8, gru_hidden=4, crop_len=64, batch_size=4, epoch_beats=512, lr=0.02,
-        monitor=monitor, num_threads=1,
+        monitor=monitor, n_jobs=1,
     )  # fmt: skip
     best = KeepBestWeights(metric, mode)
     module = BeatNetModule(config)
