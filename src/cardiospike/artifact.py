@@ -15,6 +15,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -143,10 +145,8 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path |
         url = str(out_dir).rstrip("/")
         with tempfile.TemporaryDirectory(prefix=".cardiospike-upload.") as tmp:
             staged = save_artifact(artifact, Path(tmp) / "model")
-            try:
+            with _remote_errors():
                 upload(staged, url, last=MANIFEST)
-            except RemoteError as exc:
-                raise ArtifactError(str(exc)) from None
         return url
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,10 +202,8 @@ def _check_manifest(raw: bytes, where: str) -> dict[str, Any]:
 def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check ``manifest.json`` of an artifact folder (a local path or an ``s3://`` URL)."""
     if is_url(model_dir):
-        try:
+        with _remote_errors():
             return _remote_manifest(RemoteFolder(str(model_dir)))
-        except RemoteError as exc:
-            raise ArtifactError(str(exc)) from None
     folder = Path(model_dir)
     path = folder / MANIFEST
     if not folder.is_dir():
@@ -218,10 +216,8 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
 def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
     """Load an artifact folder (a local path or an ``s3://`` URL), verifying the checksum of every model file."""
     if is_url(model_dir):
-        try:
+        with _remote_errors():
             return _load_remote(RemoteFolder(str(model_dir)))
-        except RemoteError as exc:
-            raise ArtifactError(str(exc)) from None
     folder = Path(model_dir)
     manifest = read_manifest(folder)
     blobs = {}
@@ -265,6 +261,15 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
             f"{len(feature_names(features))}: the artifact is incompatible with this cardiospike"
         )
     return Artifact(model, features, postprocess, manifest, network=network, stacker=stacker)
+
+
+@contextmanager
+def _remote_errors() -> Iterator[None]:
+    """The remote store's errors as artifact errors, with the same one-line message."""
+    try:
+        yield
+    except RemoteError as exc:
+        raise ArtifactError(str(exc)) from None
 
 
 def _remote_manifest(folder: RemoteFolder) -> dict[str, Any]:
