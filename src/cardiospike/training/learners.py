@@ -116,7 +116,8 @@ class NetLearner:
     def fit(
         self, data: TrainingData, train: np.ndarray, valid: np.ndarray | None = None, rounds: int | None = None
     ) -> tuple[Any, int]:
-        from cardiospike.models.nn.lit import NetConfig, fit_network  # torch only where a network is trained
+        from cardiospike.models.nn.config import NetConfig
+        from cardiospike.models.nn.lit import fit_network  # torch only where a network is trained
 
         tag = f"fit-{next(self._fits):02d}"
         with ExitStack() as stack:

@@ -44,7 +44,8 @@ def test_the_nn_group_picks_the_network_or_none():
 
 def test_every_network_config_builds_a_network():
     torch = pytest.importorskip("torch")
-    from cardiospike.models.nn.lit import NetConfig, build_network
+    from cardiospike.models.nn.config import NetConfig
+    from cardiospike.models.nn.lit import build_network
 
     for name in ("cardionet", "sequence", "features"):
         nn = train_config(compose_config([f"model/nn={name}"])).models.get("nn")

@@ -14,12 +14,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, IterableDataset
 
-from cardiospike.models.nn.inputs import window_inputs
-from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, Recording
+from cardiospike.recording import Recording
 
 Batch = tuple[Tensor, Tensor, Tensor]
-#: Per-beat inputs, shape (channels, n), of one recording's RR intervals (ms).
-SequenceInputs = Callable[[np.ndarray], np.ndarray]
+#: The inputs of one recording's RR intervals (ms): shape (channels, n) for whole recordings, (n, window,
+#: channels) for windows.
+RecordingInputs = Callable[[np.ndarray], np.ndarray]
 
 
 def _labels(rec: Recording) -> np.ndarray:
@@ -58,7 +58,7 @@ class CropBatches(IterableDataset[Batch]):
     def __init__(
         self,
         recordings: Sequence[Recording],
-        inputs: SequenceInputs,
+        inputs: RecordingInputs,
         crop_len: int = 256,
         batch_size: int = 16,
         epoch_beats: int | None = None,
@@ -102,7 +102,7 @@ class RecordingBatches(Dataset[Batch]):
     """Whole recordings in padded batches of similar length (for validation): the loss sees every beat once."""
 
     def __init__(
-        self, recordings: Sequence[Recording], inputs: SequenceInputs, batch_size: int = 16, fill: float = 0.0
+        self, recordings: Sequence[Recording], inputs: RecordingInputs, batch_size: int = 16, fill: float = 0.0
     ) -> None:
         order = np.argsort([len(r) for r in recordings], kind="stable")
         arrays = [inputs(r.rr) for r in recordings]
@@ -121,16 +121,13 @@ class RecordingBatches(Dataset[Batch]):
 
 
 class WindowBeats(Dataset[Batch]):
-    """Every beat of the recordings as a centred window (CardioNet's input), its label and weight 1."""
+    """Every beat of the recordings as a centred window (CardioNet's input), its label and weight 1.
 
-    def __init__(
-        self,
-        recordings: Sequence[Recording],
-        half: int = 8,
-        rr_min: float = MODEL_RR_MIN_MS,
-        rr_max: float = MODEL_RR_MAX_MS,
-    ) -> None:
-        self.x = torch.from_numpy(np.concatenate([window_inputs(r.rr, half, rr_min, rr_max) for r in recordings]))
+    ``inputs`` builds each recording's windows, shape (n, window, channels).
+    """
+
+    def __init__(self, recordings: Sequence[Recording], inputs: RecordingInputs) -> None:
+        self.x = torch.from_numpy(np.concatenate([inputs(r.rr) for r in recordings]))
         self.y = torch.from_numpy(np.concatenate([_labels(r) for r in recordings]))
         self.w = torch.ones_like(self.y)
 

@@ -1,8 +1,7 @@
-"""Export of a trained network to ONNX, with a dynamic batch axis and, for whole-recording nets, a dynamic length."""
+"""Export of a trained network to ONNX: its kind's layout gives the dynamic axes, its inputs the metadata."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import warnings
@@ -11,32 +10,17 @@ import onnx
 import torch
 from torch import nn
 
-from cardiospike.features import feature_names
-from cardiospike.models.nn.inputs import INPUTS_VERSION, SEQUENCE_CHANNELS, WINDOW_CHANNELS
-from cardiospike.models.nn.lit import BeatNetModule, NetConfig
-from cardiospike.models.nn.runtime import (
-    META_FEATURES,
-    META_HALF,
-    META_INPUTS,
-    META_KIND,
-    META_RR_MAX,
-    META_RR_MIN,
-)
+from cardiospike.models.nn.lit import BeatNetModule
+from cardiospike.models.nn.meta import write_metadata
 
 OPSET = 17
 
 
 def onnx_bytes(module: BeatNetModule) -> bytes:
     """The trained network as an ONNX model (outputs logits), with the metadata the runtime needs."""
-    config: NetConfig = module.config
+    network, inputs = module.config.network, module.config.inputs()
     net: nn.Module = module.net.cpu().eval()  # dropout off, as scored
-    if config.kind in ("sequence", "features"):
-        channels = len(SEQUENCE_CHANNELS) if config.kind == "sequence" else len(feature_names(config.feature_spec()))
-        dummy = torch.zeros(1, channels, 64)
-        axes = {"x": {0: "batch", 2: "beats"}, "logit": {0: "batch", 1: "beats"}}
-    else:
-        dummy = torch.zeros(4, 2 * config.half_window + 1, len(WINDOW_CHANNELS))
-        axes = {"x": {0: "beats"}, "logit": {0: "beats"}}
+    dummy = torch.zeros(*network.layout.onnx_dummy_shape(inputs, network.n_inputs(inputs)))
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         # The legacy (TorchScript) exporter is deprecated in favour of the dynamo one, which needs onnxscript; and it
         # warns that a GRU exported with variable length may fail at batch sizes above 1 with padding. The runtime
@@ -48,21 +32,12 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
             os.path.join(tmp, "net.onnx"),
             input_names=["x"],
             output_names=["logit"],
-            dynamic_axes=axes,
+            dynamic_axes=network.layout.onnx_axes(),
             opset_version=OPSET,
             dynamo=False,
         )
         model = onnx.load(os.path.join(tmp, "net.onnx"))
-    meta = {
-        META_KIND: config.kind,
-        META_INPUTS: INPUTS_VERSION,
-        META_HALF: str(config.half_window),
-        META_RR_MIN: repr(config.rr_range()[0]),
-        META_RR_MAX: repr(config.rr_range()[1]),
-    }
-    if config.kind == "features":
-        meta[META_FEATURES] = json.dumps(config.feature_spec().to_dict())
-    for key, value in meta.items():
+    for key, value in write_metadata(inputs).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(model)

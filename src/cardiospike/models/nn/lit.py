@@ -8,13 +8,11 @@
 from __future__ import annotations
 
 import copy
-import functools
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -25,121 +23,25 @@ from sklearn.metrics import average_precision_score
 from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
-from cardiospike.features import FeatureSpec, feature_names
+from cardiospike.models.nn.config import NetConfig
 from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats
-from cardiospike.models.nn.inputs import (
-    SEQUENCE_CHANNELS,
-    WINDOW_CHANNELS,
-    feature_inputs,
-    sequence_inputs,
-    window_inputs,
-)
-from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet
-from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, Recording
+from cardiospike.recording import Recording
 
-NetKind = Literal["sequence", "cardionet", "features"]
 #: Validation metrics early stopping can watch, with the direction that is better.
 MONITORS = {"loss": ("val_loss", "min"), "ap": ("val_ap", "max")}
 
 
-@dataclass(frozen=True)
-class NetConfig:
-    """Architecture and training settings of one network; saved with the model.
-
-    ``kind`` picks :class:`~cardiospike.models.nn.net.SequenceNet` ("sequence"),
-    :class:`~cardiospike.models.nn.net.CardioNet` ("cardionet") or :class:`~cardiospike.models.nn.net.FeatureNet`
-    ("features", over the feature matrix that ``features`` describes, a
-    :class:`~cardiospike.features.FeatureSpec` as a dict; None: the default one); the other kinds' architecture
-    fields are unused. ``batch_size`` counts crops for the sequence and feature nets and windows for CardioNet.
-    ``max_epochs`` bounds training; with a validation set, training stops after ``patience`` epochs without a
-    better ``monitor`` ("loss": validation loss, "ap": validation average precision) and keeps the best epoch's
-    weights.
-    """
-
-    kind: NetKind = "sequence"
-    # SequenceNet and FeatureNet (``channels``, ``kernel``, ``gru_hidden``, ``dropout``, ``crop_len``)
-    channels: int = 48
-    kernel: int = 5
-    dilations: tuple[int, ...] = (1, 2, 4, 8)
-    gru_hidden: int = 32
-    dropout: float = 0.1
-    crop_len: int = 256
-    augment_scale: float = 0.0
-    # CardioNet
-    half_window: int = 8
-    conv_channels: int = 32
-    kernels: tuple[int, ...] = (3, 5, 7, 9)
-    mlp_hidden: int = 64
-    # FeatureNet
-    features: dict[str, Any] | None = None
-    # Training
-    monitor: Literal["loss", "ap"] = "loss"
-    batch_size: int = 16
-    epoch_beats: int | None = None
-    max_epochs: int = 60
-    patience: int = 10
-    lr: float = 3e-3
-    weight_decay: float = 1e-2
-    seed: int = 0
-    n_jobs: int = 2
-    enable_checkpointing: bool = False
-    checkpoint_dir: str | None = None
-    logs_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def feature_spec(self) -> FeatureSpec:
-        """The feature matrix a "features" network reads."""
-        return FeatureSpec() if self.features is None else FeatureSpec.from_dict(self.features)
-
-    def rr_range(self) -> tuple[float, float]:
-        """The RR range (ms) outside which the network's inputs mask beats: its feature set's, or the models'."""
-        if self.kind == "features":
-            spec = self.feature_spec()
-            return spec.rr_min, spec.rr_max
-        return MODEL_RR_MIN_MS, MODEL_RR_MAX_MS
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NetConfig:
-        data = dict(data)
-        for key in ("dilations", "kernels"):
-            if key in data:
-                data[key] = tuple(data[key])
-        return cls(**data)
-
-
 def build_network(config: NetConfig) -> nn.Module:
     """The untrained network that ``config`` describes."""
-    if config.kind == "sequence":
-        return SequenceNet(
-            in_channels=len(SEQUENCE_CHANNELS),
-            channels=config.channels,
-            kernel=config.kernel,
-            dilations=config.dilations,
-            gru_hidden=config.gru_hidden,
-            dropout=config.dropout,
-        )
-    if config.kind == "cardionet":
-        return CardioNet(
-            in_channels=len(WINDOW_CHANNELS),
-            window=2 * config.half_window + 1,
-            conv_channels=config.conv_channels,
-            kernels=config.kernels,
-            gru_hidden=config.gru_hidden,
-            mlp_hidden=config.mlp_hidden,
-            dropout=config.dropout,
-        )
-    if config.kind == "features":
-        return FeatureNet(
-            in_features=len(feature_names(config.feature_spec())),
-            channels=config.channels,
-            kernel=config.kernel,
-            gru_hidden=config.gru_hidden,
-            dropout=config.dropout,
-        )
-    raise ValueError(f"unknown network kind {config.kind!r}: expected 'sequence', 'cardionet' or 'features'")
+    network = config.network
+    return network.build(config.arch, network.n_inputs(config.inputs()))
+
+
+@runtime_checkable
+class ScalesInputs(Protocol):
+    """A network that standardises its inputs itself, by statistics of the training data set before it trains."""
+
+    def set_scaling(self, mean: Tensor, std: Tensor) -> None: ...
 
 
 class BeatNetModule(LightningModule):
@@ -218,10 +120,10 @@ class KeepBestWeights(Callback):
 def _loaders(
     train_recs: Sequence[Recording], valid_recs: Sequence[Recording], config: NetConfig
 ) -> tuple[DataLoader[Any], DataLoader[Any] | None]:
+    """Training and validation batches in the layout of the network's kind."""
+    network, inputs = config.network, config.inputs()
     valid: DataLoader[Any] | None = None
-    if config.kind in ("sequence", "features"):
-        inputs = functools.partial(network_inputs, config=config)
-        fill = np.nan if config.kind == "features" else 0.0  # padding is missing data
+    if not network.layout.windows:
         crops = CropBatches(
             train_recs,
             inputs,
@@ -229,20 +131,21 @@ def _loaders(
             config.batch_size,
             config.epoch_beats,
             config.seed,
-            augment_scale=config.augment_scale if config.kind == "sequence" else 0.0,
-            fill=fill,
+            augment_scale=config.augment_scale if network.augment else 0.0,
+            fill=network.padding,
         )
         train = DataLoader(crops, batch_size=None)
         if valid_recs:
-            valid = DataLoader(RecordingBatches(valid_recs, inputs, config.batch_size, fill), batch_size=None)
+            batches = RecordingBatches(valid_recs, inputs, config.batch_size, network.padding)
+            valid = DataLoader(batches, batch_size=None)
         return train, valid
-    beats = WindowBeats(train_recs, config.half_window)
+    beats = WindowBeats(train_recs, inputs)
     generator = torch.Generator().manual_seed(config.seed)
     # Batches of indices, gathered by one tensor index each: far faster than collating single windows.
     sampler = BatchSampler(RandomSampler(beats, generator=generator), config.batch_size, drop_last=False)
     train = DataLoader(beats, sampler=sampler, batch_size=None)
     if valid_recs:
-        vbeats = WindowBeats(valid_recs, config.half_window)
+        vbeats = WindowBeats(valid_recs, inputs)
         valid = DataLoader(vbeats, sampler=BatchSampler(range(len(vbeats)), 4096, drop_last=False), batch_size=None)
     return train, valid
 
@@ -282,8 +185,8 @@ def fit_network(
     seed_everything(config.seed, verbose=False)
     module = BeatNetModule(config)
     train, valid = _loaders(train_recs, valid_recs, config)
-    if isinstance(module.net, FeatureNet):
-        assert isinstance(train.dataset, CropBatches)
+    if isinstance(module.net, ScalesInputs):
+        assert isinstance(train.dataset, CropBatches), "input scaling is learnt from whole-recording crops"
         module.net.set_scaling(*_feature_scaling(train.dataset.inputs))  # the training crops' own matrices
     callbacks: list[Callback] = []
     metric, mode = MONITORS[config.monitor]
@@ -328,22 +231,13 @@ def _feature_scaling(inputs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:
     return torch.from_numpy(mean.astype(np.float32)), torch.from_numpy(std.astype(np.float32))
 
 
-def network_inputs(rr: np.ndarray, config: NetConfig) -> np.ndarray:
-    """The input array one recording gives the network of ``config`` (unbatched)."""
-    if config.kind == "sequence":
-        return sequence_inputs(rr)
-    if config.kind == "features":
-        return feature_inputs(rr, config.feature_spec())
-    return window_inputs(rr, config.half_window)
-
-
 @torch.no_grad()
 def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np.ndarray]:
     """Per-beat anomaly probabilities (float64) of each recording, one recording at a time (no padding)."""
     module.eval()
+    inputs, layout = module.config.inputs(), module.config.network.layout
     out = []
     for rec in recs:
-        x = torch.from_numpy(network_inputs(rec.rr, module.config))
-        logits = module(x) if module.config.kind == "cardionet" else module(x[None])[0]
+        logits = layout.unbatch(module(layout.batch(torch.from_numpy(inputs(rec.rr)))))
         out.append(torch.sigmoid(logits).double().numpy())
     return out

@@ -1,12 +1,12 @@
 """Scoring an exported network with ONNX Runtime: numpy and onnxruntime only, never torch.
 
-The ONNX file carries, in its metadata, what the runtime needs to rebuild the inputs (kind, input layout version,
-window half-width, RR range, feature set), so a file cannot be fed the wrong layout.
+The ONNX file carries, in its metadata (:mod:`~cardiospike.models.nn.meta`), what the runtime needs to rebuild the
+inputs (kind, input layout version, window half-width, RR range, feature set), so a file cannot be fed the wrong
+layout; the kind's entry in :data:`~cardiospike.models.nn.kinds.KINDS` says how its beats are batched.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -14,16 +14,10 @@ import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
 from numpy.typing import NDArray
 
-from cardiospike.features import FeatureSpec
-from cardiospike.models.nn.inputs import INPUTS_VERSION, feature_inputs, sequence_inputs, window_inputs
+from cardiospike.models.nn.kinds import network_kind
+from cardiospike.models.nn.meta import read_metadata
 
 FloatArray = NDArray[np.float64]
-
-#: Metadata keys written by :func:`cardiospike.models.nn.export.export_onnx`.
-META_KIND, META_INPUTS, META_HALF, META_RR_MIN, META_RR_MAX = "kind", "inputs", "half_window", "rr_min", "rr_max"
-#: The feature matrix (a FeatureSpec as JSON) a "features" network reads.
-META_FEATURES = "features"
-KINDS = ("sequence", "cardionet", "features")
 
 
 def sigmoid(logits: NDArray[np.floating]) -> FloatArray:
@@ -50,18 +44,11 @@ class OnnxBeatNet:
         options.log_severity_level = 3
         source = model if isinstance(model, bytes) else os.fspath(model)
         self.session = ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if meta.get(META_INPUTS) != INPUTS_VERSION:
-            raise ValueError(
-                f"network inputs {meta.get(META_INPUTS)!r} are not the supported {INPUTS_VERSION!r}: "
-                "re-export the network with this version of cardiospike"
-            )
-        self.kind = meta[META_KIND]
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown network kind {self.kind!r} in the ONNX metadata")
-        self.half_window = int(meta.get(META_HALF, "8"))
-        self.rr_min, self.rr_max = float(meta[META_RR_MIN]), float(meta[META_RR_MAX])
-        self.features = FeatureSpec.from_dict(json.loads(meta[META_FEATURES])) if self.kind == "features" else None
+        self.inputs = read_metadata(self.session.get_modelmeta().custom_metadata_map)
+        self.kind = self.inputs.kind
+        #: The feature matrix the network reads (None: it reads RR alone).
+        self.features = self.inputs.features
+        self._layout = network_kind(self.kind).layout
         self._input = self.session.get_inputs()[0].name
 
     def logits(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
@@ -73,15 +60,9 @@ class OnnxBeatNet:
         rr = np.asarray(rr, dtype=np.float64)
         if rr.size == 0:
             return np.zeros(0, dtype=np.float32)
-        if self.kind == "cardionet":  # one window per beat: a batch of beats
-            x = window_inputs(rr, self.half_window, self.rr_min, self.rr_max)
-            return np.asarray(self.session.run(None, {self._input: x})[0])
-        # Whole-recording networks: a batch of one recording.
-        if self.features is not None:
-            x = feature_inputs(rr, self.features) if features is None else np.ascontiguousarray(features.T)
-        else:
-            x = sequence_inputs(rr, self.rr_min, self.rr_max)
-        return np.asarray(self.session.run(None, {self._input: x[None]})[0][0])
+        # A feature network reads the caller's feature matrix where it has computed one already.
+        x = np.ascontiguousarray(features.T) if features is not None and self.features is not None else self.inputs(rr)
+        return np.asarray(self._layout.unbatch(self.session.run(None, {self._input: self._layout.batch(x)})[0]))
 
     def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
         """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms); see :meth:`logits`."""

@@ -57,9 +57,10 @@ TINY_FEATURES: dict[str, Any] = {
 def _fit(train: list[Recording], valid: list[Recording], settings: dict[str, Any]) -> BeatNetModule:
     pytest.importorskip("torch")
     pytest.importorskip("lightning")
-    from cardiospike.models.nn.lit import NetConfig, fit_network
+    from cardiospike.models.nn.config import NetConfig
+    from cardiospike.models.nn.lit import fit_network
 
-    return fit_network(train, valid, NetConfig(**settings))
+    return fit_network(train, valid, NetConfig.from_dict(settings))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from cardiospike.data import simulate_recording  # noqa: E402
-from cardiospike.models.nn.lit import BeatNetModule, NetConfig, build_network, predict_network  # noqa: E402
+from cardiospike.models.nn.config import NetConfig  # noqa: E402
+from cardiospike.models.nn.kinds import KINDS  # noqa: E402
+from cardiospike.models.nn.lit import BeatNetModule, build_network, predict_network  # noqa: E402
 from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet  # noqa: E402
 from cardiospike.models.postprocess import choose_postprocess  # noqa: E402
 from cardiospike.recording import Recording  # noqa: E402
@@ -43,12 +45,25 @@ def test_sequence_net_is_local_without_gru():
 
 def test_unknown_kind():
     with pytest.raises(ValueError, match="unknown network kind"):
-        build_network(NetConfig(kind="transformer"))  # type: ignore[arg-type]
+        NetConfig(kind="transformer")
 
 
-def test_config_round_trip():
-    config = NetConfig(kind="cardionet", dilations=(1, 3), kernels=(3, 5))
+def test_config_round_trip_keeps_each_kinds_fields_with_its_kind():
+    config = NetConfig.from_dict({"kind": "cardionet", "kernels": [3, 5], "dilations": [1, 3], "max_epochs": 3})
+    assert config.arch.kernels == (3, 5)
+    assert not hasattr(config.arch, "dilations")  # a sequence net's field, left aside for CardioNet
+    assert config.max_epochs == 3
     assert NetConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(TypeError):
+        NetConfig.from_dict({"kind": "cardionet", "no_such_field": 1})
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_kind_builds_a_network_that_reads_its_inputs(name):
+    config = NetConfig(kind=name)
+    net = build_network(config).eval()
+    layout, x = config.network.layout, torch.from_numpy(config.inputs()(np.full(30, 800.0)))
+    assert layout.unbatch(net(layout.batch(x))).shape == (30,)
 
 
 @pytest.mark.parametrize("n", [1, 2, 17, 300])
@@ -83,7 +98,17 @@ def test_learns_synthetic_spikes(fixture, request, nn_valid):
 def test_training_is_deterministic(nn_train, nn_valid):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig(channels=8, dilations=(1, 2), gru_hidden=4, crop_len=64, batch_size=4, max_epochs=2, n_jobs=1)
+    config = NetConfig.from_dict(
+        {
+            "channels": 8,
+            "dilations": (1, 2),
+            "gru_hidden": 4,
+            "crop_len": 64,
+            "batch_size": 4,
+            "max_epochs": 2,
+            "n_jobs": 1,
+        }
+    )
     recs = nn_train[:3]
     a = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
     b = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
@@ -93,7 +118,17 @@ def test_training_is_deterministic(nn_train, nn_valid):
 def test_fixed_epochs_without_validation(nn_train):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig(channels=8, dilations=(1,), gru_hidden=0, crop_len=64, batch_size=4, max_epochs=2, n_jobs=1)
+    config = NetConfig.from_dict(
+        {
+            "channels": 8,
+            "dilations": (1,),
+            "gru_hidden": 0,
+            "crop_len": 64,
+            "batch_size": 4,
+            "max_epochs": 2,
+            "n_jobs": 1,
+        }
+    )
     module = fit_network(nn_train[:2], None, config)
     assert module.best_epoch_ == 2
     assert not module.training
@@ -138,10 +173,10 @@ def test_best_weights_are_those_of_the_best_epoch(monitor, nn_train, nn_valid):
         def on_validation_end(self, trainer, pl_module):
             history.append(float(trainer.callback_metrics[metric]))
 
-    config = NetConfig(
-        kind="features", channels=8, gru_hidden=4, crop_len=64, batch_size=4, epoch_beats=512, lr=0.02,
-        monitor=monitor, n_jobs=1,
-    )  # fmt: skip
+    config = NetConfig.from_dict({
+        "kind": "features", "channels": 8, "gru_hidden": 4, "crop_len": 64, "batch_size": 4, "epoch_beats": 512,
+        "lr": 0.02, "monitor": monitor, "n_jobs": 1,
+    })  # fmt: skip
     best = KeepBestWeights(metric, mode)
     module = BeatNetModule(config)
     with _quiet_lightning():
