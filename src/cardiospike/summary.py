@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cardiospike.detector import ScoredRecording
-from cardiospike.recording import FloatArray
+from cardiospike.recording import FloatArray, Recording
 
 #: Successive RR differences larger than this (ms) count towards pNN50.
 NN50_MS = 50.0
@@ -36,9 +36,18 @@ class Episode:
         return asdict(self)
 
 
-def episodes_of(scored: ScoredRecording) -> list[Episode]:
-    """Anomaly episodes of a scored recording: its runs of flagged beats, with their times and peak probability."""
-    return _episodes(scored.is_anomaly, scored.recording.time, scored.proba)
+def episodes_of(recording: ScoredRecording | Recording) -> list[Episode]:
+    """Anomaly episodes, with their times: those a detector found, or those doctors labelled.
+
+    Of a scored recording, its runs of flagged beats and their peak probability; of a labelled recording, its runs
+    of beats labelled 1 (peak probability 1). ValueError for a recording without labels.
+    """
+    if isinstance(recording, ScoredRecording):
+        return _episodes(recording.is_anomaly, recording.recording.time, recording.proba)
+    if recording.labels is None:
+        raise ValueError(f"recording {recording.id!r} has no labels, so no labelled episodes")
+    labelled = recording.labels.astype(bool)
+    return _episodes(labelled, recording.time, labelled.astype(np.float64))
 
 
 def _episodes(flags: NDArray[np.bool_], time: FloatArray, proba: FloatArray) -> list[Episode]:

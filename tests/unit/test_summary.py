@@ -34,6 +34,13 @@ def test_episodes_runs_times_and_peaks():
     assert (eps[1].start_ms, eps[1].end_ms) == (4000.0, 6000.0)
 
 
+def test_labelled_episodes_of_a_recording():
+    rec = Recording.from_rr(np.full(6, 800.0), labels=[0, 1, 1, 0, 0, 1])
+    assert [(e.start, e.end, e.max_proba) for e in episodes_of(rec)] == [(1, 2, 1.0), (5, 5, 1.0)]
+    with pytest.raises(ValueError, match="no labels"):
+        episodes_of(Recording.from_rr([800.0]))
+
+
 def test_no_episodes():
     assert episodes_of(scored(np.full(5, 800.0))) == []
 

@@ -1,14 +1,18 @@
-"""Per-beat and per-recording metrics."""
+"""Per-beat and per-recording metrics, and the evaluation of a detector on labelled recordings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
+from cardiospike.detector import Detector
 from cardiospike.metrics import flag_counts, precision_recall_f1
+from cardiospike.recording import Recording
 
 
 def beat_metrics(y: np.ndarray, flags: np.ndarray, proba: np.ndarray | None = None) -> dict[str, Any]:
@@ -44,3 +48,36 @@ def recording_summary(per_recording: pd.DataFrame, worst: int = 5) -> dict[str, 
             for row in per_recording.nsmallest(worst, "f1").to_dict("records")
         ],
     }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A detector's scores on labelled recordings: per beat over all of them, and per recording (worst first)."""
+
+    overall: dict[str, Any]
+    per_recording: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The evaluation as JSON-able data: overall, a summary of per-recording F1, and every recording's scores."""
+        return {
+            "overall": self.overall,
+            "per_recording_f1": recording_summary(self.per_recording),
+            "recordings": self.per_recording.to_dict(orient="records"),
+        }
+
+
+def evaluate_detector(detector: Detector, recordings: Sequence[Recording]) -> Evaluation:
+    """Precision, recall and F1 of ``detector``'s flags (and PR-AUC of its probabilities) on labelled recordings.
+
+    Raises ValueError where a recording has no labels.
+    """
+    if any(r.labels is None for r in recordings):
+        raise ValueError("evaluation needs labels: add a 'y' column (0/1 per beat)")
+    scored = detector.score_many(recordings)
+    y = np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(bool)
+    flags = np.concatenate([s.is_anomaly for s in scored])
+    ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
+    return Evaluation(
+        overall=beat_metrics(y, flags, np.concatenate([s.proba for s in scored])),
+        per_recording=recording_f1(ids, y, flags),
+    )

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
+from cardiospike.detector import load_detector
+from cardiospike.training.evaluate import beat_metrics, evaluate_detector, recording_f1, recording_summary
 
 
 def test_beat_metrics_by_hand():
@@ -32,3 +33,19 @@ def test_beat_metrics_without_probabilities_has_no_pr_auc():
     m = beat_metrics(np.array([1, 0]), np.array([True, True]))
     assert "pr_auc" not in m
     assert m["precision"] == 0.5
+
+
+def test_evaluate_detector_scores_every_recording(tiny_model_dir, recordings):
+    evaluation = evaluate_detector(load_detector(tiny_model_dir), recordings[:3])
+    assert evaluation.overall["n_beats"] == sum(len(r) for r in recordings[:3])
+    assert sorted(evaluation.per_recording["id"]) == sorted(r.id for r in recordings[:3])
+    report = evaluation.to_dict()
+    assert set(report) == {"overall", "per_recording_f1", "recordings"}
+    assert len(report["recordings"]) == 3
+
+
+def test_evaluate_detector_needs_labels(tiny_model_dir, recordings):
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="needs labels"):
+        evaluate_detector(load_detector(tiny_model_dir), [replace(recordings[0], labels=None)])
