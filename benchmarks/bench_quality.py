@@ -21,19 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from cardiospike.artifact import read_manifest
-from cardiospike.data import read_recordings
 from cardiospike.detector import default_model_path
-from cardiospike.training.config import compose_config, train_config
 from cardiospike.training.cv import nested_cv
 from cardiospike.training.learners import TrainingData
+from cardiospike.training.run import TrainingRun, load_recordings
 
 
 def run_fresh(data: str, overrides: list[str]) -> tuple[dict[str, Any], str]:
-    cfg = compose_config([f"data.path={data}", *overrides])
-    config = train_config(cfg)
-    recordings = read_recordings(data, use_time=not cfg.data.ignore_time)
+    run = TrainingRun.compose([f"data.path={data}", *overrides])
+    recordings = load_recordings(run.cfg.data)
     start = time.perf_counter()
-    report = nested_cv(TrainingData.build(recordings, config.features), config)
+    report = nested_cv(TrainingData.build(recordings, run.config.features), run.config)
     minutes = (time.perf_counter() - start) / 60
     command = shlex.join(["python", "benchmarks/bench_quality.py", "--data", data, *overrides])
     return report, f"`{command}` ({minutes:.1f} min on this machine)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import signal
@@ -10,7 +9,6 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -21,7 +19,6 @@ from cardiospike.data.io import FORMATS, RecordingFormatError, read_recordings
 from cardiospike.data.output import OutputError, output_target, write_csv
 from cardiospike.data.synthetic import simulate_recording
 from cardiospike.detector import load_detector
-from cardiospike.remote import is_url
 from cardiospike.search.cli import search_app
 from cardiospike.summary import episodes_of
 from cardiospike.terminal import console, err_console, fail
@@ -122,23 +119,19 @@ def train(
     cfg: Annotated[str | None, typer.Option("--cfg", help="Print the resolved configuration ('job') and exit.")] = None,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
-    from cardiospike.artifact import save_artifact
-
     try:
-        from cardiospike.training.config import ConfigError, compose_config, to_container, train_config
+        from cardiospike.training.config import ConfigError
+        from cardiospike.training.run import TrainingRun
     except ImportError as exc:
         raise fail(
             f"training needs the 'train' extra ({exc.name} is missing): pip install 'cardiospike[train]'"
         ) from None
-    from cardiospike.training.cv import count_steps
-    from cardiospike.training.cv import train as train_model
 
     given = [*(overrides or [])]
     given += [f"data.path={data}"] if data is not None else []
     given += [f"out={out}"] if out is not None else []
     try:
-        composed = compose_config(given)
-        config = train_config(composed)
+        run = TrainingRun.compose(given)
     except ConfigError as exc:
         raise fail(str(exc)) from None
     if cfg is not None:
@@ -146,46 +139,27 @@ def train(
             raise fail(f"--cfg takes 'job', not {cfg!r}")
         from omegaconf import OmegaConf
 
-        typer.echo(OmegaConf.to_yaml(composed))
+        typer.echo(OmegaConf.to_yaml(run.cfg))
         return
-    data_path = Path(composed.data.path)
-    out_dir: str | Path = str(composed.out) if is_url(str(composed.out)) else Path(composed.out)
-    recordings = _load(data_path, "csv", bool(composed.data.ignore_time))
-    if any(r.labels is None for r in recordings):
-        raise fail(f"{data_path}: training needs labels: add a 'y' column (0/1 per beat)")
+    # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run.
+    command = shlex.join(
+        ["cardiospike", "train"]
+        + (["--data", str(data)] if data is not None else [])
+        + (["--out", str(out)] if out is not None else [])
+        + list(overrides or [])
+    )
     try:
         with _progress() as progress:
-            task = progress.add_task("nested cross-validation", total=count_steps(config.cv))
-            result = train_model(
-                recordings, config, step=lambda what: progress.update(task, advance=1, description=what)
-            )
-    except ValueError as exc:
+            task = progress.add_task("nested cross-validation", total=run.n_steps)
+            trained = run.execute(command, step=lambda what: progress.update(task, advance=1, description=what))
+    except (RecordingFormatError, ValueError, ArtifactError) as exc:  # bad data; an s3:// folder that cannot be written
         raise fail(str(exc)) from None
-    training = {
-        # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run.
-        "command": shlex.join(
-            ["cardiospike", "train"]
-            + (["--data", str(data)] if data is not None else [])
-            + (["--out", str(out)] if out is not None else [])
-            + list(overrides or [])
-        ),
-        "config": to_container(composed),
-        "data": {
-            "file": data_path.name,
-            "sha256": hashlib.sha256(data_path.read_bytes()).hexdigest(),
-            "n_recordings": len(recordings),
-            "n_beats": int(sum(len(r) for r in recordings)),
-        },
-    }
-    try:
-        save_artifact(result.artifact(config.features, training), out_dir)
-    except ArtifactError as exc:  # an s3:// folder that cannot be written
-        raise fail(str(exc)) from None
+    result = trained.result
     _print_cv(result.report)
     post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(
-        f"Model written to [bold]{escape(str(out_dir))}[/]: {result.report['models']}, rounds {rounds}, threshold "
-        f"{post.threshold:.2f}, smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least "
+        f"Model written to [bold]{escape(str(trained.location))}[/]: {result.report['models']}, rounds {rounds}, "
+        f"threshold {post.threshold:.2f}, smoothing ±{post.smooth}, gaps filled up to {post.max_gap}, runs of at least "
         f"{post.min_run} beats"
     )
 
@@ -262,35 +236,26 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Precision, recall and F1 of a model on labelled recordings, overall and per recording."""
-    from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
+    from cardiospike.training.evaluate import evaluate_detector
 
     recordings = _load(labelled, fmt, ignore_time)
-    if any(r.labels is None for r in recordings):
-        raise fail(f"{labelled}: evaluation needs labels: add a 'y' column (0/1 per beat)")
     detector = _detector(model)
-    scored = detector.score_many(recordings)
-    y = np.concatenate([r.labels for r in recordings]).astype(bool)
-    proba = np.concatenate([s.proba for s in scored])
-    ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])
-    flags = np.concatenate([s.is_anomaly for s in scored])
-    overall = beat_metrics(y, flags, proba)
-    per_rec = recording_f1(ids, y, flags)
+    try:
+        evaluation = evaluate_detector(detector, recordings)
+    except ValueError as exc:
+        raise fail(f"{labelled}: {exc}") from None
     if as_json:
-        out = {
-            "overall": overall,
-            "per_recording_f1": recording_summary(per_rec),
-            "recordings": per_rec.to_dict(orient="records"),
-        }
-        typer.echo(json.dumps(out, indent=2, default=str))
+        typer.echo(json.dumps(evaluation.to_dict(), indent=2, default=str))
         return
     table = Table(title=f"Per recording (model {detector.model_version}, threshold {detector.threshold:.3f})")
     for col in ("id", "beats", "precision", "recall", "F1"):
         table.add_column(col, justify="right")
-    for row in per_rec.itertuples():
+    for row in evaluation.per_recording.itertuples():
         table.add_row(
             escape(str(row.id)), str(row.n_beats), f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}"
         )
     console.print(table)
+    overall = evaluation.overall
     console.print(
         f"[bold]Overall[/]: F1 {overall['f1']:.4f}, precision {overall['precision']:.4f}, "
         f"recall {overall['recall']:.4f}, PR-AUC {overall['pr_auc']:.4f} over {overall['n_beats']} beats"
@@ -317,11 +282,9 @@ def demo(
             f"{e.max_proba:.2f}",
         )  # fmt: skip
     console.print(table)
-    truth = (
-        int(np.sum(np.diff(np.concatenate([[0], recording.labels, [0]])) == 1)) if recording.labels is not None else 0
-    )
     console.print(
-        f"Model {detector.model_version}, threshold {detector.threshold:.3f}; the simulation placed {truth} episodes; "
+        f"Model {detector.model_version}, threshold {detector.threshold:.3f}; the simulation placed "
+        f"{len(episodes_of(recording))} episodes; "
         f"{int(scored.error.sum())} beats are measurement errors."
     )
 

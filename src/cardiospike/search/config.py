@@ -14,12 +14,13 @@ from omegaconf.errors import OmegaConfBaseException
 
 from cardiospike.errors import first_line
 from cardiospike.features import FeatureSpec
-from cardiospike.search.objective import Objective, load_recordings
+from cardiospike.search.objective import Objective
 from cardiospike.search.sampling import make_sampler
 from cardiospike.search.space import check_space
 from cardiospike.search.storage import Heartbeat
 from cardiospike.training.config import ConfigError, compose_config, model_params, to_container
 from cardiospike.training.learners import LEARNERS, TrainingData
+from cardiospike.training.run import load_recordings
 
 CONFIG_NAME = "search"
 

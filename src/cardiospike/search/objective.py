@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 import optuna
 
-from cardiospike.data import Fold, group_folds, read_recordings, simulate_recordings
+from cardiospike.data import Fold, group_folds
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
-from cardiospike.recording import Recording
 from cardiospike.search.space import suggest
 from cardiospike.training.cv import apply_postprocess
 from cardiospike.training.evaluate import beat_metrics
@@ -36,19 +35,6 @@ class CVScore:
     fold_f1: list[float]
     postprocess: PostProcess
     fold_info: list[dict[str, Any]]
-
-
-def load_recordings(data: Mapping[str, Any]) -> list[Recording]:
-    """The recordings a ``data`` config names: simulated, or read from ``path`` (the first ``max_recordings``)."""
-    synthetic = data.get("synthetic") or {}
-    if synthetic.get("enabled"):
-        recordings = simulate_recordings(
-            int(synthetic["recordings"]), n_beats=int(synthetic["beats"]), seed=int(synthetic["seed"])
-        )
-    else:
-        recordings = read_recordings(data["path"], fmt="csv", use_time=not data.get("ignore_time", False))
-    limit = data.get("max_recordings")
-    return recordings if limit is None else recordings[: int(limit)]
 
 
 def fold_f1(data: TrainingData, rows: np.ndarray, proba: np.ndarray, postprocess: PostProcess) -> float:

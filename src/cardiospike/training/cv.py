@@ -108,12 +108,16 @@ class TrainResult:
         return Artifact(models["lgbm"], features, tuning.postprocess, manifest, network=network, stacker=tuning.stacker)
 
 
-def _noop(_: str) -> None:
-    return None
+def no_progress(_: str) -> None:
+    """A ``step`` callback that reports nothing."""
 
 
 def tune(
-    data: TrainingData, folds: Sequence[Fold], learners: Sequence[Learner], step: Step = _noop, stack_c: float = 1.0
+    data: TrainingData,
+    folds: Sequence[Fold],
+    learners: Sequence[Learner],
+    step: Step = no_progress,
+    stack_c: float = 1.0,
 ) -> Tuning:
     """Choose rounds (mean early-stopping round), stacker and post-processing on the out-of-fold predictions."""
     oof = np.full((len(data.y), len(learners)), np.nan)
@@ -154,7 +158,7 @@ def apply_postprocess(postprocess: PostProcess, proba: np.ndarray, ids: np.ndarr
     return smoothed, postprocess.flags(smoothed, lengths)
 
 
-def nested_cv(data: TrainingData, config: TrainConfig, step: Step = _noop) -> dict[str, Any]:
+def nested_cv(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> dict[str, Any]:
     """Run nested CV; report pooled outer metrics, per-fold F1 and per-recording F1, and each base model alone."""
     learners = config.learners()
     names = [lr.name for lr in learners]
@@ -199,7 +203,7 @@ def nested_cv(data: TrainingData, config: TrainConfig, step: Step = _noop) -> di
     }
 
 
-def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = _noop) -> TrainResult:
+def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = no_progress) -> TrainResult:
     """Nested CV for the estimate, then the final models tuned on inner folds of all recordings and fit on all."""
     data = TrainingData.build(recordings, config.features)
     report = nested_cv(data, config, step)
