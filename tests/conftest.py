@@ -1,25 +1,40 @@
-"""Shared fixtures: small synthetic recordings and a tiny model trained once per session."""
+"""Shared fixtures: small synthetic recordings, the real training configuration shrunk for tests, a tiny model.
+
+As in lightning-hydra-template, tests compose the configuration the package ships (``cardiospike.conf``) with
+``debug=default`` and a few overrides rather than writing configurations of their own, so every config group they
+use is exercised. Hydra is imported inside the helpers: collecting the tests needs none of the training extras.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cardiospike.artifact import save_artifact
-from cardiospike.data import simulate_recordings
-from cardiospike.features import FeatureSpec
+from cardiospike.data import recordings_to_frame, simulate_recordings, write_csv_atomic
 from cardiospike.recording import Recording
-from cardiospike.training.cv import CVConfig, TrainConfig, train
+
+if TYPE_CHECKING:
+    from cardiospike.training.cv import TrainConfig
 
 #: Where the real data lives beside the checkout (override with CARDIOSPIKE_DATA).
 DATA_DIR = Path(
     os.environ.get("CARDIOSPIKE_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cardiospike")
 )
 
-TINY_LGBM = {"n_estimators": 40, "learning_rate": 0.2, "num_leaves": 7, "min_child_samples": 10, "n_jobs": 1}
-TINY_CONFIG = TrainConfig(cv=CVConfig(outer=2, inner=2, seed=1), features=FeatureSpec(), models={"lgbm": TINY_LGBM})
+
+def debug_config(*overrides: str) -> TrainConfig:
+    """The training configuration composed with ``debug=default`` (a quick run) and Hydra ``overrides``."""
+    from cardiospike.training.config import compose_config, train_config
+
+    return train_config(compose_config(["debug=default", *overrides]))
+
+
+def network_config(kind: str, *overrides: str) -> dict[str, Any]:
+    """The network configuration (``model.nn``) of ``debug_config`` for network kind ``kind``."""
+    return debug_config(f"model/nn={kind}", *overrides).models["nn"]
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +44,16 @@ def recordings() -> list[Recording]:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Recording]) -> Path:
-    result = train(recordings, TINY_CONFIG)
-    out = tmp_path_factory.mktemp("model") / "tiny"
-    save_artifact(
-        result.artifact(TINY_CONFIG.features, {"command": "tests", "config": {"models": TINY_CONFIG.models}}), out
-    )
-    return out
+    """A LightGBM model trained as ``cardiospike train debug=default model/nn=none`` trains one, on ``recordings``."""
+    from cardiospike.training.run import train_model
+
+    folder = tmp_path_factory.mktemp("model")
+    data = folder / "train.csv"
+    write_csv_atomic(recordings_to_frame(recordings), data)
+    overrides = ["debug=default", "model/nn=none", f"data.path={data}", f"out={folder / 'tiny'}"]
+    trained = train_model(overrides, command="pytest (tests/conftest.py)")
+    assert isinstance(trained.location, Path)
+    return trained.location
 
 
 def real_data(name: str) -> Path:

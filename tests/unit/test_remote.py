@@ -6,7 +6,7 @@ import pytest
 
 from cardiospike.remote import RemoteError, is_url, join, mirrored, upload
 from cardiospike.training.learners import NetLearner, TrainingData
-from tests.conftest import TINY_CONFIG
+from tests.conftest import debug_config, network_config
 from tests.s3 import s3_server
 
 
@@ -59,20 +59,18 @@ def test_unknown_protocol_is_a_remote_error():
         upload(Path("."), "nope://x")
 
 
-TINY_NET = {"kind": "cardionet", "conv_channels": 4, "gru_hidden": 4, "mlp_hidden": 8, "max_epochs": 2,
-            "patience": 1, "batch_size": 256, "n_jobs": 1}  # fmt: skip
-
-
 @pytest.mark.integration
 def test_network_checkpoints_and_tensorboard_logs_go_to_s3(recordings):
     """A real S3 API (moto's server on loopback) reached over HTTP by s3fs, as CHECKPOINTS_DIR/LOGS_DIR would be."""
     pytest.importorskip("torch")
     pytest.importorskip("s3fs")
-    data = TrainingData.build(recordings[:4], TINY_CONFIG.features)
+    data = TrainingData.build(recordings[:4], debug_config().features)
     rows = np.arange(len(data.y))
     train, valid = rows[data.recording_of_row < 3], rows[data.recording_of_row == 3]
     with s3_server():
-        learner = NetLearner(TINY_NET, checkpoints="s3://cardiospike/ckpt", logs="s3://cardiospike/logs", run="r1")
+        learner = NetLearner(
+            network_config("cardionet"), checkpoints="s3://cardiospike/ckpt", logs="s3://cardiospike/logs", run="r1"
+        )
         learner.fit(data, train, valid)
         learner.fit(data, rows, None, rounds=1)
         fs = fsspec.filesystem("s3")

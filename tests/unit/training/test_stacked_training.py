@@ -7,23 +7,15 @@ import pytest
 
 from cardiospike.artifact import NETWORK_FILE, load_artifact, save_artifact
 from cardiospike.detector import Detector
-from cardiospike.training.cv import TrainConfig, train
-from tests.conftest import TINY_CONFIG
+from cardiospike.training.cv import train
+from tests.conftest import debug_config
 
 pytest.importorskip("torch")
 
-TINY_NETS = {
-    "cardionet": {"kind": "cardionet", "conv_channels": 4, "gru_hidden": 4, "mlp_hidden": 8, "max_epochs": 2,
-                  "patience": 1, "batch_size": 256, "n_jobs": 1},
-    "features": {"kind": "features", "features": TINY_CONFIG.features.to_dict(), "channels": 8, "gru_hidden": 4,
-                 "max_epochs": 2, "patience": 1, "crop_len": 128, "batch_size": 8, "monitor": "ap", "n_jobs": 1},
-}  # fmt: skip
 
-
-@pytest.fixture(scope="module", params=sorted(TINY_NETS))
+@pytest.fixture(scope="module", params=["cardionet", "features"])
 def stacked(request, recordings):
-    net = TINY_NETS[request.param]
-    config = TrainConfig(cv=TINY_CONFIG.cv, features=TINY_CONFIG.features, models={**TINY_CONFIG.models, "nn": net})
+    config = debug_config(f"model/nn={request.param}")
     return config, train(recordings[:6], config)
 
 

@@ -23,17 +23,17 @@ def test_version_summarises_the_manifest(client: TestClient, tiny_model_dir: Pat
     assert body["threshold"] == manifest["postprocess"]["threshold"]
     assert body["feature_set"] == manifest["features"]
     assert body["cv_f1"] == manifest["cv"]["outer"]["f1"]
-    assert body["training_data_sha256"] is None  # the tiny model is trained in memory, on no file
+    assert body["training_data_sha256"] == manifest["training"]["data"]["sha256"]
 
 
-def test_version_with_training_data(make_app, tiny_model_dir: Path, tmp_path: Path):
-    # A copy of the tiny model whose manifest names its training data, as `cardiospike train` writes it.
+def test_version_without_training_data(make_app, tiny_model_dir: Path, tmp_path: Path):
+    # A copy of the tiny model whose manifest names no training data (a model trained in memory).
     import shutil
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     manifest = json.loads((model / "manifest.json").read_text())
-    manifest["training"]["data"] = {"file": "train.csv", "sha256": "ab" * 32}
+    del manifest["training"]["data"]
     (model / "manifest.json").write_text(json.dumps(manifest))
     with TestClient(make_app(model=model)) as client:
-        assert client.get("/version").json()["training_data_sha256"] == "ab" * 32
+        assert client.get("/version").json()["training_data_sha256"] is None
