@@ -8,6 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from cardiospike.data import simulate_recording  # noqa: E402
+from cardiospike.features import FeatureSpec  # noqa: E402
 from cardiospike.models.nn.config import NetConfig  # noqa: E402
 from cardiospike.models.nn.kinds import KINDS  # noqa: E402
 from cardiospike.models.nn.lit import BeatNetModule, build_network, predict_network  # noqa: E402
@@ -56,6 +57,17 @@ def test_config_round_trip_keeps_each_kinds_fields_with_its_kind():
     assert NetConfig.from_dict(config.to_dict()) == config
     with pytest.raises(TypeError):
         NetConfig.from_dict({"kind": "cardionet", "no_such_field": 1})
+
+
+def test_the_network_configuration_saved_in_a_manifest_reads():
+    import json
+
+    from cardiospike.detector import default_model_path
+
+    manifest = json.loads((default_model_path() / "manifest.json").read_text())
+    config = NetConfig.from_dict(manifest["training"]["config"]["model"]["nn"])
+    assert (config.kind, config.arch.channels, config.monitor) == ("features", 32, "ap")
+    assert config.inputs().features == FeatureSpec.from_dict(manifest["features"])
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
