@@ -1,27 +1,62 @@
-"""CardioSpike: beat-by-beat detection of anomaly episodes in heart RR-interval recordings."""
+"""CardioSpike: beat-by-beat detection of anomaly episodes in heart RR-interval recordings.
 
-from cardiospike.artifact import ArtifactError, load_artifact, package_version
-from cardiospike.data import RecordingFormatError, parse_recordings, read_recordings, simulate_recording
-from cardiospike.detector import Detector, ScoredRecording, load_detector
-from cardiospike.recording import Recording
-from cardiospike.summary import Episode, HRVSummary, episodes_of, hrv_summary
+The public API is imported on first use (PEP 562), so that ``import cardiospike`` and every command-line start-up
+(``cardiospike --help`` above all) load none of pandas, scikit-learn or LightGBM until a name needs them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from cardiospike.version import package_version
+
+if TYPE_CHECKING:  # what type checkers see; _PUBLIC says the same to the running program (a test checks they agree)
+    from cardiospike.artifact import ArtifactError as ArtifactError
+    from cardiospike.artifact import load_artifact as load_artifact
+    from cardiospike.data import RecordingFormatError as RecordingFormatError
+    from cardiospike.data import parse_recordings as parse_recordings
+    from cardiospike.data import read_recordings as read_recordings
+    from cardiospike.data import simulate_recording as simulate_recording
+    from cardiospike.detector import Detector as Detector
+    from cardiospike.detector import ScoredRecording as ScoredRecording
+    from cardiospike.detector import load_detector as load_detector
+    from cardiospike.recording import Recording as Recording
+    from cardiospike.summary import Episode as Episode
+    from cardiospike.summary import HRVSummary as HRVSummary
+    from cardiospike.summary import episodes_of as episodes_of
+    from cardiospike.summary import hrv_summary as hrv_summary
 
 __version__ = package_version()
 
-__all__ = [
-    "ArtifactError",
-    "Detector",
-    "Episode",
-    "HRVSummary",
-    "Recording",
-    "RecordingFormatError",
-    "ScoredRecording",
-    "__version__",
-    "episodes_of",
-    "hrv_summary",
-    "load_artifact",
-    "load_detector",
-    "parse_recordings",
-    "read_recordings",
-    "simulate_recording",
-]
+#: Each public name and the module it lives in.
+_PUBLIC = {
+    "ArtifactError": "cardiospike.artifact",
+    "load_artifact": "cardiospike.artifact",
+    "RecordingFormatError": "cardiospike.data",
+    "parse_recordings": "cardiospike.data",
+    "read_recordings": "cardiospike.data",
+    "simulate_recording": "cardiospike.data",
+    "Detector": "cardiospike.detector",
+    "ScoredRecording": "cardiospike.detector",
+    "load_detector": "cardiospike.detector",
+    "Recording": "cardiospike.recording",
+    "Episode": "cardiospike.summary",
+    "HRVSummary": "cardiospike.summary",
+    "episodes_of": "cardiospike.summary",
+    "hrv_summary": "cardiospike.summary",
+}
+
+__all__ = ["__version__", *sorted(_PUBLIC)]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'cardiospike' has no attribute {name!r}")
+    value = getattr(import_module(_PUBLIC[name]), name)
+    globals()[name] = value  # later look-ups find it without this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

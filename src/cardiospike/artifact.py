@@ -29,6 +29,7 @@ from cardiospike.models.lgbm import LGBMBeatClassifier
 from cardiospike.models.postprocess import PostProcess
 from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS
 from cardiospike.remote import RemoteError, RemoteFolder, is_url, upload
+from cardiospike.version import package_version
 
 FORMAT = "cardiospike-model"
 FORMAT_VERSION = 1
@@ -52,13 +53,6 @@ def _environment() -> dict[str, str]:
         except PackageNotFoundError:
             versions[name] = "absent"
     return versions
-
-
-def package_version() -> str:
-    try:
-        return version("cardiospike")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "0+unknown"
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -1,4 +1,4 @@
-"""The RR recording type and the column names shared by readers, writers and the detector.
+"""The RR recording type, the column names and input formats shared by readers, writers and the detector.
 
 This module imports nothing from the rest of the package.
 """
@@ -6,6 +6,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +18,10 @@ RR = "x"
 LABEL = "y"
 PROBA = "anomaly_proba"
 ERROR = "error"
+
+#: The input formats readers know ("auto": sniffed from the content).
+Format = Literal["auto", "csv", "text", "json"]
+FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "json")
 
 #: RR intervals outside this closed range (ms) are measurement errors: kept, scored and flagged, never dropped.
 ERROR_RR_MIN_MS = 300.0

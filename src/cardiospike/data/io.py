@@ -28,15 +28,23 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cardiospike.recording import ID, LABEL, MAX_RR_MS, RR, TIME, FloatArray, Recording, time_from_rr
-
-Format = Literal["auto", "csv", "text", "json"]
-FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "json")
+from cardiospike.recording import (
+    FORMATS,
+    ID,
+    LABEL,
+    MAX_RR_MS,
+    RR,
+    TIME,
+    FloatArray,
+    Format,
+    Recording,
+    time_from_rr,
+)
 
 #: Largest input file the readers accept (bytes).
 MAX_INPUT_BYTES = 256 * 1024 * 1024

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from cardiospike.artifact import ArtifactError, package_version
+from cardiospike.artifact import ArtifactError
 from cardiospike.detector import default_model_path, load_detector
 from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
 from cardiospike.serving.errors import add_error_handlers
@@ -23,6 +23,7 @@ from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
 from cardiospike.serving.scoring import ClientGoneError
 from cardiospike.serving.settings import Settings
+from cardiospike.version import package_version
 
 log = logging.getLogger(__name__)
 

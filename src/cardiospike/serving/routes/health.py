@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from cardiospike.artifact import package_version
 from cardiospike.serving.deps import DetectorDep
 from cardiospike.serving.schemas import HealthResponse, ReadyResponse, VersionResponse, error_responses
+from cardiospike.version import package_version
 
 router = APIRouter(tags=["health"])
 

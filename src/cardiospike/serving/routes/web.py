@@ -16,8 +16,8 @@ from fastapi import APIRouter, FastAPI, HTTPException, status
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from cardiospike.artifact import package_version
 from cardiospike.serving.deps import API_KEY_HEADER, SettingsDep
+from cardiospike.version import package_version
 from cardiospike.web import STATIC_DIR, TEMPLATES_DIR
 
 STATIC_PREFIX = "/static"

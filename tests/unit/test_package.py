@@ -1,0 +1,30 @@
+"""The package's public API: every name resolves, the type checkers' view agrees, and importing it stays light."""
+
+import ast
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import cardiospike
+
+
+def test_every_public_name_resolves():
+    for name in cardiospike.__all__:
+        assert getattr(cardiospike, name) is not None, name
+    assert cardiospike.__version__ == version("cardiospike")
+
+
+def test_type_checkers_see_the_same_names():
+    tree = ast.parse(Path(cardiospike.__file__).read_text())
+    (block,) = [node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"]
+    seen = {
+        (alias.name, node.module) for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    assert seen == set(cardiospike._PUBLIC.items())
+
+
+def test_importing_the_package_loads_no_heavy_library():
+    code = "import sys, cardiospike; print(sorted(m for m in ('pandas', 'sklearn', 'lightgbm') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
