@@ -76,6 +76,17 @@ def test_cfg_job_prints_the_resolved_configuration():
     assert "learning_rate:" in result.output
 
 
+def test_study_and_storage_options_set_the_configuration_as_given():
+    url = "postgresql+psycopg2://u:p,a=ss@db/cs"  # a comma and an equals sign: no Hydra override could hold them
+    result = runner.invoke(app, ["search", "run", "--study", "cs2", "--storage", url, "--cfg", "job", "n_trials=7"])
+    assert result.exit_code == 0, result.output
+    assert "study: cs2" in result.output
+    assert url in result.output
+    assert "n_trials: 7" in result.output
+    defaults = config.search_config()
+    assert (defaults.study, defaults.storage) == ("cardiospike", "sqlite:///cardiospike-search.db")
+
+
 def test_space_rejects_unknown_keys():
     with pytest.raises(ValueError, match="unknown lo"):
         check_space({"x": {"type": "float", "low": 0, "high": 1, "lo": 2}})

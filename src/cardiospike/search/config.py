@@ -25,9 +25,17 @@ from cardiospike.training.run import load_recordings
 CONFIG_NAME = "search"
 
 
-def search_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The resolved search configuration with Hydra ``overrides`` (``key=value``, ``group=option``) applied."""
+def search_config(overrides: Sequence[str] = (), *, study: str | None = None, storage: str | None = None) -> DictConfig:
+    """The resolved search configuration with Hydra ``overrides`` (``key=value``, ``group=option``) applied.
+
+    ``study`` and ``storage``, where given, replace the configuration's as they are: never parsed as overrides,
+    since a storage URL (its password) may hold any character.
+    """
     cfg = compose_config(overrides, name=CONFIG_NAME)
+    if study is not None:
+        cfg.study = study
+    if storage is not None:
+        cfg.storage = storage
     try:
         check_space(to_container(cfg.search_space.params))
         model = cfg.search_space.model

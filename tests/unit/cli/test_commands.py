@@ -30,6 +30,22 @@ def test_help_lists_the_commands():
         assert command in result.output
 
 
+def test_help_loads_no_heavy_library_and_python_m_works():
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from cardiospike.cli import app\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "heavy = ('pandas', 'sklearn', 'lightgbm', 'torch', 'hydra', 'optuna')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+    module = subprocess.run([sys.executable, "-m", "cardiospike.cli", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0
+    assert module.stdout.startswith("cardiospike ")
+
+
 def test_train_writes_an_artifact_with_the_command_and_config(tmp_path: Path, labelled_csv: Path):
     out = tmp_path / "model"
     args = ["train", "--data", str(labelled_csv), "--out", str(out), "debug=default", "model.lgbm.num_leaves=5"]
