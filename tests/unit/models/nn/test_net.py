@@ -15,6 +15,7 @@ from cardiospike.models.nn.lit import BeatNetModule, build_network, predict_netw
 from cardiospike.models.nn.net import CardioNet, FeatureNet, SequenceNet  # noqa: E402
 from cardiospike.models.postprocess import choose_postprocess  # noqa: E402
 from cardiospike.recording import Recording  # noqa: E402
+from tests.conftest import network_config  # noqa: E402
 
 
 @pytest.mark.parametrize("n", [1, 2, 17, 300])
@@ -110,17 +111,7 @@ def test_learns_synthetic_spikes(fixture, request, nn_valid):
 def test_training_is_deterministic(nn_train, nn_valid):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig.from_dict(
-        {
-            "channels": 8,
-            "dilations": (1, 2),
-            "gru_hidden": 4,
-            "crop_len": 64,
-            "batch_size": 4,
-            "max_epochs": 2,
-            "n_jobs": 1,
-        }
-    )
+    config = NetConfig.from_dict(network_config("sequence"))
     recs = nn_train[:3]
     a = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
     b = predict_network(fit_network(recs, nn_valid[:1], config), nn_valid[:1])[0]
@@ -130,17 +121,7 @@ def test_training_is_deterministic(nn_train, nn_valid):
 def test_fixed_epochs_without_validation(nn_train):
     from cardiospike.models.nn.lit import fit_network
 
-    config = NetConfig.from_dict(
-        {
-            "channels": 8,
-            "dilations": (1,),
-            "gru_hidden": 0,
-            "crop_len": 64,
-            "batch_size": 4,
-            "max_epochs": 2,
-            "n_jobs": 1,
-        }
-    )
+    config = NetConfig.from_dict(network_config("sequence", "model.nn.gru_hidden=0"))  # the convolutions alone
     module = fit_network(nn_train[:2], None, config)
     assert module.best_epoch_ == 2
     assert not module.training
@@ -152,7 +133,7 @@ def test_training_needs_labels():
     rec = simulate_recording(100, seed=1)
     unlabelled = Recording(id="u", rr=rec.rr, time=rec.time)
     with pytest.raises(ValueError, match="no labels"):
-        fit_network([unlabelled], None, NetConfig(max_epochs=1, n_jobs=1))
+        fit_network([unlabelled], None, NetConfig.from_dict(network_config("sequence")))
 
 
 def test_feature_net_standardises_and_fills_missing_values():
@@ -185,10 +166,7 @@ def test_best_weights_are_those_of_the_best_epoch(monitor, nn_train, nn_valid):
         def on_validation_end(self, trainer, pl_module):
             history.append(float(trainer.callback_metrics[metric]))
 
-    config = NetConfig.from_dict({
-        "kind": "features", "channels": 8, "gru_hidden": 4, "crop_len": 64, "batch_size": 4, "epoch_beats": 512,
-        "lr": 0.02, "monitor": monitor, "n_jobs": 1,
-    })  # fmt: skip
+    config = NetConfig.from_dict(network_config("features", f"model.nn.monitor={monitor}", "model.nn.lr=0.02"))
     best = KeepBestWeights(metric, mode)
     module = BeatNetModule(config)
     with _quiet_lightning():
