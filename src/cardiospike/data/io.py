@@ -17,6 +17,10 @@ kept: the detector flags them as measurement errors.
 
 Errors name the source, line and field; the value found there is kept apart (:attr:`RecordingFormatError.value`),
 so a service can answer with the place and the problem without echoing the content of a request.
+
+One module for the three formats, although it is long: most of its length is the checks every reader shares (numbers,
+finite values, the RR range, times, labels, recordings kept together), written once with the helpers that locate a
+bad value by line and field; a parser per format is a few dozen lines of it.
 """
 
 from __future__ import annotations
