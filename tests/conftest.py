@@ -8,6 +8,7 @@ use is exercised. Hydra is imported inside the helpers: collecting the tests nee
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,9 @@ from cardiospike.recording import Recording
 
 if TYPE_CHECKING:
     from cardiospike.training.cv import TrainConfig
+
+# Compiled forests go to a folder of this run, not the user's cache (subprocesses inherit it).
+os.environ.setdefault("CARDIOSPIKE_CACHE_DIR", tempfile.mkdtemp(prefix="cardiospike-test-cache-"))
 
 #: Where the real data lives beside the checkout (override with CARDIOSPIKE_DATA).
 DATA_DIR = Path(

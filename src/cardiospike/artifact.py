@@ -25,7 +25,7 @@ from typing import Any, overload
 
 from cardiospike.ensemble import Stacker
 from cardiospike.features import FeatureSpec, feature_names
-from cardiospike.models.lgbm import LGBMBeatClassifier
+from cardiospike.models.forest import Forest
 from cardiospike.models.postprocess import PostProcess
 from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS
 from cardiospike.remote import RemoteError, RemoteFolder, is_url, upload
@@ -67,7 +67,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 class Artifact:
     """A loaded (or to-be-saved) model: the classifier, its feature spec, post-processing and manifest."""
 
-    model: LGBMBeatClassifier
+    model: Forest
     features: FeatureSpec
     postprocess: PostProcess
     manifest: dict[str, Any]
@@ -149,7 +149,7 @@ def save_artifact(artifact: Artifact, out_dir: str | os.PathLike[str]) -> Path |
     staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     staging.mkdir()
     try:
-        (staging / LGBM_FILE).write_text(artifact.model.to_text())
+        (staging / LGBM_FILE).write_text(artifact.model.text)
         if artifact.network is not None:
             (staging / NETWORK_FILE).write_bytes(artifact.network)
         files = sorted(p.name for p in staging.iterdir())
@@ -234,7 +234,7 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
     """
     try:
         features = FeatureSpec.from_dict(manifest["features"])
-        model = LGBMBeatClassifier.from_text(blobs[manifest["model"]["file"]].decode("utf-8"), n_jobs=1)
+        model = Forest(blobs[manifest["model"]["file"]].decode("utf-8"))
         postprocess = PostProcess(**manifest["postprocess"])
         postprocess.check()
         network_file = manifest["model"].get("network")

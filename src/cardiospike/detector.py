@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -15,13 +15,8 @@ from numpy.typing import NDArray
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import beat_features
+from cardiospike.models.forest import Engine
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, measurement_errors
-
-#: Prediction early stopping (see ``LGBMBeatClassifier.predict_proba``): a margin of 10 (|log-odds| > 5) scores
-#: about 2-3x faster than every tree, with probabilities within 0.01 of the exact ones and the same flags on the
-#: benchmark recording (benchmarks/results/speed.md). ``None`` scores with every tree.
-EARLY_STOP_MARGIN: float | None = 10.0
-
 
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
 BATCH_BEATS = 65_536
@@ -78,13 +73,20 @@ class Detector:
     ----------
     artifact : Artifact
         A loaded model artifact (see :func:`load_detector`).
-    early_stop_margin : float or None
-        LightGBM prediction early stopping margin; ``None`` for exact probabilities from every tree.
+    engine : {"auto", "compiled", "lightgbm"}
+        How the forest predicts (:mod:`cardiospike.models.forest`): the same probabilities, at different speeds.
+    on_compile : callable, optional
+        Called with a message before the forest is compiled for this CPU (once per model; it takes a while).
     """
 
-    def __init__(self, artifact: Artifact, early_stop_margin: float | None = EARLY_STOP_MARGIN) -> None:
+    def __init__(
+        self, artifact: Artifact, engine: Engine = "auto", on_compile: Callable[[str], None] | None = None
+    ) -> None:
         self.artifact = artifact
-        self.early_stop_margin = early_stop_margin
+        try:
+            artifact.model.load(engine, on_compile)
+        except (ImportError, OSError, RuntimeError) as exc:  # llvmlite's and LightGBM's errors
+            raise ArtifactError(f"the model's trees cannot be loaded: {first_line(exc)}") from None
         self.network = None
         if artifact.network is not None:
             # ONNX Runtime, not torch: serving needs neither torch nor Lightning.
@@ -117,14 +119,21 @@ class Detector:
         return self.artifact.model_version
 
     def raw_proba(self, recordings: Sequence[Recording]) -> FloatArray:
-        """Anomaly probability of every beat of the recordings (stacked), before post-processing."""
-        features = [beat_features(r.rr, self.artifact.features) for r in recordings]
-        lgbm = self.artifact.model.predict_proba(np.vstack(features), early_stop_margin=self.early_stop_margin)[:, 1]
+        """Anomaly probability of every beat of the recordings (stacked), before post-processing.
+
+        One feature matrix for all the recordings (features never cross a recording's edge) and one call of the
+        forest, whatever the number of recordings.
+        """
+        lengths = [len(r) for r in recordings]
+        rr = np.concatenate([r.rr for r in recordings]) if recordings else np.zeros(0)
+        features = beat_features(rr, self.artifact.features, lengths)
+        lgbm = self.artifact.model.predict_proba(features)
         stacker = self.artifact.stacker
         if stacker is None or self.network is None:
-            return np.asarray(lgbm, dtype=np.float64)
+            return lgbm
         # A network over the same feature matrix reads the one just computed rather than building it again.
-        shared = features if self.network.features == self.artifact.features else None
+        cut = np.cumsum(lengths)[:-1]
+        shared = np.split(features, cut) if self.network.features == self.artifact.features else None
         network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared))
         return stacker.predict_proba(np.column_stack([lgbm, network]))
 
@@ -156,10 +165,15 @@ class Detector:
         ]
 
 
-def load_detector(model: str | os.PathLike[str] | None = None, *, exact: bool = False) -> Detector:
-    """Load a detector from an artifact folder, or the default model shipped with the package.
+def load_detector(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    engine: Engine = "auto",
+    on_compile: Callable[[str], None] | None = None,
+) -> Detector:
+    """Load a detector from an artifact folder or URL, or the default model shipped with the package.
 
-    ``exact=True`` scores with every tree (no prediction early stopping).
+    ``engine`` and ``on_compile``: see :class:`Detector`.
     """
     artifact = load_artifact(default_model_path() if model is None else model)
-    return Detector(artifact, early_stop_margin=None if exact else EARLY_STOP_MARGIN)
+    return Detector(artifact, engine, on_compile)

@@ -198,7 +198,8 @@ def test_no_image_installs_the_train_extra():
     stages = _stages()
     (copied,) = re.findall(r"COPY --from=(\S+) /opt/venv", stages["api"])
     installs = " ".join(re.findall(r"pip install (.*)", stages[copied]))
-    assert installs == '"${wheel}[s3]"'  # the package, its serving dependencies and s3fs: no torch, no Lightning
+    # The package, its serving dependencies, s3fs and the compiled forest: no torch, no Lightning.
+    assert installs == '"${wheel}[s3,fast]"'
     (worker_extras,) = re.findall(r"ARG WORKER_EXTRAS=(\S+)", stages["worker-env"])
     assert set(worker_extras.split(",")) == {"search", "s3"}
     for stage in stages.values():

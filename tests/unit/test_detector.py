@@ -55,13 +55,26 @@ def test_default_model_ships_and_loads():
     assert "command" in detector.artifact.manifest["training"]
 
 
-def test_early_stopped_scoring_stays_close_to_exact(tiny_model_dir):
+def test_both_forest_engines_score_alike(tiny_model_dir):
     rec = simulate_recording(2000, seed=11)
-    fast, exact = load_detector(tiny_model_dir), load_detector(tiny_model_dir, exact=True)
-    assert exact.early_stop_margin is None
-    a, b = fast.score(rec), exact.score(rec)
-    assert np.abs(a.proba - b.proba).max() < 0.02
+    compiled, lightgbm = (
+        load_detector(tiny_model_dir, engine="compiled"),
+        load_detector(tiny_model_dir, engine="lightgbm"),
+    )
+    a, b = compiled.score(rec), lightgbm.score(rec)
+    np.testing.assert_allclose(a.proba, b.proba, rtol=0, atol=1e-12)
     assert np.array_equal(a.is_anomaly, b.is_anomaly)
+
+
+def test_many_recordings_score_as_each_alone(detector):
+    recs = [simulate_recording(n, seed=s, id=f"r{s}") for n, s in ((300, 1), (1, 2), (40, 3), (1200, 4), (2, 5))]
+    together = detector.score_many(recs)
+    for rec, scored in zip(recs, together, strict=True):
+        alone = detector.score(rec)
+        assert scored.recording is rec
+        np.testing.assert_allclose(scored.proba, alone.proba, atol=1e-6)
+        np.testing.assert_array_equal(scored.is_anomaly, alone.is_anomaly)
+        np.testing.assert_array_equal(scored.error, alone.error)
 
 
 def test_post_processing_is_applied(detector):

@@ -39,6 +39,7 @@ def predict(
     import pandas as pd
 
     from cardiospike.data.output import OutputError, output_target, write_csv
+    from cardiospike.detector import batches_of
 
     try:
         target = output_target(output, [input], force=force)
@@ -49,9 +50,9 @@ def predict(
     with progress() as bar:
         task = bar.add_task("scoring", total=len(recordings))
         frames = []
-        for rec in recordings:
-            frames.append(detector.score(rec, threshold).to_frame())
-            bar.advance(task)
+        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
+            frames += [scored.to_frame() for scored in detector.score_many(batch, threshold)]
+            bar.advance(task, len(batch))
     scored = pd.concat(frames, ignore_index=True)
     try:
         write_csv(scored, target)

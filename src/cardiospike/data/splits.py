@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.model_selection import GroupKFold
 
 Index = NDArray[np.intp]
 
@@ -31,6 +30,8 @@ def group_folds(groups: np.ndarray, n_splits: int, seed: int) -> list[Fold]:
 
     Groups are shuffled with ``seed`` and folds are balanced by number of rows.
     """
+    from sklearn.model_selection import GroupKFold  # only where folds are made: importing it takes about a second
+
     n_groups = len(np.unique(groups))
     if n_splits < 2 or n_splits > n_groups:
         raise ValueError(f"cannot make {n_splits} folds from {n_groups} recordings: need 2 <= folds <= recordings")

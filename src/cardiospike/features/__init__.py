@@ -1,7 +1,7 @@
 """Pure, vectorised per-beat features of RR recordings."""
 
 from cardiospike.features.beats import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, normalise_rr, shifted
+from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, shifted
 
 __all__ = [
     "FeatureSpec",
@@ -10,6 +10,6 @@ __all__ = [
     "distance_to_flags",
     "feature_names",
     "features_for_recordings",
-    "normalise_rr",
+    "local_outliers",
     "shifted",
 ]

@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 
 from cardiospike.features.windows import (
+    LOCAL_HALF,
     WindowSums,
     distance_to_flags,
-    normalise_rr,
-    shifted,
+    local_outliers,
     step_before,
-    window_max,
 )
 from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, FloatArray, Recording, in_model_range
 
@@ -46,6 +45,9 @@ class FeatureSpec:
     rr_min, rr_max : float
         Beats outside this open range (ms) are masked: missing in every RR-derived feature. Defaults: the models'
         input range (:data:`~cardiospike.recording.MODEL_RR_MIN_MS`, :data:`~cardiospike.recording.MODEL_RR_MAX_MS`).
+    local_tolerance : float or None
+        Beats further than this (relative) from the median of the valid beats around them are masked too (see
+        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
     """
 
     half_window: int = 8
@@ -54,6 +56,7 @@ class FeatureSpec:
     spike_thresholds: tuple[float, ...] = (0.03, 0.05, 0.08)
     rr_min: float = MODEL_RR_MIN_MS
     rr_max: float = MODEL_RR_MAX_MS
+    local_tolerance: float | None = None
     name: str = FEATURE_SET
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,35 +96,36 @@ def feature_names(spec: FeatureSpec) -> list[str]:
     return names
 
 
-def beat_features(rr: FloatArray, spec: FeatureSpec) -> np.ndarray:
-    """Feature matrix (n_beats, n_features) of one recording, float32, NaN where a value is missing.
+def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+    """Feature matrix (n_beats, n_features), float32, NaN where a value is missing.
 
-    Every beat gets a row, also at the edges and in recordings shorter than the windows.
+    ``rr`` holds one recording, or several laid end to end with ``lengths`` their numbers of beats: features never
+    cross a recording's edge, and each recording's rows equal those it gets alone (up to the rounding of the window
+    sums). Every beat gets a row, also at the edges and in recordings shorter than the windows.
     """
     rr = np.asarray(rr, dtype=np.float64)
-    n = rr.size
-    valid = in_model_range(rr, spec.rr_min, spec.rr_max)
-    r, median = normalise_rr(rr, valid)
+    lengths = np.array([rr.size] if lengths is None else lengths, dtype=np.int64)
+    if lengths.sum() != rr.size:
+        raise ValueError(f"lengths add up to {lengths.sum()} beats, not the {rr.size} given")
+    layout = _Padded(lengths, _reach(spec))
+    out = np.empty((rr.size, len(feature_names(spec))), dtype=np.float32)
+    columns = _Columns(out, layout.real)
+
+    x = layout.spread(rr)  # padding: NaN, outside the range like a missing beat
+    valid = in_model_range(x, spec.rr_min, spec.rr_max)
+    if spec.local_tolerance is not None:
+        valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
+    median = layout.per_beat(layout.segment_median(x, valid))
+    r = np.where(valid, x / median, np.nan)
     d = step_before(r)
     dd = step_before(d)
-    position = np.arange(n, dtype=np.float64)
     valid_f = valid.astype(np.float64)
-    columns: list[np.ndarray] = [
-        shifted(r, _offsets(spec.half_window)),
-        shifted(d, _offsets(spec.half_window)),
-        shifted(dd, _offsets(3)),
-        np.column_stack(
-            [
-                rr,
-                np.full(n, median),
-                np.full(n, float(n)),
-                position,
-                n - 1 - position,
-                WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1],
-                valid_f,
-            ]
-        ),
-    ]
+    columns.shifted(r, _offsets(spec.half_window))
+    columns.shifted(d, _offsets(spec.half_window))
+    columns.shifted(dd, _offsets(3))
+    position, n_beats = layout.positions()
+    valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
+    columns.add(x, median, n_beats, position, n_beats - 1 - position, valid_near, valid_f)
 
     big = np.where(np.isnan(d), np.nan, (np.abs(d) > BIG_STEP).astype(np.float64))
     widest = max(spec.stat_halves)
@@ -136,31 +140,116 @@ def beat_features(rr: FloatArray, spec: FeatureSpec) -> np.ndarray:
             rmssd = np.sqrt(d_squares / d_count)
             sdsd = np.sqrt(np.maximum(d_squares / d_count - d_mean**2, 0.0)) + np.where(d_count < 2, np.nan, 0.0)
             b_count, b_total, _ = big_sums.sums(h)
-            columns.append(np.column_stack([mean, sdnn, r - mean, rmssd, sdsd, b_total / b_count]))
-        columns.append((1.0 / r)[:, None])
+            columns.add(mean, sdnn, r - mean, rmssd, sdsd, b_total / b_count)
+        columns.add(1.0 / r)
 
     # Spike score: the smaller of the rise into this beat and the fall out of it (up then down).
     d_next = np.append(d[1:], np.nan)
     spike = np.fmin(d, -d_next)
-    columns.append(shifted(spike, _offsets(spec.spike_half)))
-    columns.append(shifted(np.fmin(-d, d_next), _offsets(3)))
-    spike0 = np.where(np.isnan(spike), -1.0, spike)
-    columns.append(np.column_stack([window_max(spike0, 3, -1.0), window_max(spike0, 6, -1.0)]))
+    columns.shifted(spike, _offsets(spec.spike_half))
+    columns.shifted(np.fmin(-d, d_next), _offsets(3))
+    spike0 = np.where(np.isnan(spike), -1.0, spike)  # the padding holds -1 too: as past a recording's ends
+    columns.add(columns.window_max(spike0, 3), columns.window_max(spike0, 6))
     d0 = np.where(np.isnan(d), 0.0, d)
+    first, stop = layout.bounds()
     for t in spec.spike_thresholds:
         is_spike = spike0 > t
-        since, until = distance_to_flags(is_spike)
-        since_up, until_up = distance_to_flags(d0 > t)
-        since_down, until_down = distance_to_flags(d0 < -t)
+        since, until = distance_to_flags(is_spike, first, stop)
+        since_up, until_up = distance_to_flags(d0 > t, first, stop)
+        since_down, until_down = distance_to_flags(d0 < -t, first, stop)
         spikes_near = WindowSums(is_spike.astype(np.float64), 6).sums(6)[1]
-        columns.append(
-            np.column_stack(
-                [since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near]
-            )
-        )
-    return np.hstack(columns).astype(np.float32)
+        columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
+    return columns.done()
 
 
 def features_for_recordings(recordings: Sequence[Recording], spec: FeatureSpec) -> np.ndarray:
-    """Stack the feature matrices of many recordings (rows in recording, then beat order)."""
-    return np.vstack([beat_features(rec.rr, spec) for rec in recordings])
+    """The feature matrix of many recordings in one pass (rows in recording, then beat order)."""
+    if not recordings:
+        return np.empty((0, len(feature_names(spec))), dtype=np.float32)
+    return beat_features(np.concatenate([rec.rr for rec in recordings]), spec, [len(rec) for rec in recordings])
+
+
+def _reach(spec: FeatureSpec) -> int:
+    """How far (in beats) any feature looks from its beat: the padding that keeps recordings apart."""
+    return max(spec.half_window, *spec.stat_halves, spec.spike_half + 1, LOCAL_HALF, 7)
+
+
+class _Columns:
+    """Fills the float32 feature matrix column by column, reading the padded arrays at the real beats' rows."""
+
+    def __init__(self, out: np.ndarray, rows: np.ndarray) -> None:
+        self.out, self.rows, self.at = out, rows, 0
+
+    def add(self, *values: FloatArray) -> None:
+        """Columns of values per (padded) beat."""
+        for column in values:
+            self.out[:, self.at] = column[self.rows]
+            self.at += 1
+
+    def shifted(self, values: FloatArray, offsets: range) -> None:
+        """Columns ``values[i + o]`` for each offset: the padding is wider than any offset, so it gives NaN there."""
+        for o in offsets:
+            self.out[:, self.at] = values[self.rows + o]
+            self.at += 1
+
+    def window_max(self, values: FloatArray, half: int) -> FloatArray:
+        """The maximum of each real beat's centred window of ``2 * half + 1`` values (a column per padded beat)."""
+        out = np.full(values.size, np.nan)
+        out[self.rows] = np.maximum.reduce([values[self.rows + o] for o in _offsets(half)])
+        return out
+
+    def done(self) -> np.ndarray:
+        assert self.at == self.out.shape[1], "feature_names and beat_features disagree"
+        return self.out
+
+
+class _Padded:
+    """Recordings laid end to end with ``pad`` missing beats before, between and after them.
+
+    Windows of at most ``pad`` beats then never see a neighbouring recording, so every window computation runs
+    once over all recordings; what depends on a whole recording (median, position) is computed per segment.
+    """
+
+    def __init__(self, lengths: np.ndarray, pad: int) -> None:
+        self.lengths, self.pad = lengths, pad
+        # Each recording starts after the padding before it: pad, pad + len0 + pad, ...
+        self.starts = pad + np.concatenate([[0], np.cumsum(lengths + pad)[:-1]]).astype(np.int64)
+        self.size = int(lengths.sum() + pad * (lengths.size + 1))
+        self.segment = np.repeat(np.arange(lengths.size), lengths)
+        self.real = np.repeat(self.starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        self.real = self.real + np.arange(int(lengths.sum()))
+
+    def spread(self, values: FloatArray) -> FloatArray:
+        out = np.full(self.size, np.nan)
+        out[self.real] = values
+        return out
+
+    def per_beat(self, per_recording: FloatArray) -> FloatArray:
+        """A value per recording, at each of its beats (NaN in the padding)."""
+        return self.spread(per_recording[self.segment])
+
+    def segment_median(self, x: FloatArray, valid: np.ndarray) -> FloatArray:
+        """The median of each recording's valid beats (NaN where it has none), as ``np.median`` gives it."""
+        values = np.where(valid, x, np.inf)[self.real]
+        order = np.lexsort((values, self.segment))
+        ordered = values[order]
+        counts = np.bincount(self.segment, weights=valid[self.real], minlength=self.lengths.size).astype(np.int64)
+        first = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
+        # The middle one or two of each recording's sorted valid values (any index where it has none: masked).
+        low, high = first + np.maximum(counts - 1, 0) // 2, first + counts // 2
+        with np.errstate(invalid="ignore"):  # inf + inf / 2 where a recording has no valid beat
+            middle = (ordered[low] + ordered[np.minimum(high, len(ordered) - 1)]) / 2
+        return np.where(counts > 0, middle, np.nan)
+
+    def positions(self) -> tuple[FloatArray, FloatArray]:
+        """Each beat's index within its recording, and its recording's number of beats."""
+        index = np.arange(self.size, dtype=np.float64) - self.per_beat(self.starts.astype(np.float64))
+        return index, self.per_beat(self.lengths.astype(np.float64))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """For every position, the first position of its recording and one past its last (padding: its own)."""
+        first = np.arange(self.size)
+        stop = first + 1
+        first[self.real] = self.starts[self.segment]
+        stop[self.real] = (self.starts + self.lengths)[self.segment]
+        return first, stop

@@ -6,18 +6,33 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cardiospike.recording import FloatArray
 
+#: Half-width of the neighbourhood whose median :func:`local_outliers` compares each beat with.
+LOCAL_HALF = 8
 
-def normalise_rr(rr: FloatArray, valid: np.ndarray) -> tuple[FloatArray, float]:
-    """Divide RR by the recording's median valid RR; invalid beats become NaN.
 
-    Returns the normalised RR and the median (NaN when no beat is valid).
+def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> np.ndarray:
+    """Beats further than ``tolerance`` (relative) from the median of the values around them (``x``: NaN = missing).
+
+    A missed or an extra beat detection makes one RR about twice or half its neighbours: such a beat is no
+    physiological interval and its steps dwarf every spike around it. In the training data no labelled beat lies
+    more than 13% from the median of the 17 beats around it, and none of the 2,346 beats beyond 30% is labelled.
     """
-    median = float(np.median(rr[valid])) if valid.any() else np.nan
-    return np.where(valid, rr / median, np.nan), median
+    n = x.size
+    padded = np.full(n + 2 * half, np.nan)
+    padded[half : half + n] = x
+    windows = sliding_window_view(padded, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # windows without a valid beat: no median, no outlier
+        median = np.nanmedian(windows, axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.abs(x / median - 1.0) > tolerance
 
 
 def shifted(values: FloatArray, offsets: range, fill: float = np.nan) -> FloatArray:
@@ -61,14 +76,22 @@ class WindowSums:
         return count, total, squares
 
 
-def distance_to_flags(flag: np.ndarray) -> tuple[FloatArray, FloatArray]:
-    """Beats since the last flagged beat and until the next one (0 on a flagged beat; NaN where there is none)."""
+def distance_to_flags(
+    flag: np.ndarray, first: np.ndarray | None = None, stop: np.ndarray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Beats since the last flagged beat and until the next one (0 on a flagged beat; NaN where there is none).
+
+    With recordings laid end to end, ``first`` and ``stop`` give each beat's recording (its first index and one
+    past its last): flags in other recordings are not seen.
+    """
     n = flag.size
     idx = np.arange(n)
+    first = np.zeros(n, dtype=np.int64) if first is None else first
+    stop = np.full(n, n, dtype=np.int64) if stop is None else stop
     last = np.maximum.accumulate(np.where(flag, idx, -1))
     following = np.minimum.accumulate(np.where(flag, idx, n)[::-1])[::-1]
-    since = np.where(last >= 0, idx - last, np.nan)
-    until = np.where(following < n, following - idx, np.nan)
+    since = np.where(last >= first, idx - last, np.nan)
+    until = np.where(following < stop, following - idx, np.nan)
     return since, until
 
 

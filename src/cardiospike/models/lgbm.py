@@ -12,8 +12,6 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from cardiospike.models.lgbm_text import ModelTextError, check_model_text
-
 
 class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
     """Binary per-beat classifier: is this beat inside an anomaly episode?
@@ -123,20 +121,3 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
     def to_text(self) -> str:
         """The fitted model in LightGBM's text format (only the trees up to the best iteration)."""
         return str(self.booster_.model_to_string(num_iteration=self.best_iteration_))
-
-    @classmethod
-    def from_text(cls, text: str, n_jobs: int = 1) -> LGBMBeatClassifier:
-        """Load a model saved by :meth:`to_text`, checked first (see :mod:`cardiospike.models.lgbm_text`)."""
-        try:
-            check_model_text(text)
-        except ModelTextError as exc:
-            raise ValueError(f"not a LightGBM model of this package: {exc}") from None
-        model = cls(n_jobs=n_jobs)
-        try:
-            model.booster_ = lgb.Booster(model_str=text)
-        except lgb.basic.LightGBMError as exc:
-            raise ValueError(f"not a LightGBM model: {exc}") from None
-        model.best_iteration_ = model.booster_.current_iteration()
-        model.n_features_in_ = model.booster_.num_feature()
-        model.classes_ = np.array([0, 1])
-        return model

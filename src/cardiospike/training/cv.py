@@ -19,6 +19,7 @@ from cardiospike.artifact import Artifact, build_manifest
 from cardiospike.data.splits import Fold, group_folds, nested_group_folds
 from cardiospike.ensemble import Stacker, fit_stacker
 from cardiospike.features import FeatureSpec
+from cardiospike.models.forest import Forest
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
 from cardiospike.recording import FloatArray, Recording
 from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
@@ -105,7 +106,8 @@ class TrainResult:
             cv=self.report,
             stacker=tuning.stacker,
         )
-        return Artifact(models["lgbm"], features, tuning.postprocess, manifest, network=network, stacker=tuning.stacker)
+        forest = Forest(models["lgbm"].to_text())
+        return Artifact(forest, features, tuning.postprocess, manifest, network=network, stacker=tuning.stacker)
 
 
 def no_progress(_: str) -> None:

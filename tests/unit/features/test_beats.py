@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, normalise_rr, shifted, step_before
+from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, shifted, step_before
+from cardiospike.recording import Recording
 
 
 def test_shifted_pads_edges():
@@ -13,18 +14,20 @@ def test_shifted_pads_edges():
     np.testing.assert_array_equal(shifted(np.array([1.0, 2.0]), range(1, 2), fill=-1)[:, 0], [2, -1])
 
 
-def test_normalise_rr_masks_invalid_and_uses_valid_median():
-    rr = np.array([800.0, 900.0, 1000.0, 50.0])
-    r, median = normalise_rr(rr, rr > 300)
-    assert median == 900.0
-    np.testing.assert_allclose(r[:3], rr[:3] / 900)
-    assert np.isnan(r[3])
-
-
-def test_normalise_rr_without_valid_beats():
-    r, median = normalise_rr(np.array([10.0, 20.0]), np.array([False, False]))
-    assert np.isnan(median)
-    assert np.isnan(r).all()
+@pytest.mark.parametrize(
+    ("rr", "median"),
+    [([800.0, 900.0, 1000.0, 50.0], 900.0), ([800.0, 900.0, 1000.0, 1100.0], 950.0), ([10.0, 20.0], None)],
+)
+def test_rr_is_relative_to_the_median_of_the_valid_beats(rr: list[float], median: float | None):
+    names = feature_names(FeatureSpec())
+    X = beat_features(np.array(rr), FeatureSpec())
+    if median is None:  # no valid beat: nothing is relative to anything
+        assert np.isnan(X[:, names.index("median_rr")]).all()
+        assert np.isnan(X[:, names.index("r_+0")]).all()
+        return
+    assert (X[:, names.index("median_rr")] == median).all()
+    valid = (np.array(rr) > 300) & (np.array(rr) < 1400)
+    np.testing.assert_allclose(X[valid, names.index("r_+0")], np.array(rr)[valid] / median, rtol=1e-6)
 
 
 def test_window_sums_skip_missing_and_match_a_direct_computation():
@@ -45,6 +48,23 @@ def test_distance_to_flags():
     assert np.isnan(since[0])
     np.testing.assert_array_equal(until[:5], [1, 0, 2, 1, 0])
     assert np.isnan(until[5])
+
+
+def test_distance_to_flags_stays_within_each_recording():
+    flags = np.array([True, False, False, False, False, True])
+    first, stop = np.array([0, 0, 0, 3, 3, 3]), np.array([3, 3, 3, 6, 6, 6])  # two recordings of 3 beats
+    since, until = distance_to_flags(flags, first, stop)
+    np.testing.assert_array_equal(since[:3], [0, 1, 2])
+    assert np.isnan(since[3:5]).all()
+    assert np.isnan(until[1:3]).all()
+    np.testing.assert_array_equal(until[3:], [2, 1, 0])
+
+
+def test_local_outliers_are_missed_or_extra_beats():
+    rr = np.full(40, 600.0)
+    rr[10], rr[20], rr[30] = 1200.0, 300.0, 650.0  # a missed beat, an extra one, a spike (8%)
+    outliers = local_outliers(rr, 0.3)
+    np.testing.assert_array_equal(np.flatnonzero(outliers), [10, 20])
 
 
 def test_step_before():
@@ -103,11 +123,30 @@ def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
     assert np.isnan(X[29, names.index("r_+1")])
 
 
-def test_features_for_recordings_stacks_in_order(recordings):
-    spec = FeatureSpec()
-    X = features_for_recordings(recordings[:2], spec)
-    np.testing.assert_array_equal(X[: len(recordings[0])], beat_features(recordings[0].rr, spec))
-    assert X.shape[0] == len(recordings[0]) + len(recordings[1])
+@pytest.mark.parametrize("local_tolerance", [None, 0.3])
+def test_many_recordings_at_once_equal_each_alone(recordings, local_tolerance):
+    """Features never cross a recording's edge: only the rounding of the running window sums may differ."""
+    spec = FeatureSpec(local_tolerance=local_tolerance)
+    rng = np.random.default_rng(3)
+    recs = [*recordings[:3], Recording.from_rr([800.0]), Recording.from_rr(rng.normal(700, 30, 7)), recordings[3]]
+    together = features_for_recordings(recs, spec)
+    alone = np.vstack([beat_features(r.rr, spec) for r in recs])
+    assert together.shape == alone.shape
+    np.testing.assert_array_equal(np.isnan(together), np.isnan(alone))
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-5, equal_nan=True)
+    np.testing.assert_array_equal(together[: len(recs[0])], alone[: len(recs[0])])  # the first: identical
+
+
+def test_local_tolerance_masks_the_outliers_in_every_feature():
+    rr = np.full(60, 600.0)
+    rr[30] = 1190.0  # a missed beat inside the model's range
+    names = feature_names(FeatureSpec())
+    plain, masked = beat_features(rr, FeatureSpec()), beat_features(rr, FeatureSpec(local_tolerance=0.3))
+    assert plain[30, names.index("valid")] == 1
+    assert masked[30, names.index("valid")] == 0
+    assert np.isnan(masked[30, names.index("r_+0")])
+    assert plain[31, names.index("since_spike_0.08")] == 1  # the missed beat looked like a huge spike
+    assert np.isnan(masked[31, names.index("since_spike_0.08")])
 
 
 def test_spec_round_trips_through_dict():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, features_for_recordings
+from cardiospike.models.forest import Engine, Forest, compiled_available
 from cardiospike.models.lgbm import LGBMBeatClassifier
 
 
@@ -30,14 +31,17 @@ def test_early_stopping_uses_eval_set(xy):
     assert 1 <= model.best_iteration_ < 2000
 
 
-def test_text_round_trip_gives_identical_probabilities(xy):
+@pytest.mark.parametrize("engine", ["lightgbm", "compiled"])
+def test_text_round_trip_gives_identical_probabilities(xy, engine: Engine):
+    if engine == "compiled" and not compiled_available():
+        pytest.skip("the 'fast' extra (lleaves) is not installed")
     X, y = xy
     model = LGBMBeatClassifier(n_estimators=20, n_jobs=1).fit(X, y)
-    loaded = LGBMBeatClassifier.from_text(model.to_text())
-    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), atol=1e-12)
+    loaded = Forest(model.to_text()).load(engine)
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X)[:, 1], rtol=0, atol=1e-12)
     assert loaded.n_features_in_ == X.shape[1]
 
 
-def test_from_text_rejects_garbage():
-    with pytest.raises(ValueError, match="not a LightGBM model"):
-        LGBMBeatClassifier.from_text("this is not a model")
+def test_text_that_is_no_model_is_refused():
+    with pytest.raises(ValueError, match="no trees"):
+        Forest("this is not a model")

@@ -34,7 +34,7 @@ def test_artifact_scores_like_the_trained_models(stacked, recordings, tmp_path: 
     folder = save_artifact(result.artifact(config.features, {"command": "tests"}), tmp_path / "stack")
     assert (folder / NETWORK_FILE).is_file()
     artifact = load_artifact(folder)
-    detector = Detector(artifact, early_stop_margin=None)
+    detector = Detector(artifact)
     recs = recordings[6:8]
     # What training computes with torch, the detector computes with ONNX Runtime.
     from cardiospike.training.learners import TrainingData
