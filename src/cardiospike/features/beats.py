@@ -19,6 +19,7 @@ from cardiospike.features.windows import (
     WindowSums,
     distance_to_flags,
     local_outliers,
+    rolling_median,
     step_before,
 )
 from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, FloatArray, Recording, in_model_range
@@ -48,7 +49,20 @@ class FeatureSpec:
     local_tolerance : float or None
         Beats further than this (relative) from the median of the valid beats around them are masked too (see
         :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
+    reach : int or None
+        The furthest any feature looks ahead (beats), so that a beat's features are final once that many beats
+        have followed it (live scoring): distances to the next and the last spike or step are missing beyond it, the
+        distance to the recording's end is capped at it, and the recording's length is left out. None: no bound.
+    median_back : int or None
+        RR is taken relative to the median of the valid beats from this many beats back to ``reach`` ahead (which a
+        live stream knows), instead of the whole recording's median. None: the whole recording's.
     """
+
+    def __post_init__(self) -> None:
+        if self.median_back is not None and self.reach is None:
+            raise ValueError("median_back needs reach: how far ahead the median may look")
+        if self.reach is not None and self.reach < max(self.half_window, *self.stat_halves, self.spike_half + 1):
+            raise ValueError(f"reach {self.reach} is shorter than the feature windows")
 
     half_window: int = 8
     stat_halves: tuple[int, ...] = (2, 4, 8, 16)
@@ -57,6 +71,8 @@ class FeatureSpec:
     rr_min: float = MODEL_RR_MIN_MS
     rr_max: float = MODEL_RR_MAX_MS
     local_tolerance: float | None = None
+    reach: int | None = None
+    median_back: int | None = None
     name: str = FEATURE_SET
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +96,8 @@ def feature_names(spec: FeatureSpec) -> list[str]:
     names = [f"r_{o:+d}" for o in _offsets(spec.half_window)]
     names += [f"d_{o:+d}" for o in _offsets(spec.half_window)]
     names += [f"dd_{o:+d}" for o in _offsets(3)]
-    names += ["rr_ms", "median_rr", "n_beats", "beats_from_start", "beats_to_end", "valid_in_window", "valid"]
+    names += ["rr_ms", "median_rr", *([] if spec.reach is not None else ["n_beats"]), "beats_from_start"]
+    names += ["beats_to_end", "valid_in_window", "valid"]
     for h in spec.stat_halves:
         names += [f"{s}_{2 * h + 1}" for s in ("mean", "sdnn", "deviation", "rmssd", "sdsd", "big_steps")]
     names += ["hr_relative"]
@@ -107,15 +124,21 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     lengths = np.array([rr.size] if lengths is None else lengths, dtype=np.int64)
     if lengths.sum() != rr.size:
         raise ValueError(f"lengths add up to {lengths.sum()} beats, not the {rr.size} given")
-    layout = _Padded(lengths, _reach(spec))
     out = np.empty((rr.size, len(feature_names(spec))), dtype=np.float32)
+    if rr.size == 0:
+        return out
+    layout = _Padded(lengths, _reach(spec))
     columns = _Columns(out, layout.real)
 
     x = layout.spread(rr)  # padding: NaN, outside the range like a missing beat
     valid = in_model_range(x, spec.rr_min, spec.rr_max)
     if spec.local_tolerance is not None:
         valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
-    median = layout.per_beat(layout.segment_median(x, valid))
+    if spec.median_back is None:
+        median = layout.per_beat(layout.segment_median(x, valid))
+    else:
+        assert spec.reach is not None
+        median = layout.spread(rolling_median(x, valid, layout, spec.median_back, spec.reach))
     r = np.where(valid, x / median, np.nan)
     d = step_before(r)
     dd = step_before(d)
@@ -125,7 +148,11 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     columns.shifted(dd, _offsets(3))
     position, n_beats = layout.positions()
     valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
-    columns.add(x, median, n_beats, position, n_beats - 1 - position, valid_near, valid_f)
+    to_end = n_beats - 1 - position
+    if spec.reach is None:
+        columns.add(x, median, n_beats, position, to_end, valid_near, valid_f)
+    else:
+        columns.add(x, median, position, np.minimum(to_end, spec.reach), valid_near, valid_f)
 
     big = np.where(np.isnan(d), np.nan, (np.abs(d) > BIG_STEP).astype(np.float64))
     widest = max(spec.stat_halves)
@@ -154,9 +181,9 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     first, stop = layout.bounds()
     for t in spec.spike_thresholds:
         is_spike = spike0 > t
-        since, until = distance_to_flags(is_spike, first, stop)
-        since_up, until_up = distance_to_flags(d0 > t, first, stop)
-        since_down, until_down = distance_to_flags(d0 < -t, first, stop)
+        since, until = distance_to_flags(is_spike, first, stop, spec.reach)
+        since_up, until_up = distance_to_flags(d0 > t, first, stop, spec.reach)
+        since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.reach)
         spikes_near = WindowSums(is_spike.astype(np.float64), 6).sums(6)[1]
         columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
     return columns.done()
@@ -216,6 +243,7 @@ class _Padded:
         self.starts = pad + np.concatenate([[0], np.cumsum(lengths + pad)[:-1]]).astype(np.int64)
         self.size = int(lengths.sum() + pad * (lengths.size + 1))
         self.segment = np.repeat(np.arange(lengths.size), lengths)
+        self.firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)  # in real beats
         self.real = np.repeat(self.starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         self.real = self.real + np.arange(int(lengths.sum()))
 

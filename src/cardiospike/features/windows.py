@@ -7,6 +7,7 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -77,12 +78,12 @@ class WindowSums:
 
 
 def distance_to_flags(
-    flag: np.ndarray, first: np.ndarray | None = None, stop: np.ndarray | None = None
+    flag: np.ndarray, first: np.ndarray | None = None, stop: np.ndarray | None = None, reach: int | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """Beats since the last flagged beat and until the next one (0 on a flagged beat; NaN where there is none).
 
     With recordings laid end to end, ``first`` and ``stop`` give each beat's recording (its first index and one
-    past its last): flags in other recordings are not seen.
+    past its last): flags in other recordings are not seen. With ``reach``, flags further than that are not seen.
     """
     n = flag.size
     idx = np.arange(n)
@@ -92,9 +93,19 @@ def distance_to_flags(
     following = np.minimum.accumulate(np.where(flag, idx, n)[::-1])[::-1]
     since = np.where(last >= first, idx - last, np.nan)
     until = np.where(following < stop, following - idx, np.nan)
+    if reach is not None:
+        since[since > reach] = np.nan
+        until[until > reach] = np.nan
     return since, until
 
 
-def window_max(values: FloatArray, half: int, fill: float) -> FloatArray:
-    """Maximum over each centred window of ``2 * half + 1`` values (``fill`` past the ends)."""
-    return np.max(shifted(values, range(-half, half + 1), fill), axis=1)
+def rolling_median(x: FloatArray, valid: np.ndarray, layout: Any, back: int, ahead: int) -> FloatArray:
+    """For each real beat of ``layout``, the median of its recording's valid beats in the ``back + ahead + 1`` beats
+    that end ``ahead`` beats after it (or at the recording's end): what a live stream knows once ``ahead`` beats
+    have followed the beat. NaN where there is no valid beat."""
+    import pandas as pd  # its rolling median (a skip list) costs O(log window) per beat
+
+    values = pd.Series(np.where(valid, x, np.nan)[layout.real])
+    rolled = values.groupby(layout.segment).rolling(back + ahead + 1, min_periods=1).median().to_numpy()
+    last = np.repeat(layout.firsts + layout.lengths - 1, layout.lengths)
+    return np.asarray(rolled[np.minimum(np.arange(rolled.size) + ahead, last)], dtype=np.float64)

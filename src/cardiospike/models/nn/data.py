@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, IterableDataset
 
+from cardiospike.models.nn.windows import Windowing, cut
 from cardiospike.recording import Recording
 
 Batch = tuple[Tensor, Tensor, Tensor]
@@ -118,6 +119,24 @@ class RecordingBatches(Dataset[Batch]):
 
     def __getitem__(self, i: int) -> Batch:
         return self.batches[i]
+
+
+def window_batches(
+    recordings: Sequence[Recording], inputs: RecordingInputs, windowing: Windowing, fill: float, batch_size: int
+) -> list[Batch]:
+    """The recordings cut into windows as scoring cuts them, in batches; the weight is 1 on each window's kept beats
+    only, so the loss and the metrics see every beat once, from the window that scores it."""
+    cut_up = cut([inputs(r.rr) for r in recordings], windowing, fill)
+    labels = np.concatenate([_labels(r) for r in recordings]) if recordings else np.zeros(0, np.float32)
+    y = np.zeros((cut_up.x.shape[0], windowing.length), dtype=np.float32)
+    w = np.zeros_like(y)
+    y[cut_up.window, cut_up.position] = labels[cut_up.beat]
+    w[cut_up.window, cut_up.position] = 1.0
+    return [
+        (torch.from_numpy(cut_up.x[i : i + batch_size]), torch.from_numpy(y[i : i + batch_size]),
+         torch.from_numpy(w[i : i + batch_size]))
+        for i in range(0, y.shape[0], batch_size)
+    ]  # fmt: skip
 
 
 class WindowBeats(Dataset[Batch]):

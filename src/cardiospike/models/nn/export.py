@@ -24,7 +24,8 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         # The legacy (TorchScript) exporter is deprecated in favour of the dynamo one, which needs onnxscript; and it
         # warns that a GRU exported with variable length may fail at batch sizes above 1 with padding. The runtime
-        # scores one unpadded recording per call, and the round-trip tests check lengths 1 to 1,500.
+        # scores windows of one length in a batch (padded only as training pads its crops) or one unpadded recording
+        # per call, and the round-trip tests check both.
         warnings.simplefilter("ignore")
         torch.onnx.export(
             net,
@@ -37,7 +38,7 @@ def onnx_bytes(module: BeatNetModule) -> bytes:
             dynamo=False,
         )
         model = onnx.load(os.path.join(tmp, "net.onnx"))
-    for key, value in write_metadata(inputs).items():
+    for key, value in write_metadata(inputs, module.config.windowing()).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(model)

@@ -24,7 +24,8 @@ from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
 from cardiospike.models.nn.config import NetConfig
-from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats
+from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats, window_batches
+from cardiospike.models.nn.windows import cut
 from cardiospike.recording import Recording
 
 #: Validation metrics early stopping can watch, with the direction that is better.
@@ -136,7 +137,12 @@ def _loaders(
         )
         train = DataLoader(crops, batch_size=None)
         if valid_recs:
-            batches = RecordingBatches(valid_recs, inputs, config.batch_size, network.padding)
+            windowing = config.windowing()
+            batches: Any = (
+                RecordingBatches(valid_recs, inputs, config.batch_size, network.padding)
+                if windowing is None
+                else window_batches(valid_recs, inputs, windowing, network.padding, 4 * config.batch_size)
+            )
             valid = DataLoader(batches, batch_size=None)
         return train, valid
     beats = WindowBeats(train_recs, inputs)
@@ -233,11 +239,20 @@ def _feature_scaling(inputs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:
 
 @torch.no_grad()
 def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np.ndarray]:
-    """Per-beat anomaly probabilities (float64) of each recording, one recording at a time (no padding)."""
+    """Per-beat anomaly probabilities (float64) of each recording: on windows where the configuration has them (all
+    recordings' windows in batches), else one whole recording at a time (no padding)."""
     module.eval()
-    inputs, layout = module.config.inputs(), module.config.network.layout
-    out = []
-    for rec in recs:
-        logits = layout.unbatch(module(layout.batch(torch.from_numpy(inputs(rec.rr)))))
-        out.append(torch.sigmoid(logits).double().numpy())
-    return out
+    config = module.config
+    inputs, layout, windowing = config.inputs(), config.network.layout, config.windowing()
+    if windowing is None:
+        out = []
+        for rec in recs:
+            logits = layout.unbatch(module(layout.batch(torch.from_numpy(inputs(rec.rr)))))
+            out.append(torch.sigmoid(logits).double().numpy())
+        return out
+    cut_up = cut([inputs(rec.rr) for rec in recs], windowing, config.network.padding)
+    logits = np.concatenate(
+        [module(torch.from_numpy(cut_up.x[i : i + 256])).numpy() for i in range(0, cut_up.x.shape[0], 256)]
+    )
+    proba = 1.0 / (1.0 + np.exp(-cut_up.gather(logits)))
+    return np.split(proba, np.cumsum([len(rec) for rec in recs])[:-1])

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from cardiospike.features import FeatureSpec
 from cardiospike.models.nn.inputs import INPUTS_VERSION
 from cardiospike.models.nn.kinds import DEFAULT_HALF_WINDOW, NetInputs, network_kind
+from cardiospike.models.nn.windows import Windowing
 
 META_KIND = "kind"
 META_INPUTS = "inputs"
@@ -20,9 +21,11 @@ META_HALF = "half_window"
 META_RR_MIN = "rr_min"
 META_RR_MAX = "rr_max"
 META_FEATURES = "features"
+#: ``length,context`` of the windows a whole-recording network is scored on; absent: whole recordings.
+META_WINDOWS = "windows"
 
 
-def write_metadata(inputs: NetInputs) -> dict[str, str]:
+def write_metadata(inputs: NetInputs, windowing: Windowing | None = None) -> dict[str, str]:
     """The metadata entries of a network whose inputs are ``inputs``, in the order they are written."""
     meta = {
         META_KIND: inputs.kind,
@@ -33,7 +36,17 @@ def write_metadata(inputs: NetInputs) -> dict[str, str]:
     }
     if inputs.features is not None:
         meta[META_FEATURES] = json.dumps(inputs.features.to_dict())
+    if windowing is not None:
+        meta[META_WINDOWS] = f"{windowing.length},{windowing.context}"
     return meta
+
+
+def read_windowing(meta: Mapping[str, str]) -> Windowing | None:
+    """The windows an exported network is scored on (None: whole recordings, as networks exported before them)."""
+    if META_WINDOWS not in meta:
+        return None
+    length, context = (int(part) for part in meta[META_WINDOWS].split(","))
+    return Windowing(length, context)
 
 
 def read_metadata(meta: Mapping[str, str]) -> NetInputs:

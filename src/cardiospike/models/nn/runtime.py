@@ -15,9 +15,12 @@ import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
 from numpy.typing import NDArray
 
 from cardiospike.models.nn.kinds import network_kind
-from cardiospike.models.nn.meta import read_metadata
+from cardiospike.models.nn.meta import read_metadata, read_windowing
+from cardiospike.models.nn.windows import cut
 
 FloatArray = NDArray[np.float64]
+#: Windows scored in one call of ONNX Runtime: bounds the memory of a call (256 windows of 256 beats).
+WINDOWS_PER_CALL = 256
 
 
 def sigmoid(logits: NDArray[np.floating]) -> FloatArray:
@@ -44,34 +47,46 @@ class OnnxBeatNet:
         options.log_severity_level = 3
         source = model if isinstance(model, bytes) else os.fspath(model)
         self.session = ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
-        self.inputs = read_metadata(self.session.get_modelmeta().custom_metadata_map)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.inputs = read_metadata(meta)
+        #: The windows the network is scored on (None: whole recordings).
+        self.windowing = read_windowing(meta)
         self.kind = self.inputs.kind
         #: The feature matrix the network reads (None: it reads RR alone).
         self.features = self.inputs.features
         self._layout = network_kind(self.kind).layout
         self._input = self.session.get_inputs()[0].name
 
-    def logits(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
-        """Per-beat logits of one recording's RR intervals (ms).
+    def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
+        """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms).
 
         ``features``: the recording's feature matrix (``beat_features`` with :attr:`features`, shape (n, n_features))
         where the caller has computed it already (the detector, for LightGBM); only a "features" network reads it.
         """
-        rr = np.asarray(rr, dtype=np.float64)
-        if rr.size == 0:
-            return np.zeros(0, dtype=np.float32)
-        # A feature network reads the caller's feature matrix where it has computed one already.
-        x = np.ascontiguousarray(features.T) if features is not None and self.features is not None else self.inputs(rr)
-        return np.asarray(self._layout.unbatch(self.session.run(None, {self._input: self._layout.batch(x)})[0]))
-
-    def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
-        """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms); see :meth:`logits`."""
-        return sigmoid(self.logits(rr, features))
+        return self.predict_many([rr], None if features is None else [features])[0]
 
     def predict_many(
         self, rrs: Sequence[NDArray[np.floating]], features: Sequence[NDArray[np.float32]] | None = None
     ) -> list[FloatArray]:
-        """Probabilities of several recordings, each scored whole (no padding, so no effect of batch neighbours)."""
-        if features is None:
-            return [self.predict_proba(rr) for rr in rrs]
-        return [self.predict_proba(rr, f) for rr, f in zip(rrs, features, strict=True)]
+        """Probabilities of several recordings (see :meth:`predict_proba`): their windows in batches where the
+        network is scored on windows (a window's output never depends on the others), else each recording whole,
+        one call each (no padding)."""
+        rrs = [np.asarray(rr, dtype=np.float64) for rr in rrs]
+        if self.features is not None and features is not None:  # a feature network reads the caller's matrices
+            arrays = [np.ascontiguousarray(f.T) for f in features]
+        else:
+            arrays = [self.inputs(rr) for rr in rrs]
+        if self.windowing is None:
+            return [sigmoid(self._whole(x)) if rr.size else np.zeros(0) for rr, x in zip(rrs, arrays, strict=True)]
+        windows = cut(arrays, self.windowing, network_kind(self.kind).padding)
+        calls = range(0, windows.x.shape[0], WINDOWS_PER_CALL)
+        parts = [self._run(windows.x[i : i + WINDOWS_PER_CALL]) for i in calls]
+        logits = np.concatenate(parts) if parts else np.zeros((0, self.windowing.length), np.float32)
+        return np.split(sigmoid(windows.gather(logits)), np.cumsum([len(rr) for rr in rrs])[:-1])
+
+    def _whole(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Per-beat logits of one recording's inputs, scored whole (a batch of one, or its windows of beats)."""
+        return np.asarray(self._layout.unbatch(self._run(self._layout.batch(x))))
+
+    def _run(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:
+        return np.asarray(self.session.run(None, {self._input: batch})[0])

@@ -18,7 +18,7 @@ from cardiospike.models.nn.export import export_onnx, onnx_bytes
 from cardiospike.models.nn.lit import BeatNetModule, predict_network
 from cardiospike.models.nn.runtime import OnnxBeatNet
 from cardiospike.recording import Recording
-from tests.conftest import real_data
+from tests.conftest import network_config, real_data
 
 FIXTURES = ["sequence_module", "cardionet_module", "features_module"]
 
@@ -98,3 +98,37 @@ def test_runtime_reads_a_feature_matrix_computed_already(features_module, sequen
     shared = beat_features(rec.rr, runtime.features)
     np.testing.assert_array_equal(runtime.predict_proba(rec.rr, shared), runtime.predict_proba(rec.rr))
     assert OnnxBeatNet(onnx_bytes(sequence_module)).features is None  # only a feature network reads features
+
+
+@pytest.fixture(scope="module")
+def windowed_module(nn_train, nn_valid):
+    from cardiospike.models.nn.config import NetConfig
+    from cardiospike.models.nn.lit import fit_network
+
+    settings = network_config("features", "model.nn.crop_len=64", "model.nn.window_context=16")
+    return fit_network(nn_train, nn_valid, NetConfig.from_dict(settings))
+
+
+def test_windowed_network_scores_as_trained_and_batches_alike(windowed_module, tmp_path):
+    runtime = OnnxBeatNet(onnx_bytes(windowed_module))
+    assert runtime.windowing is not None
+    assert (runtime.windowing.length, runtime.windowing.context) == (64, 16)
+    recs = [simulate_recording(n, seed=n) for n in (1, 30, 64, 65, 300, 1000)]
+    _agree(windowed_module, runtime, recs)  # one recording at a time, as torch scores them
+    together = runtime.predict_many([r.rr for r in recs])
+    for rec, proba in zip(recs, together, strict=True):
+        np.testing.assert_allclose(proba, runtime.predict_proba(rec.rr), rtol=0, atol=1e-6)
+
+
+def test_a_windowed_beat_depends_only_on_its_window(windowed_module):
+    from cardiospike.features import beat_features
+
+    runtime = OnnxBeatNet(onnx_bytes(windowed_module))
+    rec = simulate_recording(600, seed=4)
+    assert runtime.features is not None
+    features = beat_features(rec.rr, runtime.features)
+    changed = features.copy()
+    changed[500:] += 1.0  # far beyond the windows of the first 300 beats
+    a, b = runtime.predict_proba(rec.rr, features), runtime.predict_proba(rec.rr, changed)
+    np.testing.assert_array_equal(a[:300], b[:300])
+    assert not np.array_equal(a[500:], b[500:])

@@ -1,0 +1,34 @@
+"""Windows of whole-recording networks: they tile every recording, and each kept beat has its context."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardiospike.models.nn.windows import Windowing, cut
+
+
+@pytest.mark.parametrize("n", [1, 10, 16, 17, 40, 41, 1000])
+def test_kept_parts_tile_the_recording_with_context_on_both_sides(n: int):
+    windowing = Windowing(16, 4)
+    start, first, stop = windowing.spans(n)
+    np.testing.assert_array_equal(
+        np.concatenate([np.arange(a, b) for a, b in zip(first, stop, strict=True)]), np.arange(n)
+    )
+    for s, f, t in zip(start, first, stop, strict=True):
+        assert s <= f < t <= s + windowing.length
+        assert f - s >= windowing.context or s == 0  # context before, except at the recording's start
+        assert s + windowing.length - t >= windowing.context or s + windowing.length >= n  # and after
+
+
+def test_cut_and_gather_return_every_beat_in_order():
+    inputs = [np.arange(n, dtype=np.float32)[None] * (i + 1) for i, n in enumerate((5, 40, 16, 1))]
+    batch = cut(inputs, Windowing(16, 4), np.nan)
+    assert batch.x.shape[1:] == (1, 16)
+    assert np.isnan(batch.x[0, 0, 5:]).all()  # a short recording is padded as training pads its crops
+    np.testing.assert_array_equal(batch.gather(batch.x[:, 0, :]), np.concatenate([x[0] for x in inputs]))
+
+
+def test_context_must_leave_something():
+    with pytest.raises(ValueError, match="leaves nothing"):
+        Windowing(16, 8)
