@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import beat_features
 from cardiospike.models.forest import Engine
+
+if TYPE_CHECKING:
+    from cardiospike.live import BeatStream
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, measurement_errors
 
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
@@ -136,6 +140,14 @@ class Detector:
         shared = np.split(features, cut) if self.network.features == self.artifact.features else None
         network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared))
         return stacker.predict_proba(np.column_stack([lgbm, network]))
+
+    def stream(
+        self, lookahead: int | None = None, block: int = 16, history: int = 512, threshold: float | None = None
+    ) -> BeatStream:
+        """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive."""
+        from cardiospike.live import BeatStream  # the stream scores with this detector
+
+        return BeatStream(self, lookahead, block, history, threshold)
 
     def score(self, recording: Recording, threshold: float | None = None) -> ScoredRecording:
         """Score one recording; ``threshold`` overrides the model's decision threshold."""

@@ -15,25 +15,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cardiospike.detector import ScoredRecording
+from cardiospike.episodes import Episode, runs_of_flags
 from cardiospike.recording import FloatArray, Recording
 
 #: Successive RR differences larger than this (ms) count towards pNN50.
 NN50_MS = 50.0
-
-
-@dataclass(frozen=True)
-class Episode:
-    """A run of consecutive anomalous beats; ``start`` and ``end`` are beat indices, both included."""
-
-    start: int
-    end: int
-    start_ms: float
-    end_ms: float
-    n_beats: int
-    max_proba: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def episodes_of(recording: ScoredRecording | Recording) -> list[Episode]:
@@ -43,26 +29,11 @@ def episodes_of(recording: ScoredRecording | Recording) -> list[Episode]:
     of beats labelled 1 (peak probability 1). ValueError for a recording without labels.
     """
     if isinstance(recording, ScoredRecording):
-        return _episodes(recording.is_anomaly, recording.recording.time, recording.proba)
+        return runs_of_flags(recording.is_anomaly, recording.recording.time, recording.proba)
     if recording.labels is None:
         raise ValueError(f"recording {recording.id!r} has no labels, so no labelled episodes")
     labelled = recording.labels.astype(bool)
-    return _episodes(labelled, recording.time, labelled.astype(np.float64))
-
-
-def _episodes(flags: NDArray[np.bool_], time: FloatArray, proba: FloatArray) -> list[Episode]:
-    """Runs of consecutive ``True`` in ``flags``, with their times and peak probability."""
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    if starts.size == 0:
-        return []
-    # Beats outside episodes get -inf, so each segment's maximum is the maximum over its episode alone.
-    peaks = np.maximum.reduceat(np.where(flags, proba, -np.inf), starts)
-    return [
-        Episode(int(s), int(e), float(time[s]), float(time[e]), int(e - s + 1), round(float(p), 6))
-        for s, e, p in zip(starts, ends, peaks, strict=True)
-    ]
+    return runs_of_flags(labelled, recording.time, labelled.astype(np.float64))
 
 
 @dataclass(frozen=True)

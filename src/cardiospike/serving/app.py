@@ -17,7 +17,7 @@ from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
 from cardiospike.serving.errors import add_error_handlers
 from cardiospike.serving.metrics import Metrics, MetricsMiddleware
 from cardiospike.serving.middleware import BodySizeLimit
-from cardiospike.serving.routes import health, legacy, predict, recordings
+from cardiospike.serving.routes import health, legacy, predict, recordings, stream
 from cardiospike.serving.routes import metrics as metrics_route
 from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
@@ -56,6 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     detector = app.state.detector
     log.info("model %s loaded from %s (threshold %.4f)", detector.model_version, where, detector.threshold)
     app.state.cpu_limiter = anyio.CapacityLimiter(settings.scoring_threads)
+    app.state.streams = 0
     yield
     app.state.detector = None
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The key guards the routes that take or give recordings (not the page, which holds no data), and is declared
     # in the OpenAPI schema only where one is configured, so the schema tells clients the truth either way.
     keyed = settings.api_key is not None
+    app.include_router(stream.router)  # checks the key itself: a browser's WebSocket cannot send the header
     for module in (predict, legacy, recordings):
         app.include_router(
             module.router,

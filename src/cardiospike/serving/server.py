@@ -45,6 +45,7 @@ def run(settings: Settings) -> None:
         http=GuardedHttpProtocol,
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.limit_concurrency,
+        ws_max_size=settings.stream_max_message_bytes,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),
         access_log=True,

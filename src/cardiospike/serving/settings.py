@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         Largest request line and headers together; a larger one is answered 431 and the connection closed.
     limit_concurrency
         Most connections and requests in progress per worker process; beyond, new requests get 503 at once.
+    stream_max_connections
+        Most live streams (``/api/v1/stream``) at once per worker process; beyond, a new one is closed (1013).
+    stream_max_beats
+        Most beats in one live stream.
+    stream_idle_timeout
+        Seconds a live stream may go without a message before it is closed (1001).
+    stream_max_message_bytes
+        Largest message of a live stream; a larger one closes it (1009).
     api_key
         When set, the predict routes require it in the ``X-API-Key`` header.
     cors_origins
@@ -65,6 +73,10 @@ class Settings(BaseSettings):
     keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
     limit_concurrency: Annotated[int, Field(ge=1)] = 100
+    stream_max_connections: Annotated[int, Field(ge=1)] = 256
+    stream_max_beats: Annotated[int, Field(ge=1)] = 500_000
+    stream_idle_timeout: Annotated[float, Field(gt=0)] = 60.0
+    stream_max_message_bytes: Annotated[int, Field(ge=1024)] = 65_536
     api_key: SecretStr | None = None
     # NoDecode: read "https://a.org,https://b.org" as written instead of requiring JSON in the variable.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

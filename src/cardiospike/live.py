@@ -1,0 +1,217 @@
+"""Live scoring of a beat stream: final decisions after a fixed look-ahead, from a bounded window of past beats.
+
+A chest strap or a phone app delivers RR intervals as they happen. A :class:`BeatStream` takes them in chunks of any
+size and decides the beats in blocks of ``block`` beats: a block is decided once ``lookahead`` beats have followed
+its last beat, by scoring the last ``history`` beats up to then as if the recording ended there (the detector's
+whole pipeline: features, models, post-processing). Every block is decided once, from the same beats whatever the
+chunks were, so feeding beats one by one, in chunks of any size or all at once gives the same decisions; a decision
+is final when it is given, and so are the episode events derived from the decisions. Closing the stream decides the
+last beats as the end of a recording is decided. Memory is bounded: the stream keeps ``history + lookahead + block``
+beats.
+
+A beat is decided at most ``lookahead + block - 1`` beats after it arrived, and at least ``lookahead`` beats after:
+:func:`default_lookahead` takes what the model's features, network windows and post-processing look ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cardiospike.episodes import Episode
+from cardiospike.recording import FloatArray, Recording
+
+if TYPE_CHECKING:
+    from cardiospike.detector import Detector
+
+#: Beats decided together: one scoring of the window per block.
+BLOCK = 16
+#: Past beats a decision sees (beyond the look-ahead): wider than any feature window and a network window.
+HISTORY = 512
+#: What a feature set without a bound on its look-ahead (``reach``) is given: its windows reach 16 beats, and its
+#: distances to the next spike rarely matter further than this.
+UNBOUNDED_FEATURES_LOOKAHEAD = 32
+#: What a network scored on whole recordings is given.
+WHOLE_NETWORK_LOOKAHEAD = 64
+
+
+def default_lookahead(detector: Detector) -> int:
+    """The beats a decision waits for: the furthest the features, the network's windows and the post-processing
+    look ahead (see the module docstring)."""
+    spec = detector.artifact.features
+    features = spec.reach if spec.reach is not None else UNBOUNDED_FEATURES_LOOKAHEAD
+    network = 0
+    if detector.network is not None:
+        windowing = detector.network.windowing
+        network = WHOLE_NETWORK_LOOKAHEAD if windowing is None else windowing.context
+    post = detector.artifact.postprocess
+    return max(features, network) + post.smooth + post.max_gap + post.min_run
+
+
+@dataclass(frozen=True)
+class BeatDecisions:
+    """Final decisions of consecutive beats, from beat ``start_index`` on (counted from the stream's first beat)."""
+
+    start_index: int
+    anomaly_proba: FloatArray
+    is_anomaly: NDArray[np.bool_]
+    errors: NDArray[np.bool_]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "beats",
+            "start_index": self.start_index,
+            "anomaly_proba": np.round(self.anomaly_proba, 6).tolist(),
+            "is_anomaly": self.is_anomaly.astype(np.int8).tolist(),
+            "errors": self.errors.astype(np.int8).tolist(),
+        }
+
+
+@dataclass(frozen=True)
+class EpisodeEvent:
+    """An episode that opened (its first beat is decided anomalous) or closed (its last beat is decided).
+
+    For ``open``, ``episode`` holds the first beat only (``end == start``); for ``close``, the whole episode.
+    """
+
+    kind: Literal["open", "close"]
+    episode: Episode
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.kind == "open":
+            return {"type": "episode_open", "start": self.episode.start, "start_ms": self.episode.start_ms}
+        return {"type": "episode_close", **self.episode.to_dict()}
+
+
+Event = BeatDecisions | EpisodeEvent
+
+
+class BeatStream:
+    """Scores a stream of RR intervals as they arrive (see the module docstring).
+
+    Parameters
+    ----------
+    detector : Detector
+        The model.
+    lookahead : int, optional
+        Beats a decision waits for (default: :func:`default_lookahead`).
+    block : int
+        Beats decided together.
+    history : int
+        Past beats a decision sees.
+    threshold : float, optional
+        Decision threshold instead of the model's.
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        lookahead: int | None = None,
+        block: int = BLOCK,
+        history: int = HISTORY,
+        threshold: float | None = None,
+    ) -> None:
+        self.detector = detector
+        self.lookahead = default_lookahead(detector) if lookahead is None else int(lookahead)
+        if self.lookahead < 0 or block < 1 or history < 0:
+            raise ValueError("lookahead and history must be >= 0, block >= 1")
+        self.block, self.history, self.threshold = block, history, threshold
+        self.received = 0  # beats received
+        self.decided = 0  # beats decided
+        self._offset = 0  # index of the first beat kept
+        self._rr = np.zeros(0)
+        self._time = np.zeros(0)
+        self._open: tuple[int, float, float] | None = None  # start, start_ms, peak probability so far
+        self._closed = False
+
+    @property
+    def kept(self) -> int:
+        """Beats held in memory now (bounded by ``history + lookahead + block``)."""
+        return int(self._rr.size)
+
+    def feed(self, rr: Sequence[float] | NDArray[np.floating], times: Sequence[float] | None = None) -> list[Event]:
+        """Add beats (RR in ms; ``times`` in ms, increasing, one per beat, else the running sum of RR) and return
+        the decisions and episode events they make final."""
+        if self._closed:
+            raise ValueError("the stream is closed")
+        new = np.asarray(rr, dtype=np.float64).ravel()
+        if times is None:
+            last = self._time[-1] if self._time.size else None
+            new_time = np.cumsum(new) + (last if last is not None else -new[0] if new.size else 0.0)
+        else:
+            new_time = np.asarray(times, dtype=np.float64).ravel()
+            if new_time.shape != new.shape:
+                raise ValueError(f"{new_time.size} times for {new.size} RR values: expected one time per beat")
+        self._rr = np.concatenate([self._rr, new])
+        self._time = np.concatenate([self._time, new_time])
+        self.received += new.size
+        events: list[Event] = []
+        while self.received - self.decided >= self.block + self.lookahead:
+            events += self._decide(self.decided + self.block, self.decided + self.block + self.lookahead)
+        return events
+
+    def close(self) -> list[Event]:
+        """Decide the beats left, as the end of a recording is decided, and close an episode still open."""
+        events: list[Event] = []
+        if not self._closed and self.received > self.decided:
+            events = self._decide(self.received, self.received)
+        if self._open is not None:
+            events.append(self._close(self.decided - 1))
+        self._closed = True
+        return events
+
+    def _time_of(self, index: int) -> float:
+        return float(self._time[index - self._offset])
+
+    def _decide(self, stop: int, end: int) -> list[Event]:
+        """Decide beats ``decided .. stop - 1`` from the window of beats that ends at ``end`` (exclusive)."""
+        first = max(0, self.decided - self.history)
+        window = slice(first - self._offset, end - self._offset)
+        recording = Recording(id="stream", rr=self._rr[window], time=self._time[window])
+        scored = self.detector.score(recording, self.threshold)
+        part = slice(self.decided - first, stop - first)
+        decisions = BeatDecisions(self.decided, scored.proba[part], scored.is_anomaly[part], scored.error[part])
+        events: list[Event] = [decisions, *self._episode_events(decisions)]
+        self.decided = stop
+        self._forget()
+        return events
+
+    def _episode_events(self, decisions: BeatDecisions) -> list[EpisodeEvent]:
+        """Open and close events of the runs of anomalous beats, continuing an episode still open."""
+        flags, proba, at = decisions.is_anomaly, decisions.anomaly_proba, decisions.start_index
+        edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        events: list[EpisodeEvent] = []
+        if self._open is not None and not (starts.size and starts[0] == 0):
+            events.append(self._close(at - 1))  # the episode ended with the previous block
+        for s, t in zip(starts.tolist(), stops.tolist(), strict=True):
+            peak = float(proba[s:t].max())
+            if self._open is not None:  # the open episode goes on into this block
+                start, start_ms, before = self._open
+                self._open = (start, start_ms, max(before, peak))
+            else:
+                start_ms = self._time_of(at + s)
+                events.append(EpisodeEvent("open", Episode(at + s, at + s, start_ms, start_ms, 1, round(peak, 6))))
+                self._open = (at + s, start_ms, peak)
+            if t < flags.size:  # it ends inside this block
+                events.append(self._close(at + t - 1))
+        return events
+
+    def _close(self, end: int) -> EpisodeEvent:
+        assert self._open is not None
+        start, start_ms, peak = self._open
+        self._open = None
+        episode = Episode(start, end, start_ms, self._time_of(end), end - start + 1, round(peak, 6))
+        return EpisodeEvent("close", episode)
+
+    def _forget(self) -> None:
+        """Drop the beats no later decision needs."""
+        keep_from = max(0, self.decided - self.history)
+        drop = keep_from - self._offset
+        if drop > 0:
+            self._rr, self._time = self._rr[drop:], self._time[drop:]
+            self._offset = keep_from

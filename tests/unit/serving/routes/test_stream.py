@@ -1,0 +1,113 @@
+"""``/api/v1/stream``: live decisions over a WebSocket, the same as the Python stream's; bad input closes cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from cardiospike.data import simulate_recording
+from cardiospike.detector import load_detector
+from cardiospike.live import BeatDecisions
+
+from ..conftest import MakeApp
+
+URL = "/api/v1/stream"
+
+
+def _collect(ws: Any) -> list[dict[str, Any]]:
+    """Messages until the server closes the socket."""
+    out = []
+    while True:
+        try:
+            out.append(ws.receive_json())
+        except WebSocketDisconnect:
+            return out
+
+
+def test_streamed_decisions_equal_the_python_streams(client: TestClient, tiny_model_dir: Path):
+    rec = simulate_recording(700, seed=21)
+    with client.websocket_connect(URL) as ws:
+        ready = ws.receive_json()
+        assert ready["type"] == "ready"
+        assert ready["lookahead"] >= 0
+        for start in range(0, len(rec), 50):
+            ws.send_json({"rr": rec.rr[start : start + 50].tolist()})
+        ws.send_json({"end": True})
+        messages = _collect(ws)
+    beats = [m for m in messages if m["type"] == "beats"]
+    flags = np.concatenate([m["is_anomaly"] for m in beats])
+    proba = np.concatenate([m["anomaly_proba"] for m in beats])
+    stream = load_detector(tiny_model_dir).stream()
+    events = stream.feed(rec.rr) + stream.close()
+    expected = np.concatenate([e.is_anomaly for e in events if isinstance(e, BeatDecisions)])
+    np.testing.assert_array_equal(flags, expected.astype(int))
+    assert proba.size == len(rec)
+    kinds = [m["type"] for m in messages if m["type"].startswith("episode")]
+    assert kinds == [e.to_dict()["type"] for e in events if not isinstance(e, BeatDecisions)]
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ('{"rr": [800, -3]}', "rr.1"),
+        ('{"rr": "800"}', "rr"),
+        ('{"beats": [800]}', "beats"),
+        ("not json", "message"),
+        ('{"rr": [800, 810], "times": [0]}', "one time per beat"),
+    ],
+)
+def test_bad_messages_get_an_error_and_a_close_code(client: TestClient, message: str, problem: str):
+    with client.websocket_connect(URL) as ws:
+        ws.receive_json()
+        ws.send_text(message)
+        error = ws.receive_json()
+        assert error["type"] == "error"
+        assert error["code"] == 1007
+        assert problem in error["detail"]
+        assert "-3" not in error["detail"]  # values are not echoed
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1007
+
+
+def test_the_key_comes_in_the_header_or_the_first_message(make_app: MakeApp):
+    with TestClient(make_app(api_key="secret")) as keyed:
+        with keyed.websocket_connect(URL) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            ws.send_json({"rr": [800.0]})
+            error = ws.receive_json()
+            assert (error["type"], error["code"]) == ("error", 1008)
+        with keyed.websocket_connect(URL) as ws:
+            ws.receive_json()
+            ws.send_json({"api_key": "wrong"})
+            assert ws.receive_json()["code"] == 1008
+        with keyed.websocket_connect(URL) as ws:
+            ws.receive_json()
+            ws.send_json({"api_key": "secret"})
+            ws.send_json({"rr": [800.0, 810.0], "end": True})
+            assert any(m["type"] == "beats" for m in _collect(ws))
+        with keyed.websocket_connect(URL, headers={"X-API-Key": "secret"}) as ws:
+            ws.receive_json()
+            ws.send_json({"rr": [800.0], "end": True})
+            assert [m["type"] for m in _collect(ws)] == ["beats"]
+
+
+def test_stream_limits(make_app: MakeApp):
+    with TestClient(make_app(stream_max_beats=100, stream_idle_timeout=0.2, stream_max_connections=1)) as client:
+        with client.websocket_connect(URL) as ws:
+            ws.receive_json()
+            ws.send_json({"rr": [800.0] * 101})
+            assert "setting stream_max_beats" in ws.receive_json()["detail"]
+        with client.websocket_connect(URL) as ws:
+            ws.receive_json()
+            error = ws.receive_json()  # nothing sent: the idle timeout closes the stream
+            assert (error["code"], "stream_idle_timeout" in error["detail"]) == (1001, True)
+        with client.websocket_connect(URL) as first:
+            first.receive_json()
+            with client.websocket_connect(URL) as second:
+                assert second.receive_json()["code"] == 1013
