@@ -149,7 +149,7 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
         raise RecordingFormatError(source, "file is empty")
     name, why = (fmt, "as asked") if fmt != "auto" else sniff(data, source)
     reader = READERS[name]
-    taken_as = f"read as {name} ({why})"
+    taken_as = f"read as {name}, {why}"
     try:
         if not reader.binary and not data.head().strip():
             raise RecordingFormatError(source, "file is empty")

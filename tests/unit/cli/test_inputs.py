@@ -86,7 +86,7 @@ def test_a_refused_file_names_the_format_and_the_option(tmp_path: Path, tiny_mod
     src.write_text("beat,stamp\n800,0\n")
     result = runner.invoke(app, ["predict", str(src), "-o", str(tmp_path / "o.csv"), "-m", str(tiny_model_dir)])
     assert result.exit_code == 2
-    assert "read as csv (from the extension .csv)" in result.output
+    assert "read as csv, from the extension .csv" in result.output
     assert "--rr-column NAME" in result.output
 
 

@@ -53,10 +53,10 @@ def test_errors_name_the_place_the_format_and_the_option(content, source, kwargs
 @pytest.mark.parametrize(
     ("content", "source", "taken"),
     [
-        ("id,x\n1,abc\n", "a.csv", "read as csv (from the extension .csv)"),
-        ("800\nabc\n", "upload", "read as text (from the content)"),
-        ("id,x\n1,abc\n", "upload", "read as csv (from the content)"),
-        ("[Params]\nInterval=238\n[HRData]\nabc\n", "upload", "read as hrm (from the content)"),
+        ("id,x\n1,abc\n", "a.csv", "read as csv, from the extension .csv"),
+        ("800\nabc\n", "upload", "read as text, from the content"),
+        ("id,x\n1,abc\n", "upload", "read as csv, from the content"),
+        ("[Params]\nInterval=238\n[HRData]\nabc\n", "upload", "read as hrm, from the content"),
     ],
 )
 def test_errors_say_which_format_the_file_was_taken_for(content, source, taken):

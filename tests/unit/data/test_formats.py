@@ -353,7 +353,7 @@ def test_taken_as_says_the_format_and_why(fmt: str):
         "ndjson": '{"rr": 800}\n',
     }
     recs = parse_recordings(samples[fmt], fmt=fmt)  # type: ignore[arg-type]
-    assert recs.taken_as == f"read as {fmt} (as asked)"
+    assert recs.taken_as == f"read as {fmt}, as asked"
 
 
 def test_a_large_competition_csv_reads_fast_and_in_order():

@@ -93,7 +93,8 @@ class Recordings(list[Recording]):
     format : str
         The format the input was read as (``csv``, ``text``, ``json`` ...).
     taken_as : str
-        Why: ``"csv (from the extension .csv)"``, ``"text (from the content)"``, ``"json (as asked)"``.
+        And why: ``"read as csv, from the extension .csv"``, ``"read as text, from the content"``,
+        ``"read as json, as asked"``.
     unit : {"ms", "s"}
         The unit RR were given in (they are converted to milliseconds).
     unit_note : str or None
