@@ -136,3 +136,15 @@ def test_demo_refuses_no_beats_clearly(n_beats: str):
     assert result.exit_code == 2
     assert "--n-beats" in result.output
     assert "Traceback" not in result.output
+
+
+def test_brackets_in_headers_and_ids_are_printed_as_they_are(tmp_path: Path, tiny_model_dir: Path):
+    src, out = tmp_path / "odd.csv", tmp_path / "o.csv"
+    src.write_text("RR-interval [/ms]\n800\n")  # "[/ms]" would close a console markup tag
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 2
+    assert "'RR-interval [/ms]'" in result.output
+    src.write_text("id,RR-interval [ms]\n[/b] [red],800\n[/b] [red],810\n")
+    result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "[/b] [red]" in result.output

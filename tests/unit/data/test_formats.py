@@ -364,3 +364,29 @@ def test_a_large_competition_csv_reads_fast_and_in_order():
     recs = parse_recordings("id,x\n" + lines + "\n", source="big.csv")
     assert len(recs) == n // per
     np.testing.assert_array_equal(np.concatenate([r.rr for r in recs]), rr)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content"),
+    [
+        ("text", "Kubios\n\n  Time (s)    RR (s)\n 0.0  0.812\n#c\n 0.812 0.790\n\n"),
+        ("text", "0,812\n0,790\n"),
+        ("text", "1.02e+03\r\n9.8e+02\r\n"),
+        ("text", "a;b\n0;812\n812;790\n"),
+        (
+            "ndjson",
+            '{"id": "a", "rr": 800, "t": 0}\n{"id": "a", "rr": 810, "t": 810}\n{"id": "b", "rr": 700, "t": 0}\n',
+        ),
+    ],
+)
+def test_the_fast_and_careful_paths_read_alike(fmt: str, content: str, monkeypatch: pytest.MonkeyPatch):
+    from cardiospike.data.formats import jsondoc, text
+
+    fast = parse_recordings(content, fmt=fmt, keep_columns=True)  # type: ignore[arg-type]
+    monkeypatch.setattr(text, "_fast_table", lambda *args: None)
+    monkeypatch.setattr(jsondoc, "_fast_beats", lambda *args: None)
+    careful = parse_recordings(content, fmt=fmt, keep_columns=True)  # type: ignore[arg-type]
+    assert [r.id for r in fast] == [r.id for r in careful]
+    for a, b in zip(fast, careful, strict=True):
+        np.testing.assert_array_equal(a.rr, b.rr)
+        np.testing.assert_array_equal(a.time, b.time)

@@ -18,14 +18,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
-from cardiospike.data.formats.checks import check_count
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
-from cardiospike.data.formats.table import Table, recordings_of
+from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
 MAX_COLUMNS = 256
@@ -116,15 +114,9 @@ def _fast_table(content: Content, header: _Header, opts: Options) -> Table | Non
         raise RecordingFormatError(opts.source, "no data rows after the header")
     if any(frame.column(k).null_count for k in types):
         return None
-    ids = None
-    if roles.id is not None:
-        encoded = pc.dictionary_encode(frame.column(keys[roles.id]).combine_chunks())
-        # Counted here, before anything is done per recording: a flood of one-beat recordings stops at once.
-        check_count(len(encoded.dictionary), opts.max_recordings, opts.source)
-        names = [str(name).strip() for name in encoded.dictionary.to_pylist()]
-        if len(set(names)) < len(names):  # ids that differ only by surrounding spaces
-            return None
-        ids = (encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp), names)
+    ids = None if roles.id is None else arrow_ids(frame.column(keys[roles.id]), opts)
+    if roles.id is not None and ids is None:
+        return None
     # The id column is read through its dictionary (above): no Python string per row.
     columns = [
         frame.column(k).to_numpy() if k in frame.column_names and i != roles.id else None for i, k in enumerate(keys)

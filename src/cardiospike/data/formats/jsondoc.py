@@ -16,12 +16,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pajson
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import check_count, show
 from cardiospike.data.formats.columns import NAMES, Roles, find_roles, name_key
-from cardiospike.data.formats.table import Table, recordings_of
+from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 
 #: Levels of nesting searched for the recordings under other keys.
 MAX_DEPTH = 4
@@ -53,6 +55,9 @@ def read_json(content: Content, opts: Options) -> Recordings:
 
 
 def read_ndjson(content: Content, opts: Options) -> Recordings:
+    fast = _fast_beats(content, opts)
+    if fast is not None:
+        return recordings_of(fast, opts)
     parsed = [
         (number, _load(line, opts.source, number))
         for number, line in enumerate(content.text.split("\n"), start=1)
@@ -70,6 +75,43 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
         lines = [number for number, _ in parsed]
         return _beat_table(objects, opts, lambda i, key: (lines[i], key))
     return _recordings([_Item("", False, obj, None, number) for number, obj in parsed], opts)
+
+
+def _fast_beats(content: Content, opts: Options) -> Table | None:
+    """Beat objects, one per line, read by pyarrow (the GIL released, no Python object per value); None for
+    anything else (recordings per line, blank lines, a value of another type), which the careful path reads."""
+    data = content.utf8
+    body = data.rstrip(b"\r\n")
+    if b"\n\n" in body or b"\n\r\n" in body or body.startswith((b"\n", b"\r\n")):
+        return None  # a blank line: rows would no longer be lines
+    try:
+        frame = pajson.read_json(pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=False))
+        names = frame.column_names
+        roles = find_roles(names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, RecordingFormatError):
+        return None
+    numbers = [i for i in (roles.rr, roles.time, roles.label) if i is not None]
+    types = frame.schema.types
+    if any(not pa.types.is_integer(types[i]) and not pa.types.is_floating(types[i]) for i in numbers):
+        return None
+    if any(frame.column(i).null_count for i in numbers):
+        return None
+    ids = None
+    if roles.id is not None and (
+        not pa.types.is_string(types[roles.id]) or (ids := arrow_ids(frame.column(roles.id), opts)) is None
+    ):
+        return None
+    columns = [
+        frame.column(i).to_numpy().astype(np.float64)
+        if i in numbers
+        else (
+            pd.Series(frame.column(i).to_pylist(), dtype=object).to_numpy()
+            if opts.keep_columns and i != roles.id
+            else None
+        )
+        for i in range(len(names))
+    ]
+    return Table(names=names, columns=columns, roles=roles, where=lambda col, i: (i + 1, names[col]), ids=ids)
 
 
 def _load(text: str, source: str, line: int | None = None) -> Any:

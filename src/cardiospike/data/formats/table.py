@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Options, Recordings
@@ -138,6 +140,17 @@ def recordings_of(table: Table, opts: Options, fixed_unit: Known | None = None) 
     if opts.keep_columns:
         recordings.extra = _extra(table, carried={roles.rr} if scale != 1.0 else set(), converted_time=converted_time)
     return recordings
+
+
+def arrow_ids(column: pa.ChunkedArray, opts: Options) -> tuple[np.ndarray, list[str]] | None:
+    """Recording codes and ids of a pyarrow column of ids, counted before anything is done per recording (a flood
+    of one-beat recordings stops at once); None where ids differ only by surrounding spaces (the careful path)."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    check_count(len(encoded.dictionary), opts.max_recordings, opts.source)
+    names = [str(name).strip() for name in encoded.dictionary.to_pylist()]
+    if len(set(names)) < len(names):
+        return None
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp), names
 
 
 def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:

@@ -5,6 +5,9 @@ semicolons or commas; scientific notation (``1.020000000000000000e+03``); decima
 fields; clock times in the time column. Lines before the first line of numbers are header lines; the last of them
 names the columns where it has one name per column (then the names choose RR and time, and may give their unit).
 Without names, two columns are time and RR (the increasing one is time). Blank lines and ``#`` comments are skipped.
+
+As for CSV, pyarrow splits and converts the lines where they are all numbers with one count of fields; anything else
+(clock times, a bad line) is read again line by line with pandas, which names the first bad line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
@@ -29,6 +35,59 @@ def data_like(line: str) -> bool:
 
 
 def read_text(content: Content, opts: Options) -> Recordings:
+    head = content.head()
+    lines = head.split("\n")
+    start, header = None, None
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            if data_like(line):
+                start = i
+                break
+            header = line
+    table = None if start is None else _fast_table(content, start, header, lines, opts)
+    return recordings_of(table if table is not None else _careful_table(content, opts), opts)
+
+
+def _fast_table(content: Content, start: int, header: str | None, head: list[str], opts: Options) -> Table | None:
+    """The lines of numbers split by pyarrow's compute functions (no Python object per value, the GIL released);
+    None where a line does not fit (another number of fields, something not a number): the careful path names it."""
+    sample = pd.Series([line.strip() for line in head[start:] if line.strip() and not line.strip().startswith("#")])
+    sep, decimal_comma = _separator(sample[:50])
+    try:
+        frame = pcsv.read_csv(
+            pa.py_buffer(content.utf8),
+            read_options=pcsv.ReadOptions(column_names=["line"], skip_rows=start, use_threads=False),
+            # One field per line: a separator and quotes that never occur in a file of numbers.
+            parse_options=pcsv.ParseOptions(delimiter="\x1f", quote_char=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
+        )
+        lines = pc.utf8_trim_whitespace(frame.column("line").combine_chunks())
+        kept = pc.and_(pc.not_equal(lines, ""), pc.invert(pc.starts_with(lines, "#")))
+        rows = pc.indices_nonzero(kept).to_numpy()
+        lines = pc.filter(lines, kept)
+        if sep is None:
+            fields = [lines]
+        else:
+            parts = pc.split_pattern_regex(lines, sep) if len(sep) > 1 else pc.split_pattern(lines, sep)
+            counts = pc.min_max(pc.list_value_length(parts))
+            if counts["min"].as_py() != counts["max"].as_py():
+                return None
+            fields = [pc.list_element(parts, i) for i in range(counts["max"].as_py())]
+        if decimal_comma:
+            fields = [pc.replace_substring(f, ",", ".") for f in fields]
+        columns = [pc.cast(f, pa.float64()).to_numpy(zero_copy_only=False) for f in fields]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not len(rows):
+        return None
+    line_numbers = rows + start + 1
+    roles, names = _roles(_names(header, len(columns)), columns, opts, decimal_comma)
+    return Table(names=names, columns=columns, roles=roles, where=lambda col, i: (int(line_numbers[i]), names[col]))
+
+
+def _careful_table(content: Content, opts: Options) -> Table:
+    """Every line as text, for inputs the fast path does not take: the first bad line is named."""
     lines = pd.Series(content.text.split("\n"), dtype=object).str.strip()
     kept = lines[(lines != "") & ~lines.str.startswith("#")]
     start = next((i for i, line in enumerate(kept) if data_like(line)), None)
@@ -53,15 +112,12 @@ def read_text(content: Content, opts: Options) -> Recordings:
         )
     columns = [fields.str[i].to_numpy(dtype=object) for i in range(n_columns)]
     roles, names = _roles(_names(header, n_columns), columns, opts, decimal_comma)
-    return recordings_of(
-        Table(
-            names=names,
-            columns=columns,
-            roles=roles,
-            where=lambda col, i: (int(line_numbers[i]), names[col]),
-            decimal_comma=decimal_comma,
-        ),
-        opts,
+    return Table(
+        names=names,
+        columns=columns,
+        roles=roles,
+        where=lambda col, i: (int(line_numbers[i]), names[col]),
+        decimal_comma=decimal_comma,
     )
 
 
