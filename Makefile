@@ -38,9 +38,10 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-## bench: measure scoring speed of the default model and nested-CV quality on train.csv
+## bench: measure scoring and reading speed of the default model and nested-CV quality on train.csv
 bench: install-dev
 	$(BIN)/python benchmarks/bench_speed.py
+	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_api.py
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # what type checkers see; _PUBLIC says the same to the runnin
     from cardiospike.artifact import ArtifactError as ArtifactError
     from cardiospike.artifact import load_artifact as load_artifact
     from cardiospike.data import RecordingFormatError as RecordingFormatError
+    from cardiospike.data import as_recording as as_recording
     from cardiospike.data import parse_recordings as parse_recordings
     from cardiospike.data import read_recordings as read_recordings
     from cardiospike.data import simulate_recording as simulate_recording
@@ -34,6 +35,7 @@ _PUBLIC = {
     "ArtifactError": "cardiospike.artifact",
     "load_artifact": "cardiospike.artifact",
     "RecordingFormatError": "cardiospike.data",
+    "as_recording": "cardiospike.data",
     "parse_recordings": "cardiospike.data",
     "read_recordings": "cardiospike.data",
     "simulate_recording": "cardiospike.data",

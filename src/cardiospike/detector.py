@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
@@ -19,8 +18,10 @@ from cardiospike.features import beat_features
 from cardiospike.models.forest import Engine
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cardiospike.live import BeatStream
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, measurement_errors
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
 BATCH_BEATS = 65_536
@@ -57,6 +58,8 @@ class ScoredRecording:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+
         rec = self.recording
         return pd.DataFrame(
             {
@@ -149,12 +152,29 @@ class Detector:
 
         return BeatStream(self, lookahead, block, history, threshold)
 
-    def score(self, recording: Recording, threshold: float | None = None) -> ScoredRecording:
-        """Score one recording; ``threshold`` overrides the model's decision threshold."""
+    def score(
+        self,
+        recording: Recording | ArrayLike | pd.Series | pd.DataFrame,
+        threshold: float | None = None,
+        *,
+        unit: Unit = "auto",
+        rr_column: str | None = None,
+    ) -> ScoredRecording:
+        """Score one recording; ``threshold`` overrides the model's decision threshold.
+
+        ``recording`` may also be RR intervals (a 1-D array, list or pandas Series) or a DataFrame with an RR
+        column; ``unit`` and ``rr_column`` say how to read those (see :func:`cardiospike.data.as_recording`):
+        RR in seconds are taken as such where ``unit="auto"`` finds them.
+        """
+        if not isinstance(recording, Recording):
+            from cardiospike.data.coerce import as_recording  # pandas: only for inputs that are not recordings
+
+            recording = as_recording(recording, unit=unit, rr_column=rr_column)
         return self.score_many([recording], threshold)[0]
 
     def score_many(self, recordings: Sequence[Recording], threshold: float | None = None) -> list[ScoredRecording]:
-        """Score many recordings with one call of the model (faster than one call per recording)."""
+        """Score many recordings with one call of the model (faster than one call per recording): the same
+        probabilities and flags as each scored alone."""
         if not recordings:
             return []
         post = self.artifact.postprocess

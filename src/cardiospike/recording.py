@@ -5,6 +5,7 @@ This module imports nothing from the rest of the package.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,9 +20,16 @@ LABEL = "y"
 PROBA = "anomaly_proba"
 ERROR = "error"
 
-#: The input formats readers know ("auto": sniffed from the content).
-Format = Literal["auto", "csv", "text", "json"]
-FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "json")
+#: The input formats readers know ("auto": sniffed from the extension and the content). Their readers are in
+#: ``cardiospike.data.formats``; the names live here so that the command line's help needs nothing else.
+Format = Literal["auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb"]
+FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb")
+
+#: Units RR (and times) may be given in; "auto" reads seconds where the median RR is below :data:`SECONDS_BELOW`.
+Unit = Literal["auto", "ms", "s"]
+UNITS: tuple[Unit, ...] = ("auto", "ms", "s")
+#: No RR interval in milliseconds is below 10 (a heart rate of 6,000 per minute), and none in seconds above it.
+SECONDS_BELOW = 10.0
 
 #: RR intervals outside this closed range (ms) are measurement errors: kept, scored and flagged, never dropped.
 ERROR_RR_MIN_MS = 300.0
@@ -49,17 +57,22 @@ class Recording:
     id : str
         Recording (patient session) identifier.
     rr : ndarray of float64
-        RR intervals in milliseconds, one per beat, finite and positive.
+        RR intervals in milliseconds, one per beat. Files give values from 0 to :data:`MAX_RR_MS`; built in Python
+        (:meth:`from_rr`), a value may also be negative or not finite. Every value outside the measurement range
+        (0, NaN and infinities included) is kept, scored and flagged as a measurement error.
     time : ndarray of float64
-        Time of each beat in milliseconds, strictly increasing.
+        Time of each beat in milliseconds, finite; increasing (read from a file: strictly increasing).
     labels : ndarray of int8 or None
         1 where a beat lies inside an anomaly episode, 0 elsewhere; None when unlabelled.
+    unit : {"ms", "s"}
+        The unit RR had where the recording was read or given; ``rr`` itself is always in milliseconds.
     """
 
     id: str
     rr: FloatArray
     time: FloatArray
     labels: IntArray | None = None
+    unit: Literal["ms", "s"] = "ms"
 
     def __post_init__(self) -> None:
         if self.rr.ndim != 1 or self.time.shape != self.rr.shape:
@@ -73,30 +86,84 @@ class Recording:
     @classmethod
     def from_rr(
         cls,
-        rr: NDArray[np.floating] | list[float],
+        rr: NDArray[np.number] | Sequence[float],
         *,
         id: str | int = "recording",
-        time: NDArray[np.floating] | list[float] | None = None,
-        labels: NDArray[np.integer] | list[int] | None = None,
+        time: NDArray[np.number] | Sequence[float] | None = None,
+        labels: NDArray[np.integer] | Sequence[int] | None = None,
+        unit: Literal["ms", "s"] = "ms",
     ) -> Recording:
-        """Build a recording; without ``time``, beats are timed by the cumulative sum of RR from 0."""
-        rr_arr = np.asarray(rr, dtype=np.float64)
-        time_arr = time_from_rr(rr_arr) if time is None else np.asarray(time, dtype=np.float64)
-        label_arr = None if labels is None else np.asarray(labels, dtype=np.int8)
-        return cls(id=str(id), rr=rr_arr, time=time_arr, labels=label_arr)
+        """Build a recording from RR intervals in milliseconds, checking its shape but keeping every value.
+
+        Parameters
+        ----------
+        rr : array-like of float
+            RR intervals in ms, one per beat. Values that are not finite or not positive are kept
+            as they are: the detector scores them and flags them as measurement errors, as it does 0 or 65,535.
+        id : str or int
+            Recording identifier.
+        time : array-like of float, optional
+            Time of each beat in ms: one finite value per beat, never decreasing. Without it, beats are timed
+            by the cumulative sum of RR from 0 for the first beat, and a time does not advance over an RR that
+            is not a positive finite number (so times are never NaN).
+        labels : array-like of int, optional
+            0/1 per beat (1: inside a labelled anomaly episode).
+        unit : {"ms", "s"}
+            The unit the values had before they were converted to ms (kept on the recording, see :attr:`unit`).
+
+        Raises
+        ------
+        ValueError
+            For RR that are not numbers or not one-dimensional, times of another length, not finite or
+            decreasing, and labels of another length or other than 0/1.
+        """
+        rr_arr = _float_array(rr, "rr")
+        if rr_arr.ndim != 1:
+            raise ValueError(f"rr must be a one-dimensional sequence, not of shape {rr_arr.shape}")
+        if time is None:
+            time_arr = time_from_rr(rr_arr)
+        else:
+            time_arr = _float_array(time, "time")
+            if time_arr.shape != rr_arr.shape:
+                raise ValueError(f"{time_arr.size} times for {rr_arr.size} RR values: expected one time per beat")
+            bad = np.flatnonzero(~np.isfinite(time_arr))
+            if bad.size:
+                raise ValueError(f"time[{bad[0]}] is not a finite number")
+            back = np.flatnonzero(np.diff(time_arr) < 0)
+            if back.size:
+                raise ValueError(f"time must not decrease: time[{back[0] + 1}] is before time[{back[0]}]")
+        label_arr = None
+        if labels is not None:
+            raw = np.asarray(labels)
+            if raw.shape != rr_arr.shape or not np.isin(raw, (0, 1)).all():
+                raise ValueError("labels must be 0 or 1, one per beat")
+            label_arr = raw.astype(np.int8)
+        return cls(id=str(id), rr=rr_arr, time=time_arr, labels=label_arr, unit=unit)
+
+
+def _float_array(values: object, name: str) -> FloatArray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers only") from None
 
 
 def time_from_rr(rr: FloatArray) -> FloatArray:
-    """Beat times as in the competition data: 0 for the first beat, then the running sum of the next RRs."""
-    time = np.cumsum(rr, dtype=np.float64)
-    return time - rr[0] if rr.size else time
+    """Beat times as in the competition data: 0 for the first beat, then the running sum of the next RRs.
+
+    An RR that is not a positive finite number (a dropped beat written as 0, a NaN given in Python) adds nothing,
+    so times stay finite and never go back.
+    """
+    steps = np.where(np.isfinite(rr) & (rr > 0), rr, 0.0)
+    time = np.cumsum(steps, dtype=np.float64)
+    return time - steps[0] if rr.size else time
 
 
 def measurement_errors(
     rr: NDArray[np.floating], rr_min: float = ERROR_RR_MIN_MS, rr_max: float = ERROR_RR_MAX_MS
 ) -> NDArray[np.bool_]:
-    """Flag RR intervals outside the physiological range ``[rr_min, rr_max]`` as measurement errors."""
-    return (rr < rr_min) | (rr > rr_max)
+    """Flag RR intervals outside the physiological range ``[rr_min, rr_max]`` as measurement errors (NaN too)."""
+    return ~((rr >= rr_min) & (rr <= rr_max))
 
 
 def in_model_range(

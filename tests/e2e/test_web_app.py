@@ -223,7 +223,9 @@ def test_bad_input_shows_a_clear_message(page: Any, console: Console):
     alert = page.locator("[role=alert]")
     alert.wait_for(state="visible")
     # The service names the place and the problem, never the value (the page's user knows their file).
-    assert alert.inner_text() == "The file cannot be used: bad.csv, line 3, field 'x': not a number"
+    assert alert.inner_text() == (
+        "The file cannot be used: bad.csv, line 3, field 'x': not a number (read as csv, from the extension .csv)"
+    )
     page.wait_for_function("() => !document.getElementById('status').classList.contains('busy')")
     assert page.is_enabled("#demo-load")
     assert page.is_enabled("#file-input")

@@ -83,3 +83,16 @@ def test_post_processing_is_applied(detector):
     runs = np.diff(np.flatnonzero(np.diff(np.concatenate([[0], scored.is_anomaly.astype(int), [0]]))))[::2]
     assert runs.size
     assert runs.min() >= detector.artifact.postprocess.min_run
+
+
+def test_score_takes_plain_rr_in_any_container_and_unit(detector):
+    import pandas as pd
+
+    rec = simulate_recording(400, seed=13)
+    expected = detector.score(rec).proba
+    for given in (rec.rr, rec.rr.tolist(), pd.Series(rec.rr), pd.DataFrame({"RR interval (ms)": rec.rr})):
+        np.testing.assert_allclose(detector.score(given).proba, expected, atol=1e-9)
+    seconds = detector.score(rec.rr / 1000)  # a median RR below 10: seconds
+    np.testing.assert_allclose(seconds.proba, expected, atol=1e-9)
+    assert seconds.recording.unit == "s"
+    assert not seconds.error.all()

@@ -38,3 +38,26 @@ def test_recording_rejects_mismatched_lengths():
         Recording(id="a", rr=np.ones(3), time=np.ones(2))
     with pytest.raises(ValueError, match="one value per beat"):
         Recording(id="a", rr=np.ones(3), time=np.arange(3.0), labels=np.zeros(2, dtype=np.int8))
+
+
+def test_from_rr_keeps_invalid_values_and_times_never_nan():
+    rec = Recording.from_rr([800.0, float("nan"), 0.0, -3.0, float("inf"), 810.0])
+    assert len(rec) == 6
+    np.testing.assert_array_equal(rec.time, [0, 0, 0, 0, 0, 810])
+    np.testing.assert_array_equal(measurement_errors(rec.rr), [False, True, True, True, True, False])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rr": [[800.0, 810.0]]}, "one-dimensional"),
+        ({"rr": ["a"]}, "numbers"),
+        ({"rr": [800.0, 810.0], "time": [0.0]}, "1 times for 2 RR values"),
+        ({"rr": [800.0, 810.0], "time": [0.0, float("nan")]}, r"time\[1\] is not a finite number"),
+        ({"rr": [800.0, 810.0], "time": [5.0, 1.0]}, "must not decrease"),
+        ({"rr": [800.0, 810.0], "labels": [0, 2]}, "labels must be 0 or 1"),
+    ],
+)
+def test_from_rr_refuses_what_is_no_recording(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Recording.from_rr(**kwargs)

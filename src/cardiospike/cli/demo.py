@@ -10,10 +10,15 @@ from rich.table import Table
 from cardiospike.cli.console import console
 from cardiospike.cli.options import ModelOption, open_detector
 
+#: Most beats of a demo recording: a day of beats at 200 a minute is under 300,000.
+MAX_DEMO_BEATS = 1_000_000
+
 
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic recording.")] = 7,
-    n_beats: Annotated[int, typer.Option(help="Beats in the synthetic recording.")] = 1200,
+    n_beats: Annotated[
+        int, typer.Option(min=1, max=MAX_DEMO_BEATS, help="Beats in the synthetic recording (1 to 1,000,000).")
+    ] = 1200,
     model: ModelOption = None,
 ) -> None:
     """Score a synthetic demo recording with the default model and print its anomaly episodes."""

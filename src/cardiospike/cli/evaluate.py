@@ -4,32 +4,49 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cardiospike.cli.console import console, fail
-from cardiospike.cli.options import FormatOption, IgnoreTimeOption, ModelOption, open_detector, read_input
+from cardiospike.cli.console import console, err_console, fail
+from cardiospike.cli.options import (
+    FormatOption,
+    IgnoreTimeOption,
+    InputOptions,
+    ModelOption,
+    RRColumnOption,
+    TimeColumnOption,
+    UnitOption,
+    open_detector,
+    read_input,
+)
+
+if TYPE_CHECKING:
+    from cardiospike.detector import Detector
 
 
 def evaluate(
     labelled: Annotated[Path, typer.Argument(help="Labelled recordings (with a 'y' column).")],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
+    unit: UnitOption = "auto",
+    rr_column: RRColumnOption = None,
+    time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Precision, recall and F1 of a model on labelled recordings, overall and per recording."""
     from cardiospike.training.evaluate import evaluate_detector
 
-    recordings = read_input(labelled, fmt, ignore_time)
+    recordings = read_input(labelled, InputOptions(fmt, ignore_time, unit, rr_column, time_column))
     detector = open_detector(model)
     try:
         evaluation = evaluate_detector(detector, recordings)
     except ValueError as exc:
         raise fail(f"{labelled}: {exc}") from None
+    warn_if_training_data(labelled, detector)
     if as_json:
         typer.echo(json.dumps(evaluation.to_dict(), indent=2, default=str))
         return
@@ -45,4 +62,29 @@ def evaluate(
     console.print(
         f"[bold]Overall[/]: F1 {overall['f1']:.4f}, precision {overall['precision']:.4f}, "
         f"recall {overall['recall']:.4f}, PR-AUC {overall['pr_auc']:.4f} over {overall['n_beats']} beats"
+    )
+
+
+def warn_if_training_data(path: Path, detector: Detector) -> None:
+    """Warn (on standard error) where the file is the one the model was trained on: its manifest has its SHA-256."""
+    from cardiospike.artifact import sha256_file
+
+    manifest = detector.artifact.manifest
+
+    def lookup(*keys: str) -> object:
+        node: object = manifest
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    if lookup("training", "data", "sha256") != sha256_file(path):
+        return
+    cv = lookup("cv", "outer", "f1")
+    held_out = f" (its cross-validated F1 is {cv:.4f})" if isinstance(cv, float) else ""
+    err_console.print(
+        f"[bold yellow]Warning:[/] {escape(str(path))} is the model's training data (its SHA-256 is the one in the "
+        f"model's manifest): these scores say how well the model fits it, not how it does on new recordings"
+        f"{held_out}.",
+        highlight=False,
+        soft_wrap=True,
     )

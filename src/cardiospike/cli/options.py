@@ -1,21 +1,23 @@
-"""Options and inputs several commands share: the model, the input's format and times, and loading them.
+"""Options and inputs several commands share: the model, how to read the input, and loading them.
 
 Loading turns the package's errors into one-line exits; the package itself is imported only when a command runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from cardiospike.cli.console import fail
-from cardiospike.recording import FORMATS
+from cardiospike.cli.console import err_console, fail
+from cardiospike.recording import FORMATS, UNITS
 
 if TYPE_CHECKING:
+    from cardiospike.data.formats import Recordings
     from cardiospike.detector import Detector
-    from cardiospike.recording import Recording
 
 # A string, not a Path: a Path would turn s3://bucket/x into s3:/bucket/x.
 ModelOption = Annotated[
@@ -26,20 +28,74 @@ ModelOption = Annotated[
         help="Model artifact folder or s3:// URL (default: the model shipped with the package).",
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")]
+
+
+def _one_of(choices: tuple[str, ...]) -> object:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"expected one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", callback=_one_of(FORMATS), help=f"Input format: {', '.join(FORMATS)} (auto: sniffed)."
+    ),
+]
 IgnoreTimeOption = Annotated[
     bool, typer.Option("--ignore-time", help="Ignore the input's times; time beats by the cumulative sum of RR.")
 ]
+UnitOption = Annotated[
+    str,
+    typer.Option(
+        "--unit",
+        callback=_one_of(UNITS),
+        help="Unit of RR: ms, s, or auto (a unit the header names, else seconds where the median RR is below 10).",
+    ),
+]
+RRColumnOption = Annotated[
+    str | None, typer.Option("--rr-column", help="Column holding RR, by name or number from 1 (default: by its name).")
+]
+TimeColumnOption = Annotated[
+    str | None,
+    typer.Option("--time-column", help="Column holding beat times, by name or number from 1 (default: by its name)."),
+]
 
 
-def read_input(path: Path, fmt: str, ignore_time: bool = False) -> list[Recording]:
-    """The recordings of an input file, or an exit with the reader's message."""
+@dataclass(frozen=True)
+class InputOptions:
+    """How a command reads its input: the options above, together."""
+
+    fmt: str = "auto"
+    ignore_time: bool = False
+    unit: str = "auto"
+    rr_column: str | None = None
+    time_column: str | None = None
+
+
+def read_input(path: Path, how: InputOptions, *, keep_columns: bool = False) -> Recordings:
+    """The recordings of an input file, or an exit with the reader's message; says how RR were read if not ms."""
     from cardiospike.data.io import RecordingFormatError, read_recordings
 
     try:
-        return read_recordings(path, fmt=fmt, use_time=not ignore_time)  # type: ignore[arg-type]
+        recordings = read_recordings(
+            path,
+            fmt=how.fmt,  # type: ignore[arg-type]
+            use_time=not how.ignore_time,
+            unit=how.unit,  # type: ignore[arg-type]
+            rr_column=how.rr_column,
+            time_column=how.time_column,
+            keep_columns=keep_columns,
+        )
     except RecordingFormatError as exc:
         raise fail(str(exc)) from None
+    if recordings.unit_note:
+        # On standard error: standard output may be the scored CSV (-o -).
+        err_console.print(f"{escape(str(path))}: {escape(recordings.unit_note)}", highlight=False, soft_wrap=True)
+    return recordings
 
 
 def open_detector(model: str | Path | None) -> Detector:

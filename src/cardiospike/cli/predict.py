@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from cardiospike.cli.console import console, err_console, fail, progress
-from cardiospike.cli.options import FormatOption, IgnoreTimeOption, ModelOption, open_detector, read_input
+from cardiospike.cli.options import (
+    FormatOption,
+    IgnoreTimeOption,
+    InputOptions,
+    ModelOption,
+    RRColumnOption,
+    TimeColumnOption,
+    UnitOption,
+    open_detector,
+    read_input,
+)
+
+if TYPE_CHECKING:
+    from cardiospike.detector import ScoredRecording
+
+#: Recordings shown one per row after scoring; beyond, one line of totals.
+MAX_TABLE_ROWS = 20
+#: A recording with more of its beats outside the measurement range than this is probably read wrongly.
+MOSTLY_ERRORS = 0.5
 
 
 def _check_threshold(value: float | None) -> float | None:
@@ -25,17 +46,21 @@ ThresholdOption = Annotated[
 
 
 def predict(
-    input: Annotated[Path, typer.Argument(help="Recordings to score (CSV, text or JSON).")],
+    input: Annotated[Path, typer.Argument(help="Recordings to score (any input format).")],
     output: Annotated[str, typer.Option("--output", "-o", help="Scored CSV to write; - for standard output.")],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
+    unit: UnitOption = "auto",
+    rr_column: RRColumnOption = None,
+    time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
     ] = False,
 ) -> None:
-    """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error."""
+    """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error and the
+    input's other columns."""
     import pandas as pd
 
     from cardiospike.data.output import OutputError, output_target, write_csv
@@ -45,22 +70,67 @@ def predict(
         target = output_target(output, [input], force=force)
     except OutputError as exc:
         raise fail(str(exc)) from None
-    recordings = read_input(input, fmt, ignore_time)
+    how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
+    recordings = read_input(input, how, keep_columns=True)
     detector = open_detector(model)
+    scored: list[ScoredRecording] = []
     with progress() as bar:
         task = bar.add_task("scoring", total=len(recordings))
-        frames = []
         for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
-            frames += [scored.to_frame() for scored in detector.score_many(batch, threshold)]
+            scored += detector.score_many(batch, threshold)
             bar.advance(task, len(batch))
-    scored = pd.concat(frames, ignore_index=True)
+    frame = pd.concat([s.to_frame() for s in scored], ignore_index=True)
+    if recordings.extra is not None and len(recordings.extra.columns):
+        frame = pd.concat([frame, recordings.extra.reset_index(drop=True)], axis=1)
     try:
-        write_csv(scored, target)
+        write_csv(frame, target)
     except OutputError as exc:
         raise fail(str(exc)) from None
     # With the CSV on standard output, the summary goes to standard error.
-    (console if target is not None else err_console).print(
-        f"Scored {len(recordings)} recording(s), {len(scored)} beats: {int(scored['y'].sum())} anomalous, "
-        f"{int(scored['error'].sum())} measurement errors -> {escape(str(target or 'standard output'))}",
+    out = console if target is not None else err_console
+    summarise(scored, out)
+    out.print(f"-> {escape(str(target or 'standard output'))}", highlight=False)
+    warn_mostly_errors(scored)
+
+
+def summarise(scored: Sequence[ScoredRecording], out: Console) -> None:
+    """A row per recording (beats, episodes, anomalous share, measurement errors), or one line of totals."""
+    from cardiospike.summary import episodes_of
+
+    n_beats = sum(len(s.recording) for s in scored)
+    anomalous = sum(int(s.is_anomaly.sum()) for s in scored)
+    errors = sum(int(s.error.sum()) for s in scored)
+    if len(scored) <= MAX_TABLE_ROWS:
+        table = Table(title=f"Scored {len(scored)} recording(s)")
+        for col in ("id", "beats", "episodes", "anomalous", "errors"):
+            table.add_column(col, justify="left" if col == "id" else "right")
+        for s in scored:
+            n = len(s.recording)
+            table.add_row(
+                escape(s.recording.id), str(n), str(len(episodes_of(s))), f"{s.is_anomaly.mean():.1%}",
+                str(int(s.error.sum())),
+            )  # fmt: skip
+        out.print(table)
+    episodes = sum(len(episodes_of(s)) for s in scored) if len(scored) > MAX_TABLE_ROWS else None
+    shown = "" if episodes is None else f", {episodes} episodes"
+    out.print(
+        f"Scored {len(scored)} recording(s), {n_beats} beats{shown}: {anomalous} anomalous "
+        f"({anomalous / max(n_beats, 1):.1%}), {errors} measurement errors",
         highlight=False,
+    )
+
+
+def warn_mostly_errors(scored: Sequence[ScoredRecording]) -> None:
+    """Say which recordings are mostly measurement errors: their RR are probably in another unit or column."""
+    bad = [s for s in scored if s.error.mean() > MOSTLY_ERRORS]
+    if not bad:
+        return
+    names = ", ".join(repr(s.recording.id) for s in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    other = "ms" if all(s.recording.unit == "s" for s in bad) else "s"
+    err_console.print(
+        f"[bold yellow]Warning:[/] more than half the beats of {len(bad)} recording(s) ({escape(names)}) are "
+        f"measurement errors (RR outside the measurement range): is RR in another unit or column? Try --unit {other}"
+        ", or --rr-column NAME.",
+        highlight=False,
+        soft_wrap=True,
     )

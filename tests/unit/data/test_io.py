@@ -183,7 +183,7 @@ def test_missing_file_and_binary_content(tmp_path: Path):
     with pytest.raises(RecordingFormatError, match="no such file"):
         read_recordings(tmp_path / "nope.csv")
     with pytest.raises(RecordingFormatError, match="not UTF-8"):
-        parse_recordings(b"\xff\xfe\x00x", source="bin.csv")
+        parse_recordings(b"x\n\x80\x81\n", source="bin.csv")
     with pytest.raises(RecordingFormatError, match="unknown format"):
         parse_recordings("800", fmt="xml")  # type: ignore[arg-type]
 

@@ -42,8 +42,10 @@ def demo(
     "/recordings/parse",
     response_model=ParseResponse,
     responses=error_responses(400, 413, 422),
-    openapi_extra=file_body_schema("A file of RR recordings: CSV, plain text (one RR per line), JSON."),
-    summary="Read the recordings of an uploaded file (CSV, plain text or JSON, as `cardiospike predict` reads them)",
+    openapi_extra=file_body_schema(
+        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations."
+    ),
+    summary="Read the recordings of an uploaded file (any input format, as `cardiospike predict` reads them)",
 )
 async def parse(request: Request, settings: SettingsDep) -> Response:
     # The body limit (max_body_bytes) has been enforced by the middleware before this runs.

@@ -178,7 +178,7 @@ def test_batch_counts_beats_in_metrics(make_app: Any, competition_csv: Path):
         (b"id,time\n1,0\n", "upload.csv, line 1: missing RR column"),
         (b"id,time,x\n1,0,800,9\n", "upload.csv: malformed CSV"),
         (b"", "upload.csv: file is empty"),
-        (b"\xff\xfe\x00", "upload.csv: not UTF-8 text"),
+        (b"x\n\x80\x81\n", "upload.csv: not UTF-8 text"),
     ],
 )
 def test_malformed_csv_is_422_with_file_line_field(client: TestClient, content: bytes, message: str):

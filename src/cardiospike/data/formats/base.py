@@ -1,0 +1,130 @@
+"""What every reader shares: the reading options, the input's content, and the recordings a reader returns."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from cardiospike.data.errors import RecordingFormatError
+from cardiospike.recording import Recording, Unit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to read an input (see :func:`cardiospike.data.read_recordings` for each option)."""
+
+    source: str = "<input>"
+    default_id: str = "recording"
+    use_time: bool = True
+    unit: Unit = "auto"
+    rr_column: str | None = None
+    time_column: str | None = None
+    max_recordings: int | None = None
+    keep_columns: bool = False
+    path: Path | None = None
+
+
+class Content:
+    """An input's bytes, with its UTF-8 bytes and its text worked out once, when a reader first asks for them.
+
+    UTF-8 with or without a byte order mark and UTF-16 with one are read; line ends (CRLF, CR) become ``\\n`` in
+    :attr:`text`. :attr:`utf8` keeps the original line ends, for readers that take bytes (they read CRLF as well).
+    """
+
+    def __init__(self, raw: bytes | str, source: str) -> None:
+        self.source = source
+        self._str = raw if isinstance(raw, str) else None
+        self.raw = raw.encode("utf-8") if isinstance(raw, str) else raw
+
+    @cached_property
+    def utf8(self) -> bytes:
+        raw = self.raw
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            try:
+                return raw.decode("utf-16").encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RecordingFormatError(self.source, f"not UTF-16 text (byte {exc.start})") from None
+        try:
+            raw.decode("utf-8")  # checked once here: readers of bytes may then take any part as text
+        except UnicodeDecodeError as exc:
+            raise RecordingFormatError(
+                self.source,
+                f"not UTF-8 text (byte {exc.start})",
+                hint="save it as UTF-8, or as UTF-16 with a byte order mark",
+            ) from None
+        return raw
+
+    @cached_property
+    def text(self) -> str:
+        text = self._str.lstrip("\ufeff") if self._str is not None else self.utf8.decode("utf-8")
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+    def head(self, n_bytes: int = 65_536) -> str:
+        """The start of the text, about ``n_bytes`` of it, for sniffing without decoding a whole large file.
+
+        Whole lines where the start holds a line end (a last line cut short is left out), else the start as it is.
+        """
+        if self._str is not None or len(self.raw) <= n_bytes:
+            text = self.text
+        else:
+            text = self.utf8[:n_bytes].decode("utf-8", "ignore").replace("\r\n", "\n").replace("\r", "\n")
+        if len(text) <= n_bytes and (self._str is not None or len(self.raw) <= n_bytes):
+            return text
+        cut = text.rfind("\n", 0, n_bytes)
+        return text[: cut + 1] if cut >= 0 else text[:n_bytes]
+
+
+class Recordings(list[Recording]):
+    """The recordings of an input, in input order, and what was found out while reading it.
+
+    A list of :class:`~cardiospike.recording.Recording` with these attributes:
+
+    Attributes
+    ----------
+    format : str
+        The format the input was read as (``csv``, ``text``, ``json`` ...).
+    taken_as : str
+        And why: ``"read as csv, from the extension .csv"``, ``"read as text, from the content"``,
+        ``"read as json, as asked"``.
+    unit : {"ms", "s"}
+        The unit RR were given in (they are converted to milliseconds).
+    unit_note : str or None
+        Why that unit, where it was not plain milliseconds or where the input's values make it doubtful.
+    extra : pandas.DataFrame or None
+        With ``keep_columns``: the input's other columns, one row per beat in input order (values as read).
+    """
+
+    format: str = ""
+    taken_as: str = ""
+    unit: Literal["ms", "s"] = "ms"
+    unit_note: str | None = None
+    extra: pd.DataFrame | None = None
+
+
+ReadFunction = Callable[[Content, Options], Recordings]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format: its name, what it looks like, the suffixes that name it and its reading function.
+
+    ``read`` takes the content and the options; ``binary`` formats are no text; ``needs_path`` readers (WFDB) read
+    files beside the given one; ``fixes_unit`` formats define their unit themselves, so ``unit`` does not apply.
+    """
+
+    name: str
+    describe: str
+    suffixes: tuple[str, ...]
+    read: ReadFunction
+    binary: bool = False
+    needs_path: bool = False
+    fixes_unit: bool = False
