@@ -22,8 +22,11 @@ ERROR = "error"
 
 #: The input formats readers know ("auto": sniffed from the extension and the content). Their readers are in
 #: ``cardiospike.data.formats``; the names live here so that the command line's help needs nothing else.
-Format = Literal["auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb"]
+Format = Literal["auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "parquet"]
 FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb")
+#: Formats read from files only, never from content a service receives: Parquet, whose reader trusts the sizes a
+#: file declares (a small upload could claim gigabytes once decompressed).
+FILE_FORMATS: tuple[Format, ...] = ("parquet",)
 
 #: Units RR (and times) may be given in; "auto" reads seconds where the median RR is below :data:`SECONDS_BELOW`.
 Unit = Literal["auto", "ms", "s"]

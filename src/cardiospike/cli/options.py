@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from cardiospike.cli.console import err_console, fail
-from cardiospike.recording import FORMATS, UNITS
+from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS
 
 if TYPE_CHECKING:
     from cardiospike.data.formats import Recordings
@@ -42,7 +42,10 @@ def _one_of(choices: tuple[str, ...]) -> object:
 FormatOption = Annotated[
     str,
     typer.Option(
-        "--format", "-f", callback=_one_of(FORMATS), help=f"Input format: {', '.join(FORMATS)} (auto: sniffed)."
+        "--format",
+        "-f",
+        callback=_one_of((*FORMATS, *FILE_FORMATS)),
+        help=f"Input format: {', '.join((*FORMATS, *FILE_FORMATS))} (auto: sniffed).",
     ),
 ]
 IgnoreTimeOption = Annotated[

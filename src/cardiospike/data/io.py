@@ -29,7 +29,9 @@ import pandas as pd
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
-from cardiospike.recording import FORMATS, ID, LABEL, RR, TIME, UNITS, Format, Recording, Unit
+from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
+from cardiospike.data.formats.parquet import SUFFIXES, is_parquet, read_parquet
+from cardiospike.recording import FILE_FORMATS, FORMATS, ID, LABEL, RR, TIME, UNITS, Format, Recording, Unit
 
 __all__ = [
     "MAX_COLUMNS",
@@ -60,7 +62,9 @@ def read_recordings(
 ) -> Recordings:
     """Read every recording in a file; the parameters are those of :func:`parse_recordings`.
 
-    The recording id, where the file names none, is the file's name without its extension.
+    The recording id, where the file names none, is the file's name without its extension. Files may also be
+    Parquet (``fmt="parquet"``, or sniffed from the extension ``.parquet``/``.pq`` or the content), which
+    :func:`parse_recordings` does not read.
     """
     p = Path(path)
     if not p.is_file():
@@ -79,7 +83,23 @@ def read_recordings(
         keep_columns=keep_columns,
         path=p,
     )
+    if fmt == "parquet" or (fmt == "auto" and is_parquet(p)):
+        return _parse_parquet(p, fmt, opts)
     return _parse(p.read_bytes(), fmt, opts)
+
+
+def _parse_parquet(path: Path, fmt: str, opts: Options) -> Recordings:
+    suffix = path.suffix.lower()
+    why = (
+        "as asked" if fmt == "parquet" else f"from the extension {suffix}" if suffix in SUFFIXES else "from the content"
+    )
+    taken_as = f"read as parquet, {why}"
+    try:
+        recordings = read_parquet(path, opts)
+    except RecordingFormatError as exc:
+        raise exc.read_as(taken_as) from None
+    recordings.format, recordings.taken_as = "parquet", taken_as
+    return recordings
 
 
 def parse_recordings(
@@ -140,6 +160,10 @@ def parse_recordings(
 
 def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
     source = opts.source
+    if fmt in FILE_FORMATS or (fmt == "auto" and isinstance(content, bytes) and content.startswith(PARQUET_MAGIC)):
+        raise RecordingFormatError(
+            source, "a Parquet file, which is read from files only (read_recordings, cardiospike predict)"
+        )
     if fmt not in FORMATS:
         raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if opts.unit not in UNITS:

@@ -177,6 +177,9 @@ def _times(table: Table, opts: Options, rr_ms: np.ndarray) -> tuple[np.ndarray, 
     roles = table.roles
     assert roles.time is not None
     raw, where = table.values(roles.time), table.at(roles.time)
+    if raw.dtype.kind in "Mm":  # dates and times (Parquet timestamps: from 1970-01-01 UTC), or durations
+        ns = raw.astype("datetime64[ns]" if raw.dtype.kind == "M" else "timedelta64[ns]").astype(np.int64)
+        return (ns // 1_000_000).astype(np.float64) + (ns % 1_000_000) / 1e6, True  # whole ms exact
     if raw.dtype.kind == "O" and len(raw) and looks_like_time_of_day(str(raw[0])):
         time, bad = times_of_day(raw)
         if bad is not None:
