@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -58,19 +58,27 @@ class ScoredRecording:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
-        import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+        return scored_frame([self])
 
-        rec = self.recording
-        return pd.DataFrame(
-            {
-                ID: np.full(len(rec), rec.id, dtype=object),
-                TIME: rec.time,
-                RR: rec.rr,
-                LABEL: self.is_anomaly.astype(np.int8),
-                PROBA: np.round(self.proba, 6),
-                ERROR: self.error.astype(np.int8),
-            }
-        )
+
+def scored_frame(scored: Sequence[ScoredRecording]) -> pd.DataFrame:
+    """The rows of :meth:`ScoredRecording.to_frame` of many scored recordings, one after another, built at once."""
+    import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+
+    def joined(arrays: Sequence[NDArray[np.generic]], dtype: type) -> NDArray[Any]:
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+    lengths = [len(s.recording) for s in scored]
+    return pd.DataFrame(
+        {
+            ID: np.repeat(np.array([s.recording.id for s in scored], dtype=object), lengths),
+            TIME: joined([s.recording.time for s in scored], np.float64),
+            RR: joined([s.recording.rr for s in scored], np.float64),
+            LABEL: joined([s.is_anomaly for s in scored], np.int8),
+            PROBA: np.round(joined([s.proba for s in scored], np.float64), 6),
+            ERROR: joined([s.error for s in scored], np.int8),
+        }
+    )
 
 
 class Detector:

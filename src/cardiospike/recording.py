@@ -42,6 +42,9 @@ ERROR_RR_MAX_MS = 2000.0
 #: are missing data to the models rather than signal.
 MODEL_RR_MIN_MS = 300.0
 MODEL_RR_MAX_MS = 1400.0
+#: A recording with a larger share of its beats outside the measurement range is probably read wrongly (RR in
+#: another unit or column): the commands warn about it.
+MOSTLY_ERRORS = 0.5
 #: The largest value read as an RR interval (ms), in files and in the API alike. Devices write dropped beats as 0 or
 #: 65,535 (kept and flagged as measurement errors); a value beyond 100 s is no heart beat interval in milliseconds
 #: (microseconds, or another column), and the bound keeps cumulative beat times exact.

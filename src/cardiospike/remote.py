@@ -50,6 +50,10 @@ def join(location: str, *parts: str) -> str:
     return "/".join([location.rstrip("/"), *parts])
 
 
+#: File systems by protocol and the environment they were made in (``AWS_*``): made once per process, not per URL.
+_FILESYSTEMS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec file system of ``url`` and the path of ``url`` within it (without a trailing slash).
 
@@ -61,12 +65,19 @@ def filesystem(url: str) -> tuple[Any, str]:
         import fsspec
     except ImportError:
         raise RemoteError(f"{url}: URLs need the 's3' extra (fsspec is missing): {_INSTALL}") from None
-    options: dict[str, Any] = {}
-    if protocol in ("s3", "s3a"):
-        # A fresh instance: fsspec caches file systems by their arguments, not by the environment they read.
-        options = {"config_kwargs": S3_CONFIG, "skip_instance_cache": True}
     try:
-        fs, path = fsspec.core.url_to_fs(url, **options)
+        if protocol in ("s3", "s3a"):
+            # Made once per process and environment: fsspec's own cache of instances goes by their arguments, not
+            # by the environment they read. Listings are not cached: other processes (workers) write the same
+            # folders.
+            key = (protocol, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))))
+            if key not in _FILESYSTEMS:
+                options = {"config_kwargs": S3_CONFIG, "skip_instance_cache": True, "use_listings_cache": False}
+                _FILESYSTEMS[key] = fsspec.core.url_to_fs(url, **options)[0]
+            fs = _FILESYSTEMS[key]
+            path = fs._strip_protocol(url)
+        else:
+            fs, path = fsspec.core.url_to_fs(url)
     except ImportError as exc:
         raise RemoteError(
             f"{url}: {protocol}:// needs the 's3' extra ({exc.name or exc} is missing): {_INSTALL}"
@@ -143,3 +154,76 @@ def mirrored(location: str) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="cardiospike-") as local:
         yield local
         upload(Path(local), location)
+
+
+def _failure(url: str, doing: str, exc: Exception) -> RemoteError:
+    """One store failure as a :class:`RemoteError` that names the URL and says why (access denied: which settings)."""
+    if isinstance(exc, PermissionError):  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
+        return RemoteError(f"{url}: access denied ({first_line(exc)}): {S3_CREDENTIALS_HINT}")
+    return RemoteError(f"{url}: cannot {doing}: {type(exc).__name__}: {first_line(exc)}")
+
+
+def stat(url: str) -> tuple[str, int] | None:
+    """What is at ``url``, ``"file"`` or ``"folder"``, and its size in bytes (0 for a folder); None where nothing is
+    (or its bucket does not exist)."""
+    fs, path = filesystem(url)
+    try:
+        if fs.isfile(path):
+            return "file", int(fs.size(path) or 0)
+        return ("folder", 0) if fs.isdir(path) else None
+    except FileNotFoundError:
+        return None
+    except Exception as exc:
+        raise _failure(url, "read it", exc) from None
+
+
+def list_files(url: str) -> list[tuple[str, int]]:
+    """Every file below the folder at ``url``: its path relative to the folder (``a/b.parquet``) and its size."""
+    fs, path = filesystem(url)
+    try:
+        found = fs.find(path, detail=True)
+    except FileNotFoundError:
+        return []
+    except Exception as exc:
+        raise _failure(url, "list it", exc) from None
+    return [
+        (str(name)[len(path) :].lstrip("/"), int(info.get("size") or 0))
+        for name, info in sorted(found.items())
+        if info.get("type") != "directory" and str(name).startswith(path + "/")
+    ]
+
+
+def read_file(url: str) -> bytes:
+    """The bytes of the file at ``url``; FileNotFoundError where it does not exist."""
+    fs, path = filesystem(url)
+    try:
+        return bytes(fs.cat_file(path))
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise _failure(url, "read it", exc) from None
+
+
+@contextmanager
+def open_file(url: str) -> Iterator[Any]:
+    """The file at ``url`` opened for reading in ranges (a Parquet footer without the rest); FileNotFoundError where
+    it does not exist."""
+    fs, path = filesystem(url)
+    try:
+        handle = fs.open(path, "rb")
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise _failure(url, "read it", exc) from None
+    with handle:
+        yield handle
+
+
+def write_file(url: str, data: bytes) -> None:
+    """Write ``data`` as the file at ``url``: on an object store one upload, so the object appears whole or not at
+    all (a multi-part upload is only visible once complete)."""
+    fs, path = filesystem(url)
+    try:
+        fs.pipe_file(path, data)
+    except Exception as exc:
+        raise _failure(url, "write it", exc) from None

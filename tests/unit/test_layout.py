@@ -25,13 +25,22 @@ LAYERS = [
     {"episodes"},
     {"detector", "live"},
     {"summary"},
-    {"training", "serving"},
+    {"training", "serving", "engines"},
     {"search"},
     {"cli"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
-#: Pairs of the same or a later layer that still must not meet: the service never loads training or the search.
-FORBIDDEN = {("serving", "training"), ("serving", "search"), ("training", "serving")}
+#: Pairs of the same or a later layer that still must not meet: the service never loads training, the search or
+#: the engines (nor Dask through them); the engines need neither training nor the service.
+FORBIDDEN = {
+    ("serving", "training"),
+    ("serving", "search"),
+    ("training", "serving"),
+    ("serving", "engines"),
+    ("engines", "serving"),
+    ("engines", "training"),
+    ("training", "engines"),
+}
 
 
 def _top(module: str) -> str:

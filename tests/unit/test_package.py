@@ -28,3 +28,19 @@ def test_importing_the_package_loads_no_heavy_library():
     code = "import sys, cardiospike; print(sorted(m for m in ('pandas', 'sklearn', 'lightgbm') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+
+
+def test_dask_is_an_extra_of_its_own_that_dev_pulls_in():
+    project = _pyproject()["project"]
+    extras = project["optional-dependencies"]
+    assert {req.split(">")[0].split("=")[0] for req in extras["dask"]} == {"dask[dataframe]", "distributed"}
+    dask_free = [*project["dependencies"], *(req for name, reqs in extras.items() if name != "dask" for req in reqs)]
+    assert not [req for req in dask_free if req.startswith(("dask", "distributed"))]
+    (own,) = [req for req in extras["dev"] if req.startswith("cardiospike[")]
+    assert "dask" in own.removeprefix("cardiospike[").rstrip("]").split(",")

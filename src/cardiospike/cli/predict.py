@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cardiospike.cli.console import console, err_console, fail, progress
+from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
     FormatOption,
     IgnoreTimeOption,
@@ -23,14 +24,13 @@ from cardiospike.cli.options import (
     open_detector,
     read_input,
 )
+from cardiospike.recording import MOSTLY_ERRORS
 
 if TYPE_CHECKING:
     from cardiospike.detector import ScoredRecording
 
 #: Recordings shown one per row after scoring; beyond, one line of totals.
 MAX_TABLE_ROWS = 20
-#: A recording with more of its beats outside the measurement range than this is probably read wrongly.
-MOSTLY_ERRORS = 0.5
 
 
 def _check_threshold(value: float | None) -> float | None:
@@ -46,8 +46,22 @@ ThresholdOption = Annotated[
 
 
 def predict(
-    input: Annotated[Path, typer.Argument(help="Recordings to score (any input format).")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Scored CSV to write; - for standard output.")],
+    # A string, not a Path: a Path would turn s3://bucket/x into s3:/bucket/x.
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Recordings to score: a file in any input format, or a Parquet dataset folder (local or s3://)."
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Scored CSV to write (- for standard output), or Parquet: NAME.parquet, a folder for a dataset, or "
+            "an s3:// URL.",
+        ),
+    ],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
     unit: UnitOption = "auto",
@@ -58,9 +72,19 @@ def predict(
     force: Annotated[
         bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
     ] = False,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
+    resume: ResumeOption = False,
 ) -> None:
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error and the
     input's other columns."""
+    if wants_engine(input, output, engine, scheduler, resume):  # Parquet out, or a dataset in: cli/datasets.py
+        how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
+        return predict_dataset(
+            input, output, model=model, how=how, threshold=threshold, engine=engine, scheduler=scheduler,
+            resume=resume, force=force,
+        )  # fmt: skip
+
     import pandas as pd
 
     from cardiospike.data.output import OutputError, output_target, write_csv
@@ -71,7 +95,7 @@ def predict(
     except OutputError as exc:
         raise fail(str(exc)) from None
     how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
-    recordings = read_input(input, how, keep_columns=True)
+    recordings = read_input(Path(input), how, keep_columns=True)
     detector = open_detector(model)
     scored: list[ScoredRecording] = []
     with progress() as bar:

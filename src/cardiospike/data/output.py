@@ -100,6 +100,53 @@ def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
         raise
 
 
+def write_atomic(data: bytes, target: Path, *, hidden: bool = False) -> None:
+    """Write ``data`` to the local file ``target`` atomically, as :func:`write_csv` writes (see the module docstring).
+
+    ``hidden``: the partial file is ``.<name>.partial-<random>``, which readers of a dataset folder (pyarrow, Dask,
+    Spark) skip, so that a folder being written never shows them half a partition.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+        tmp = target.with_name(f"{'.' if hidden else ''}{target.name}.partial-{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def parquet_bytes(frame: pd.DataFrame, metadata: dict[str, str] | None = None) -> bytes:
+    """``frame`` as the bytes of a Parquet file, with ``metadata`` added to its schema's key-value metadata.
+
+    Values keep their types (Parquet is no spreadsheet text: nothing in it is run as a formula).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if metadata:
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), **{k.encode(): v.encode() for k, v in metadata.items()}}
+        )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str], *, force: bool = False) -> None:
     """Write ``frame`` as CSV to ``path`` (``-``: standard output) atomically, refusing unsafe targets."""
     write_csv(frame, output_target(path, force=force))

@@ -50,7 +50,7 @@ def test_no_cors_headers_by_default(client: TestClient):
     assert "access-control-allow-origin" not in client.get("/health", headers={"Origin": "https://a.org"}).headers
 
 
-def test_serving_imports_no_training_stack(tiny_model_dir: Path):
+def test_serving_imports_no_training_stack_and_no_dask(tiny_model_dir: Path):
     code = (
         "import sys\n"
         "from fastapi.testclient import TestClient\n"
@@ -58,7 +58,8 @@ def test_serving_imports_no_training_stack(tiny_model_dir: Path):
         "import cardiospike.serving.server\n"
         f"with TestClient(create_app(Settings(model={str(tiny_model_dir)!r}))) as c:\n"
         "    assert c.post('/api/v1/predict', json={'study': 'a', 'sequence': [800, 810]}).status_code == 200\n"
-        "banned = ('cardiospike.training', 'cardiospike.search', 'hydra', 'optuna', 'torch', 'lightning')\n"
+        "banned = ('cardiospike.training', 'cardiospike.search', 'cardiospike.engines', 'hydra', 'optuna', 'torch',\n"
+        "          'lightning', 'dask', 'distributed')\n"
         "print(sorted(m for m in sys.modules if m.startswith(banned)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -1,0 +1,170 @@
+"""The ``dask`` engine: partitions spread over a Dask cluster, each scored whole by one worker.
+
+* **The cluster**: an existing one, by its scheduler's address (``tcp://host:8786``), or a ``LocalCluster`` of one
+  worker process per core (one thread each), whose workers share this machine's cache of compiled forests.
+* **The model** is loaded once per worker process, at its first partition (:func:`~.partitions.detector_for`), from
+  the package, a folder at the same path on every worker, or a URL; the detector stays in the worker for the next
+  partitions.
+* **Recordings that span partitions**: the recording ids of every partition are read first (their column alone); if
+  a recording has rows in two partitions, the dataset is repartitioned by id (a Dask shuffle) into as many
+  partitions, ``part-00000.parquet`` ..., each recording's rows kept in their input order.
+* **Workers that die**: Dask runs a dead worker's partitions again on another (a partition is written whole or not
+  at all, so nothing half-written remains); one that kills its worker again and again (out of memory) stops the
+  run, with the partitions done so far kept for ``--resume``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from cardiospike.engines.datasets import Dataset, DatasetError, Target
+from cardiospike.engines.local import describe_spans, refuse_spanning
+from cardiospike.engines.partitions import (
+    Job,
+    PartitionResult,
+    Survey,
+    read_rows,
+    rows_frame,
+    score_partition,
+    score_rows,
+    survey_partition,
+)
+from cardiospike.engines.report import Report
+from cardiospike.errors import first_line
+from cardiospike.models.forest import cache_dir
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+#: How long to wait for the scheduler, and then for a first worker (seconds).
+CONNECT_TIMEOUT = 30
+_INSTALL = "pip install 'cardiospike[dask]'"
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's or a CPU set's, where they are limited)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def connect(scheduler: str | None, workers: int | None = None) -> Iterator[Client]:
+    """A client of the cluster at ``scheduler``, or of a ``LocalCluster`` of ``workers`` processes (one per core),
+    closed when the block ends."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DatasetError(f"--engine dask needs the 'dask' extra (distributed is missing): {_INSTALL}") from None
+    cluster = None
+    try:
+        if scheduler is not None:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        else:
+            cluster = LocalCluster(
+                n_workers=workers or cores(),
+                threads_per_worker=1,
+                processes=True,
+                silence_logs=logging.ERROR,
+                # The workers read the forest this process compiled, rather than compile it again each.
+                env={"CARDIOSPIKE_CACHE_DIR": str(cache_dir())},
+            )
+            client = Client(cluster)
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+        raise DatasetError(f"cannot reach {where}: {first_line(exc)}") from None
+    try:
+        if scheduler is not None:
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except TimeoutError:
+                raise DatasetError(f"the Dask scheduler at {scheduler} has no workers") from None
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def describe(client: Client) -> str:
+    """``Dask: 2 workers at tcp://127.0.0.1:40000, dashboard http://127.0.0.1:8787/status``."""
+    info = client.scheduler_info()
+    dashboard = f", dashboard {client.dashboard_link}" if "dashboard" in info.get("services", {}) else ""
+    return f"Dask: {len(info.get('workers', {}))} worker(s) at {info.get('address', '?')}{dashboard}"
+
+
+def run_dask(
+    dataset: Dataset, target: Target, job: Job, report: Report, *, scheduler: str | None = None,
+    workers: int | None = None,
+) -> list[PartitionResult]:  # fmt: skip
+    """Score every partition on a Dask cluster (see the module docstring); stops at the first that fails."""
+    with connect(scheduler, workers) as client:
+        report.note(describe(client))
+        partitions = list(dataset.partitions)
+        if dataset.folder and len(partitions) > 1:
+            surveys = client.gather(client.map(survey_partition, partitions, reading=job.reading, pure=False))
+            spans = refuse_spanning(surveys, remedy=None)
+            if spans:
+                return _repartitioned(client, dataset, surveys, target, job, report, spans)
+        paths = [target.path_of(p.name) for p in partitions]
+        return _collect(client, client.map(score_partition, partitions, paths, job=job, pure=False), report)
+
+
+def _repartitioned(
+    client: Client, dataset: Dataset, surveys: list[Survey], target: Target, job: Job, report: Report,
+    spans: dict[str, list[str]],
+) -> list[PartitionResult]:  # fmt: skip
+    """Repartition the dataset by recording id (a shuffle), then score each new partition."""
+    import dask
+    import dask.dataframe as dd
+    import numpy as np
+
+    id_column = next(s.id_column for s in surveys if s.id_column is not None)
+    n = len(dataset.partitions)
+    report.note(f"{describe_spans(spans)}: repartitioning the dataset by {id_column!r} into {n} partitions first")
+    offsets = np.concatenate([[0], np.cumsum([s.rows for s in surveys])[:-1]]).astype(int).tolist()
+    meta = rows_frame(surveys[0].schema.empty_table(), 0, id_column)
+    rows = dd.from_map(
+        read_rows, list(dataset.partitions), offsets, id_column=id_column, meta=meta, enforce_metadata=False
+    )
+    shuffled = rows.shuffle(on=id_column, npartitions=n)
+    size = sum(p.size for p in dataset.partitions)
+    tasks = [
+        dask.delayed(score_rows, pure=False)(
+            part, i, n, target.path_of(f"part-{i:05d}.parquet"), job, dataset.location, id_column, size
+        )
+        for i, part in enumerate(shuffled.to_delayed())
+    ]
+    return _collect(client, client.compute(tasks), report)
+
+
+def _collect(client: Client, futures: list[Any], report: Report) -> list[PartitionResult]:
+    """The partitions' results as they come; at the first failure the rest are cancelled."""
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    report.start(len(futures))
+    results: list[PartitionResult] = []
+    try:
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except KilledWorker as exc:
+                raise DatasetError(
+                    f"a partition killed every worker that scored it (out of memory?): {first_line(exc)}; "
+                    f"{sum(not r.failure for r in results)} partition(s) were written: --resume completes the output"
+                ) from None
+            results.append(result)
+            report.done(result)
+            if result.failure is not None:
+                break
+    finally:
+        client.cancel(futures)
+    return results

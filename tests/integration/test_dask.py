@@ -1,0 +1,190 @@
+"""Datasets scored on a real Dask cluster: a ``LocalCluster`` of two worker processes on loopback.
+
+The outputs must equal, beat for beat, what ``cardiospike predict`` writes on this machine; a worker process killed
+mid-run must not cost a partition; a rerun with ``--resume`` scores only what is missing; recordings that span
+partitions are repartitioned by id; and it all works with the data, the model and the output on S3 (moto's server).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cardiospike.cli import app
+from cardiospike.data import write_csv_atomic
+from cardiospike.engines.run import score_dataset
+from tests.datasets import SCORED, assert_same_scores, dataset_frame, read_scored, write_dataset
+from tests.s3 import s3_server
+
+pytestmark = pytest.mark.integration
+distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
+runner = CliRunner()
+CLI = [sys.executable, "-m", "cardiospike.cli"]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A client of a LocalCluster of two worker processes (one thread each) on loopback, shared by the tests."""
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )  # fmt: skip
+    with cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return dataset_frame(n_recordings=24, n_beats=400, seed=11)
+
+
+@pytest.fixture
+def expected(tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path) -> pd.DataFrame:
+    """What the single-machine ``predict`` writes for the same recordings given as one CSV file."""
+    write_csv_atomic(frame, tmp_path / "all.csv")
+    result = _predict(tmp_path / "all.csv", tmp_path / "all-scored.csv", model=tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(tmp_path / "all-scored.csv")
+
+
+def _predict(source: Path | str, out: Path | str, *args: str, model: Path | str) -> Any:
+    return runner.invoke(app, ["predict", str(source), "-o", str(out), "--model", str(model), *args])
+
+
+def test_a_cluster_scores_as_this_machine_does(
+    client: Any, tmp_path: Path, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
+):
+    data = write_dataset(tmp_path / "data", frame, 8)
+    address = client.scheduler.address
+    on_cluster = _predict(data, tmp_path / "dask", "--scheduler", address, model=tiny_model_dir)
+    assert on_cluster.exit_code == 0, on_cluster.output
+    assert f"Dask: 2 worker(s) at {address}" in on_cluster.output
+    assert "Scored 8 of 8 partition(s): 24 recording(s), 9600 beats" in on_cluster.output
+    here = _predict(data, tmp_path / "local", "--engine", "local", model=tiny_model_dir)
+    assert here.exit_code == 0, here.output
+    got = read_scored(tmp_path / "dask")
+    assert_same_scores(got, read_scored(tmp_path / "local"), columns=[*SCORED, "site"])
+    assert_same_scores(got, expected)
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(p.name for p in data.iterdir())
+
+
+def test_a_worker_killed_mid_run_costs_no_partition(client: Any, tmp_path: Path, tiny_model_dir: Path):
+    frame = dataset_frame(n_recordings=48, n_beats=1500, seed=12)
+    write_csv_atomic(frame, tmp_path / "all.csv")
+    assert _predict(tmp_path / "all.csv", tmp_path / "all-scored.csv", model=tiny_model_dir).exit_code == 0
+    data = write_dataset(tmp_path / "data", frame, 48)
+    out = tmp_path / "out"
+    pids: dict[str, int] = client.run(os.getpid)
+    # The command in a process of its own, as a user runs it; this process watches its output and kills (SIGKILL) a
+    # worker process that has partitions in hand once the first partition is written.
+    command = [*CLI, "predict", str(data), "-o", str(out), "--model", str(tiny_model_dir)]
+    run = subprocess.Popen([*command, "--scheduler", client.scheduler.address], stdout=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and run.poll() is None and time.monotonic() < deadline:
+        if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
+            busy = [worker for worker, keys in client.processing().items() if keys and worker in pids]
+            if busy:
+                killed = pids[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+        time.sleep(0.005)
+    output, _ = run.communicate(timeout=180)
+    assert killed is not None, f"no worker was busy while the command ran:\n{output}"
+    assert run.returncode == 0, output
+    assert "Scored 48 of 48 partition(s)" in " ".join(output.split())
+    assert_same_scores(read_scored(out), pd.read_csv(tmp_path / "all-scored.csv"))
+    assert not [p for p in out.iterdir() if ".partial-" in p.name]
+    client.wait_for_workers(2, timeout=60)  # the nanny starts a new worker process in its place
+    assert killed not in client.run(os.getpid).values()
+
+
+def test_resume_scores_only_the_missing_partitions(
+    client: Any, tmp_path: Path, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
+):
+    data = write_dataset(tmp_path / "data", frame, 8)
+    out = tmp_path / "out"
+    args = ("--scheduler", client.scheduler.address)
+    assert _predict(data, out, *args, model=tiny_model_dir).exit_code == 0
+    for i in (1, 4, 6):
+        (out / f"part.{i}.parquet").unlink()
+    kept = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    resumed = _predict(data, out, *args, "--resume", model=tiny_model_dir)
+    assert resumed.exit_code == 0, resumed.output
+    assert "Scored 3 of 8 partition(s) (5 already complete, kept)" in resumed.output
+    assert all(out.joinpath(name).stat().st_mtime_ns == t for name, t in kept.items())
+    assert_same_scores(read_scored(out), expected)
+
+
+def test_recordings_across_partitions_are_repartitioned_by_id(
+    client: Any, tmp_path: Path, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    cuts = [0, 1000, 2500, 5000, 7300, len(frame)]  # every cut but the last splits a recording
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
+        frame.iloc[a:b].to_parquet(data / f"day-{i}.parquet", index=False)
+    result = _predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, model=tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "recording 'synthetic-13' spans partitions day-0.parquet and day-1.parquet" in output
+    assert "repartitioning the dataset by 'id' into 5 partitions first" in output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"part-{i:05d}.parquet" for i in range(5)]
+    got = read_scored(tmp_path / "out")
+    # Each recording whole in one partition, its beats in input order: the same rows as predict's, recording by
+    # recording.
+    assert got.groupby("id", sort=False).ngroups == 24
+    by_recording = got.sort_values(["id", "time"], kind="stable").reset_index(drop=True)
+    assert_same_scores(by_recording, expected.sort_values(["id", "time"], kind="stable").reset_index(drop=True))
+    for _, rows in got.groupby("id"):
+        assert rows["time"].is_monotonic_increasing
+    again = _predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, "--resume", model=tiny_model_dir)
+    assert "Scored 0 of 5 partition(s) (5 already complete, kept)" in again.output
+
+
+def test_an_s3_dataset_on_a_local_cluster_started_by_the_command(
+    tmp_path: Path, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
+):
+    s3fs = pytest.importorskip("s3fs")
+    data = write_dataset(tmp_path / "data", frame, 6)
+    with s3_server():  # before the cluster starts: its workers inherit the endpoint and credentials
+        fs = s3fs.S3FileSystem(skip_instance_cache=True)
+        fs.put(str(data) + "/", "cardiospike/data/", recursive=True)
+        for path in sorted(tiny_model_dir.iterdir()):
+            fs.put_file(str(path), f"cardiospike/models/tiny/{path.name}")
+        model = "s3://cardiospike/models/tiny"
+
+        result = _predict("s3://cardiospike/data", "s3://cardiospike/scored", "--engine", "dask", model=model)
+        assert result.exit_code == 0, result.output
+        assert "Scored 6 of 6 partition(s): 24 recording(s)" in result.output
+        names = sorted(p.rsplit("/", 1)[-1] for p in fs.find("cardiospike/scored"))
+        assert names == [f"part.{i}.parquet" for i in range(6)]
+        got = pd.concat(
+            [pd.read_parquet(fs.open(f"cardiospike/scored/part.{i}.parquet", "rb")) for i in range(6)],
+            ignore_index=True,
+        )
+        assert_same_scores(got, expected)
+
+        fs.rm("cardiospike/scored/part.2.parquet")
+        summary = score_dataset(
+            "s3://cardiospike/data", "s3://cardiospike/scored", model=model, engine="dask", workers=2, resume=True
+        )
+        assert (summary.scored, summary.skipped) == (1, 5)
+        assert fs.exists("cardiospike/scored/part.2.parquet")
+        fs.rm("cardiospike/scored", recursive=True)
+        fresh = score_dataset("s3://cardiospike/data", "s3://cardiospike/scored", model=model, engine="dask", workers=2)
+    assert fresh.scored == 6
+    # Two worker processes, each loading the model once for its three partitions on average.
+    assert fresh.processes == 2
+    assert fresh.model_loads == 2
