@@ -6,6 +6,8 @@ import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +105,7 @@ def test_every_compose_variable_is_documented():
 
 def test_compose_services_ports_and_healthchecks():
     services = _compose()["services"]
-    assert {"api", "worker", "postgres", "dashboard", "minio"} <= set(services)
+    assert {"api", "worker", "postgres", "dashboard", "minio", "dask-scheduler", "dask-worker"} <= set(services)
     ports = {name: [_with_defaults(p) for p in s.get("ports", [])] for name, s in services.items()}
     assert ports["api"] == ["8000:8000"]
     assert ports["dashboard"] == ["8080:8080"]
@@ -115,7 +117,7 @@ def test_compose_services_ports_and_healthchecks():
     assert services["api"]["environment"]["CARDIOSPIKE_HOST"] == "0.0.0.0"
     assert services["api"]["build"]["target"] == "api"
     assert services["worker"]["build"]["target"] == "worker"
-    assert {v.split(":")[0] for v in _compose()["volumes"]} == {"postgres-data", "minio-data"}
+    assert {v.split(":")[0] for v in _compose()["volumes"]} == {"postgres-data", "minio-data", "forest-cache"}
 
 
 def test_worker_scales():
@@ -124,6 +126,40 @@ def test_worker_scales():
     assert "container_name" not in worker
     assert "ports" not in worker
     assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_dask_scheduler_and_scalable_workers_from_the_worker_image():
+    services = _compose()["services"]
+    scheduler, worker = services["dask-scheduler"], services["dask-worker"]
+    assert scheduler["build"]["target"] == worker["build"]["target"] == "worker"
+    assert scheduler["image"] == worker["image"] == services["worker"]["image"]
+    assert [_with_defaults(p) for p in scheduler["ports"]] == ["8786:8786", "8787:8787"]
+    check = " ".join(scheduler["healthcheck"]["test"])
+    assert "urllib" in check
+    assert "8787/health" in check
+    # docker compose up --scale dask-worker=N refuses a fixed container name or a published host port.
+    assert "container_name" not in worker
+    assert "ports" not in worker
+    assert worker["depends_on"]["dask-scheduler"]["condition"] == "service_healthy"
+    command = [_with_defaults(str(part)) for part in worker["command"]]
+    assert command[:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
+    assert command[command.index("--nthreads") + 1] == "1"  # one core per worker process, as LocalCluster does
+    # The workers read datasets and models from the same S3 as the other services, and share compiled forests.
+    assert worker["environment"]["AWS_ENDPOINT_URL"] == services["api"]["environment"]["AWS_ENDPOINT_URL"]
+    assert worker["environment"]["CARDIOSPIKE_CACHE_DIR"] == "/app/.cache"
+    assert "forest-cache:/app/.cache" in worker["volumes"]
+    assert "ENV CARDIOSPIKE_CACHE_DIR=/app/.cache" in _stages()["worker"]
+
+
+@pytest.mark.parametrize("service", ["dask-scheduler", "dask-worker"])
+def test_dask_commands_take_their_options(service: str):
+    pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
+    command = [_with_defaults(str(part)) for part in _compose()["services"][service]["command"]]
+    dask = Path(sys.executable).parent / "dask"
+    usage = subprocess.run([str(dask), command[1], "--help"], capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 0, usage.stderr
+    for option in (part for part in command if part.startswith("--")):
+        assert option in usage.stdout, option
 
 
 def _cardiospike_commands() -> list[list[str]]:
@@ -201,7 +237,7 @@ def test_no_image_installs_the_train_extra():
     # The package, its serving dependencies, s3fs and the compiled forest: no torch, no Lightning.
     assert installs == '"${wheel}[s3,fast]"'
     (worker_extras,) = re.findall(r"ARG WORKER_EXTRAS=(\S+)", stages["worker-env"])
-    assert set(worker_extras.split(",")) == {"search", "s3"}
+    assert set(worker_extras.split(",")) == {"search", "s3", "dask", "fast"}
     for stage in stages.values():
         for install in re.findall(r"pip install (.*)", stage):
             assert "train" not in install
