@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -149,6 +150,10 @@ def test_dask_scheduler_and_scalable_workers_from_the_worker_image():
     assert worker["environment"]["CARDIOSPIKE_CACHE_DIR"] == "/app/.cache"
     assert "forest-cache:/app/.cache" in worker["volumes"]
     assert "ENV CARDIOSPIKE_CACHE_DIR=/app/.cache" in _stages()["worker"]
+    # As a local cluster's workers: one thread for NumPy's libraries, no glibc trimming threshold (Dask's default).
+    environ = ast.literal_eval(worker["environment"]["DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"])
+    assert environ["MALLOC_TRIM_THRESHOLD_"] is None
+    assert environ["OMP_NUM_THREADS"] == environ["OPENBLAS_NUM_THREADS"] == 1
 
 
 @pytest.mark.parametrize("service", ["dask-scheduler", "dask-worker"])

@@ -24,23 +24,28 @@ from typer.testing import CliRunner
 
 from cardiospike.cli import app
 from cardiospike.data import write_csv_atomic
+from cardiospike.engines.dask import NO_TRIM, connect, cores
 from cardiospike.engines.run import score_dataset
 from tests.datasets import SCORED, assert_same_scores, dataset_frame, read_scored, write_dataset
 from tests.s3 import s3_server
 
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
+dask = pytest.importorskip("dask")
 runner = CliRunner()
 CLI = [sys.executable, "-m", "cardiospike.cli"]
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    """A client of a LocalCluster of two worker processes (one thread each) on loopback, shared by the tests."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    )  # fmt: skip
+    """A client of a LocalCluster of two worker processes (one thread each) on loopback, shared by the tests; its
+    workers go without glibc's trimming threshold, as those of ``--engine dask`` (its nannies would set it in this
+    process's environment, for every cluster started after)."""
+    with dask.config.set({NO_TRIM: None}):
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )  # fmt: skip
     with cluster, distributed.Client(cluster) as c:
         yield c
 
@@ -61,6 +66,15 @@ def expected(tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path) -> pd.Da
 
 def _predict(source: Path | str, out: Path | str, *args: str, model: Path | str) -> Any:
     return runner.invoke(app, ["predict", str(source), "-o", str(out), "--model", str(model), *args])
+
+
+def test_a_local_cluster_has_a_worker_process_per_core_without_the_trimming_threshold():
+    # With MALLOC_TRIM_THRESHOLD_ set (Dask's default for its workers), every large array is a fresh mapping of
+    # zeroed pages, and scoring is about 40% slower (benchmarks/results/dask.md).
+    with connect(None) as started:
+        assert list(started.run(os.getenv, "MALLOC_TRIM_THRESHOLD_").values()) == [None] * cores()
+        assert set(started.run(os.getenv, "CARDIOSPIKE_CACHE_DIR").values()) == {os.environ["CARDIOSPIKE_CACHE_DIR"]}
+        assert {w["nthreads"] for w in started.scheduler_info()["workers"].values()} == {1}
 
 
 def test_a_cluster_scores_as_this_machine_does(

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 #: How long to wait for the scheduler, and then for a first worker (seconds).
 CONNECT_TIMEOUT = 30
+#: The variable Dask's nannies set for their workers that a local cluster's workers go without: with glibc's trimming
+#: threshold set (Dask sets it to 64 KiB), every large array is a fresh mapping of zeroed pages, and scoring was
+#: about 40% slower (benchmarks/results/dask.md). The deployment's workers go without it too (docker-compose.yml).
+NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 _INSTALL = "pip install 'cardiospike[dask]'"
 
 
@@ -58,6 +62,7 @@ def connect(scheduler: str | None, workers: int | None = None) -> Iterator[Clien
     """A client of the cluster at ``scheduler``, or of a ``LocalCluster`` of ``workers`` processes (one per core),
     closed when the block ends."""
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise DatasetError(f"--engine dask needs the 'dask' extra (distributed is missing): {_INSTALL}") from None
@@ -66,14 +71,15 @@ def connect(scheduler: str | None, workers: int | None = None) -> Iterator[Clien
         if scheduler is not None:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         else:
-            cluster = LocalCluster(
-                n_workers=workers or cores(),
-                threads_per_worker=1,
-                processes=True,
-                silence_logs=logging.ERROR,
-                # The workers read the forest this process compiled, rather than compile it again each.
-                env={"CARDIOSPIKE_CACHE_DIR": str(cache_dir())},
-            )
+            with dask.config.set({NO_TRIM: None}):
+                cluster = LocalCluster(
+                    n_workers=workers or cores(),
+                    threads_per_worker=1,
+                    processes=True,
+                    silence_logs=logging.ERROR,
+                    # The workers read the forest this process compiled, rather than compile it again each.
+                    env={"CARDIOSPIKE_CACHE_DIR": str(cache_dir())},
+                )
             client = Client(cluster)
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
