@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -56,21 +56,43 @@ class ScoredRecording:
     error: NDArray[np.bool_]
     threshold: float
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The scored CSV's columns, one value per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is
+        the predicted label)."""
+        rec = self.recording
+        return {
+            ID: np.full(len(rec), rec.id, dtype=object),
+            TIME: rec.time,
+            RR: rec.rr,
+            LABEL: self.is_anomaly.astype(np.int8),
+            PROBA: np.round(self.proba, 6),
+            ERROR: self.error.astype(np.int8),
+        }
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        """:meth:`columns` as a pandas DataFrame."""
         import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
 
-        rec = self.recording
-        return pd.DataFrame(
-            {
-                ID: np.full(len(rec), rec.id, dtype=object),
-                TIME: rec.time,
-                RR: rec.rr,
-                LABEL: self.is_anomaly.astype(np.int8),
-                PROBA: np.round(self.proba, 6),
-                ERROR: self.error.astype(np.int8),
-            }
-        )
+        return pd.DataFrame(self.columns())
+
+
+def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
+    """The scored CSV's columns of many scored recordings, laid end to end (see :meth:`ScoredRecording.columns`).
+
+    The ids are an arrow array taken from the recordings' ids: no Python object per beat.
+    """
+    import pyarrow as pa
+
+    lengths = [len(s.recording) for s in scored]
+    ids = pa.array([s.recording.id for s in scored], pa.string()).take(np.repeat(np.arange(len(scored)), lengths))
+    return {
+        ID: ids,
+        TIME: np.concatenate([s.recording.time for s in scored]),
+        RR: np.concatenate([s.recording.rr for s in scored]),
+        LABEL: np.concatenate([s.is_anomaly for s in scored]).astype(np.int8),
+        PROBA: np.round(np.concatenate([s.proba for s in scored]), 6),
+        ERROR: np.concatenate([s.error for s in scored]).astype(np.int8),
+    }
 
 
 class Detector:

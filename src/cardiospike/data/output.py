@@ -18,18 +18,20 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The path that means standard output.
 STDOUT = "-"
 #: Whole numbers up to this are exact in float64 and in int64.
 _EXACT_INT = 2.0**53
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class OutputError(ValueError):
@@ -70,10 +72,16 @@ def output_target(
     return target
 
 
-def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
-    """Write ``frame`` to ``target`` atomically (see the module docstring), or to standard output for None."""
+#: A table to write: a pandas DataFrame, or columns by name (numpy arrays or lists, one value per row).
+Table = Union["pd.DataFrame", Mapping[str, Any]]
+
+
+def write_csv(table: Table | Iterable[Table], target: Path | None) -> None:
+    """Write a table, or the parts of one in order (header once), to ``target`` atomically (see the module
+    docstring), or to standard output for None. Parts are written as they come: memory holds one at a time."""
+    parts = [table] if _is_table(table) else table
     if target is None:
-        _to_csv(frame, sys.stdout)
+        _write_parts(parts, sys.stdout.buffer)  # type: ignore[arg-type]
         sys.stdout.flush()
         return
     try:
@@ -85,8 +93,8 @@ def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            _to_csv(frame, handle)
+        with os.fdopen(fd, "wb") as handle:
+            _write_parts(parts, handle)  # type: ignore[arg-type]
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
@@ -100,43 +108,79 @@ def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
         raise
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: str | os.PathLike[str], *, force: bool = False) -> None:
-    """Write ``frame`` as CSV to ``path`` (``-``: standard output) atomically, refusing unsafe targets."""
-    write_csv(frame, output_target(path, force=force))
+def write_csv_atomic(table: Table, path: str | os.PathLike[str], *, force: bool = False) -> None:
+    """Write ``table`` as CSV to ``path`` (``-``: standard output) atomically, refusing unsafe targets."""
+    write_csv(table, output_target(path, force=force))
 
 
-def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
-    """The CSV text of ``frame`` as files are written (for answers streamed piece by piece)."""
-    return str(_for_csv(frame).to_csv(index=False, header=header, lineterminator="\n"))
+def csv_text(table: Table, *, header: bool = True) -> str:
+    """The CSV text of ``table`` as files are written (for answers streamed piece by piece)."""
+    return _csv_bytes(_for_csv(table), header).decode("utf-8")
 
 
-def _to_csv(frame: pd.DataFrame, handle: TextIO) -> None:
-    _for_csv(frame).to_csv(handle, index=False, lineterminator="\n")
+def _is_table(value: object) -> bool:
+    return isinstance(value, Mapping) or hasattr(value, "columns")
 
 
-def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if col.dtype.kind == "f":
-            values = col.to_numpy()
-            if np.isfinite(values).all() and (np.abs(values) < _EXACT_INT).all() and (values == np.round(values)).all():
-                out[name] = col.astype(np.int64)
-        elif col.dtype.kind in "OUT" or isinstance(col.dtype, pd.StringDtype):
-            out[name] = neutralise_formulas(col)
-    return out
+def _write_parts(parts: Iterable[Table], handle: BinaryIO) -> None:
+    header = True
+    for part in parts:
+        handle.write(_csv_bytes(_for_csv(part), header))
+        header = False
 
 
-def neutralise_formulas(values: pd.Series) -> pd.Series:
+def _csv_bytes(table: pa.Table, header: bool) -> bytes:
+    """CSV of an arrow table: no quotes where no text needs them (as the competition files), else quoted text."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    needs_quotes = any(
+        pa.types.is_string(column.type) and pc.any(pc.match_substring_regex(column, r'[",\n\r]')).as_py()
+        for column in table.columns
+    )
+    sink = pa.BufferOutputStream()
+    # Arrow quotes every name of its header: the header is written here, quoted only where a name needs it.
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed" if needs_quotes else "none")
+    pacsv.write_csv(table, sink, options)
+    names = ",".join(_quoted(name) for name in table.column_names) + "\n" if header else ""
+    return names.encode() + bytes(sink.getvalue())
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n\r') else name
+
+
+def _for_csv(table: Table) -> pa.Table:
+    """The table as it is written: whole-number floats as integers where exact, formula-like text neutralised."""
+    if hasattr(table, "columns") and not isinstance(table, Mapping):  # a pandas DataFrame
+        table = {str(name): table[name].to_numpy() for name in table.columns}
+    return pa.table({name: _column(values if isinstance(values, pa.Array) else np.asarray(values))
+                     for name, values in table.items()})  # fmt: skip
+
+
+def _column(values: Any) -> pa.Array:
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        whole = np.isfinite(values).all() and (np.abs(values) < _EXACT_INT).all() and (values == np.round(values)).all()
+        return pa.array(values.astype(np.int64) if whole else values)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "OUT":
+        try:
+            text = pa.array(values, type=pa.string(), from_pandas=True)  # NaN and None: empty cells
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed types: each value as its text
+            text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+        return neutralise_formulas(text)
+    array = values if isinstance(values, pa.Array) else pa.array(values)
+    return neutralise_formulas(array) if pa.types.is_string(array.type) else array
+
+
+#: A number as text (``-5``, ``1.5e3``): such a cell is a number to a spreadsheet too, not a formula.
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def neutralise_formulas(text: pa.Array) -> pa.Array:
     """Prefix with ``'`` the text cells a spreadsheet would evaluate as formulas (numbers such as ``-5`` stay)."""
-    text = values.astype("string")
-    risky = text.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
-    if not risky.any():
-        return values
-    numeric = np.isfinite(pd.to_numeric(text[risky], errors="coerce").to_numpy(dtype=np.float64))
-    hits = np.flatnonzero(risky)[~numeric]
-    if hits.size == 0:
-        return values
-    out = values.astype(object).copy()
-    out.iloc[hits] = "'" + text.iloc[hits].astype(object)
-    return out
+    import pyarrow.compute as pc
+
+    risky = pc.and_(pc.match_substring_regex(text, "^[=+\\-@\t\r]"), pc.invert(pc.match_substring_regex(text, _NUMBER)))
+    if not pc.any(risky).as_py():
+        return text
+    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
