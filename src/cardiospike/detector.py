@@ -81,10 +81,12 @@ def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
 
     The ids are an arrow array taken from the recordings' ids: no Python object per beat.
     """
-    import pyarrow as pa
+    from cardiospike.data.arrow import arrow_numbers, arrow_strings
 
     lengths = [len(s.recording) for s in scored]
-    ids = pa.array([s.recording.id for s in scored], pa.string()).take(np.repeat(np.arange(len(scored)), lengths))
+    ids = arrow_strings([s.recording.id for s in scored]).take(
+        arrow_numbers(np.repeat(np.arange(len(scored)), lengths))
+    )
     return {
         ID: ids,
         TIME: np.concatenate([s.recording.time for s in scored]),

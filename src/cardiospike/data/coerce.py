@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.columns import find_roles, header_unit, rr_unit, time_scale
 from cardiospike.recording import FloatArray, Recording, Unit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PYTHON_NAMES = {"--rr-column": "rr_column=", "--time-column": "time_column=", "--unit": "unit="}
 
@@ -53,6 +55,8 @@ def as_recording(
     """
     if isinstance(obj, Recording):
         return obj
+    import pandas as pd  # here, not at import: reading and scoring recordings need no pandas
+
     if isinstance(obj, pd.DataFrame):
         return _from_frame(obj, unit, rr_column, time_column, id)
     name = str(obj.name) if isinstance(obj, pd.Series) and obj.name is not None else None
@@ -76,6 +80,8 @@ def _numbers(values: Any, what: str) -> FloatArray:
 def _from_frame(
     frame: pd.DataFrame, unit: Unit, rr_column: str | None, time_column: str | None, id: str | int | None
 ) -> Recording:
+    import pandas as pd
+
     names = [str(c) for c in frame.columns]
     try:
         roles = find_roles(names, "DataFrame", rr_column=rr_column, time_column=time_column)

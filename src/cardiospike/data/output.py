@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Union
 import numpy as np
 import pyarrow as pa
 
+from cardiospike.data.arrow import arrow_numbers
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -129,20 +131,19 @@ def _write_parts(parts: Iterable[Table], handle: BinaryIO) -> None:
         header = False
 
 
-def _csv_bytes(table: pa.Table, header: bool) -> bytes:
-    """CSV of an arrow table: no quotes where no text needs them (as the competition files), else quoted text."""
+def _csv_bytes(table: dict[str, pa.Array], header: bool) -> bytes:
+    """CSV of arrow columns: no quotes where no text needs them (as the competition files), else quoted text."""
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     needs_quotes = any(
-        pa.types.is_string(column.type) and pc.any(pc.match_substring_regex(column, r'[",\n\r]')).as_py()
-        for column in table.columns
+        _is_text(column) and pc.any(pc.match_substring_regex(column, r'[",\n\r]')).as_py() for column in table.values()
     )
     sink = pa.BufferOutputStream()
     # Arrow quotes every name of its header: the header is written here, quoted only where a name needs it.
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed" if needs_quotes else "none")
-    pacsv.write_csv(table, sink, options)
-    names = ",".join(_quoted(name) for name in table.column_names) + "\n" if header else ""
+    pacsv.write_csv(pa.Table.from_arrays(list(table.values()), names=list(table)), sink, options)
+    names = ",".join(_quoted(name) for name in table) + "\n" if header else ""
     return names.encode() + bytes(sink.getvalue())
 
 
@@ -150,26 +151,32 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n\r') else name
 
 
-def _for_csv(table: Table) -> pa.Table:
-    """The table as it is written: whole-number floats as integers where exact, formula-like text neutralised."""
+def _is_text(column: pa.Array) -> bool:
+    return bool(pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
+
+
+def _for_csv(table: Table) -> dict[str, pa.Array]:
+    """The columns as they are written: whole-number floats as integers where exact, formula-like text neutralised."""
     if hasattr(table, "columns") and not isinstance(table, Mapping):  # a pandas DataFrame
         table = {str(name): table[name].to_numpy() for name in table.columns}
-    return pa.table({name: _column(values if isinstance(values, pa.Array) else np.asarray(values))
-                     for name, values in table.items()})  # fmt: skip
+    return {name: _column(values) for name, values in table.items()}
 
 
 def _column(values: Any) -> pa.Array:
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+    if isinstance(values, pa.Array):
+        return neutralise_formulas(values) if _is_text(values) else values
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
         whole = np.isfinite(values).all() and (np.abs(values) < _EXACT_INT).all() and (values == np.round(values)).all()
-        return pa.array(values.astype(np.int64) if whole else values)
-    if isinstance(values, np.ndarray) and values.dtype.kind in "OUT":
-        try:
-            text = pa.array(values, type=pa.string(), from_pandas=True)  # NaN and None: empty cells
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed types: each value as its text
-            text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
-        return neutralise_formulas(text)
-    array = values if isinstance(values, pa.Array) else pa.array(values)
-    return neutralise_formulas(array) if pa.types.is_string(array.type) else array
+        return arrow_numbers(values.astype(np.int64) if whole else values)
+    if values.dtype.kind in "biu":
+        return arrow_numbers(values)
+    # Text (or values of mixed types) from a DataFrame of the input's other columns: pandas is loaded already.
+    try:
+        text = pa.array(values, type=pa.string(), from_pandas=True)  # NaN and None: empty cells
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+    return neutralise_formulas(text)
 
 
 #: A number as text (``-5``, ``1.5e3``): such a cell is a number to a spreadsheet too, not a formula.
@@ -183,4 +190,4 @@ def neutralise_formulas(text: pa.Array) -> pa.Array:
     risky = pc.and_(pc.match_substring_regex(text, "^[=+\\-@\t\r]"), pc.invert(pc.match_substring_regex(text, _NUMBER)))
     if not pc.any(risky).as_py():
         return text
-    return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    return pc.if_else(risky, pc.utf8_replace_slice(text, 0, 0, "'"), text)

@@ -14,16 +14,20 @@ import csv
 import io
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
+
+if TYPE_CHECKING:
+    pass
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
 MAX_COLUMNS = 256
@@ -119,7 +123,7 @@ def _fast_table(content: Content, header: _Header, opts: Options) -> Table | Non
         return None
     # The id column is read through its dictionary (above): no Python string per row.
     columns = [
-        frame.column(k).to_numpy() if k in frame.column_names and i != roles.id else None for i, k in enumerate(keys)
+        numpy_of(frame.column(k)) if k in frame.column_names and i != roles.id else None for i, k in enumerate(keys)
     ]
     first_row = header.line + 1
     return Table(
@@ -143,6 +147,8 @@ def _row_lines(body: str, sep: str) -> np.ndarray:
 
 def _careful_table(content: Content, header: _Header, opts: Options) -> Table:
     """Every cell as text, every row with its true line number (blank rows skipped)."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     body = "\n".join(content.text.split("\n")[header.skipped :])
     try:
         # Reading the header as a row makes any row with more fields than the header an error.

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pajson
 
@@ -24,6 +23,9 @@ from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import check_count, show
 from cardiospike.data.formats.columns import NAMES, Roles, find_roles, name_key
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
+
+if TYPE_CHECKING:
+    pass
 
 #: Levels of nesting searched for the recordings under other keys.
 MAX_DEPTH = 4
@@ -80,6 +82,8 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
 def _fast_beats(content: Content, opts: Options) -> Table | None:
     """Beat objects, one per line, read by pyarrow (the GIL released, no Python object per value); None for
     anything else (recordings per line, blank lines, a value of another type), which the careful path reads."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     data = content.utf8
     body = data.rstrip(b"\r\n")
     if b"\n\n" in body or b"\n\r\n" in body or body.startswith((b"\n", b"\r\n")):
@@ -246,6 +250,8 @@ def _values(values: Any, name: str, line: int | None, source: str) -> np.ndarray
 
 def _beat_table(beats: list[dict[str, Any]], opts: Options, where: WhereBeat) -> Recordings:
     """Beat objects as the rows of a table: their keys are its columns."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     names = list(dict.fromkeys(key for beat in beats for key in beat))
     # Through pandas, so that a list in a cell stays one value (numpy would make it a dimension).
     columns = [pd.Series([beat.get(key) for beat in beats], dtype=object).to_numpy() for key in names]

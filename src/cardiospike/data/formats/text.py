@@ -13,17 +13,21 @@ As for CSV, pyarrow splits and converts the lines where they are all numbers wit
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import Roles, find_roles, looks_like_time_of_day
 from cardiospike.data.formats.table import Table, recordings_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$|^[-+]?(inf|nan)$", re.IGNORECASE)
 
@@ -52,6 +56,8 @@ def read_text(content: Content, opts: Options) -> Recordings:
 def _fast_table(content: Content, start: int, header: str | None, head: list[str], opts: Options) -> Table | None:
     """The lines of numbers split by pyarrow's compute functions (no Python object per value, the GIL released);
     None where a line does not fit (another number of fields, something not a number): the careful path names it."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     sample = pd.Series([line.strip() for line in head[start:] if line.strip() and not line.strip().startswith("#")])
     sep, decimal_comma = _separator(sample[:50])
     try:
@@ -64,7 +70,7 @@ def _fast_table(content: Content, start: int, header: str | None, head: list[str
         )
         lines = pc.utf8_trim_whitespace(frame.column("line").combine_chunks())
         kept = pc.and_(pc.not_equal(lines, ""), pc.invert(pc.starts_with(lines, "#")))
-        rows = pc.indices_nonzero(kept).to_numpy()
+        rows = numpy_of(pc.indices_nonzero(kept))
         lines = pc.filter(lines, kept)
         if sep is None:
             fields = [lines]
@@ -76,7 +82,7 @@ def _fast_table(content: Content, start: int, header: str | None, head: list[str
             fields = [pc.list_element(parts, i) for i in range(counts["max"].as_py())]
         if decimal_comma:
             fields = [pc.replace_substring(f, ",", ".") for f in fields]
-        columns = [pc.cast(f, pa.float64()).to_numpy(zero_copy_only=False) for f in fields]
+        columns = [numpy_of(pc.cast(f, pa.float64())) for f in fields]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if not len(rows):
@@ -88,6 +94,8 @@ def _fast_table(content: Content, start: int, header: str | None, head: list[str
 
 def _careful_table(content: Content, opts: Options) -> Table:
     """Every line as text, for inputs the fast path does not take: the first bad line is named."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     lines = pd.Series(content.text.split("\n"), dtype=object).str.strip()
     kept = lines[(lines != "") & ~lines.str.startswith("#")]
     start = next((i for i, line in enumerate(kept) if data_like(line)), None)
@@ -170,6 +178,8 @@ def _roles(names: list[str], columns: list[np.ndarray], opts: Options, decimal_c
 
 
 def _increasing(values: np.ndarray, decimal_comma: bool) -> bool:
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     text = pd.Series(values[:50], dtype=object)
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
