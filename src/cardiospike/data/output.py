@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -72,8 +72,18 @@ def output_target(
 
 def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
     """Write ``frame`` to ``target`` atomically (see the module docstring), or to standard output for None."""
+    write_atomic(target, lambda handle: _to_csv(frame, handle))
+
+
+def write_text(text: str, target: Path | None) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically, as :func:`write_csv` writes, or to standard output for None."""
+    write_atomic(target, lambda handle: handle.write(text))
+
+
+def write_atomic(target: Path | None, write: Callable[[TextIO], object]) -> None:
+    """Call ``write`` with a text handle on a partial file that replaces ``target`` once complete (or on stdout)."""
     if target is None:
-        _to_csv(frame, sys.stdout)
+        write(sys.stdout)
         sys.stdout.flush()
         return
     try:
@@ -85,8 +95,8 @@ def write_csv(frame: pd.DataFrame, target: Path | None) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            _to_csv(frame, handle)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
