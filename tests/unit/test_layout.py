@@ -24,6 +24,7 @@ LAYERS = [
     {"artifact"},
     {"detector"},
     {"summary"},
+    {"report"},
     {"training", "serving"},
     {"search"},
     {"cli"},
