@@ -1,22 +1,26 @@
-"""The HTML report in Chromium with no network: charts, tables and header, print layout, a day-long recording."""
+"""The HTML report in Chromium with no network: charts, tables and header, print layout, a day-long recording; and
+the web page's button that downloads the report of the recording shown."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
-from cardiospike.data import simulate_recording
+from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
 from cardiospike.detector import ScoredRecording, load_detector
 from cardiospike.recording import measurement_errors
 from cardiospike.report import ModelInfo, SourceInfo, render_report
 
 from .conftest import ARTIFACTS, LAPTOP, screenshot
+from .test_web_app import load_demo, wait_for_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -181,3 +185,52 @@ def test_a_day_long_recording_opens_with_every_mark(open_offline: Callable[..., 
     window = (t >= 12 * 3_600_000) & (t <= 12 * 3_600_000 + 600_000)
     assert marks(page, 1, "beat-marks") >= int((window & (s.is_anomaly | s.error)).sum())
     screenshot(page, "report-04-day-zoomed")
+
+
+# --- the web page's button -------------------------------------------------------------------------------------------
+
+
+def _download_report(page: Any, tmp_path: Path) -> str:
+    with page.expect_download() as info:
+        page.click("#report")
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('downloaded')")
+    return target.read_text(encoding="utf-8")
+
+
+def test_web_page_downloads_the_report_of_the_demo(
+    new_page: Callable[..., Any], api: httpx.Client, open_offline: Callable[..., Any], tmp_path: Path
+):
+    page = new_page()
+    load_demo(page)
+    assert page.is_enabled("#report")
+    html = _download_report(page, tmp_path)
+    (chart,) = _charts(html)
+    demo = api.get("/api/v1/demo", params={"seed": 2}).json()
+    expected = api.post("/api/v1/predict", json={k: demo[k] for k in ("study", "sequence", "times")}).json()
+    assert chart["n_beats"] == len(demo["sequence"])
+    assert len(chart["anomalies"]["x"]) == sum(expected["is_anomaly"])
+    assert ">demo-2.json<" in html
+    assert f">{expected['model_version']}<" in html
+    report = open_offline(tmp_path / "demo-2-report.html")  # the downloaded file itself, offline
+    assert marks(report, 1, "beat-marks") == sum(expected["is_anomaly"]) + sum(expected["errors"])
+
+
+def test_web_page_reports_the_uploaded_file_s_recording_shown(new_page: Callable[..., Any], tmp_path: Path):
+    recordings = [simulate_recording(n, seed=s, id=f"patient-{s}") for n, s in ((700, 11), (500, 12), (300, 13))]
+    content = csv_text(recordings_to_frame(recordings).drop(columns="y")).encode()
+    page = new_page()
+    page.goto("/")
+    page.set_input_files("#file-input", files=[{"name": "three.csv", "mimeType": "text/csv", "buffer": content}])
+    wait_for_recording(page, "patient-11")
+    page.select_option("#recording-picker", label="patient-12 (500 beats)")
+    wait_for_recording(page, "patient-12")
+    html = _download_report(page, tmp_path)
+    (chart,) = _charts(html)
+    assert chart["n_beats"] == 500
+    assert "Recording</span> patient-12<" in html
+    assert ">three.csv<" in html
+    assert hashlib.sha256(content).hexdigest() in html  # the file as uploaded, named in the header
+    screenshot(page, "report-05-web-button")
