@@ -87,6 +87,14 @@ class Artifact:
     def model_version(self) -> str:
         return str(self.manifest.get("model_version", "unknown"))
 
+    @property
+    def cv_f1(self) -> float | None:
+        """Per-beat F1 of the outer folds of nested cross-validation, from the manifest (None where it has none)."""
+        cv = self.manifest.get("cv")
+        outer = cv.get("outer") if isinstance(cv, dict) else None
+        f1 = outer.get("f1") if isinstance(outer, dict) else None
+        return None if f1 is None else float(f1)
+
 
 def _rr_range(manifest: dict[str, Any]) -> tuple[float, float]:
     """The measurement-error range a manifest records (the package's where it records none)."""

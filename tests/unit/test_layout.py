@@ -25,6 +25,7 @@ LAYERS = [
     {"episodes"},
     {"detector", "live"},
     {"summary"},
+    {"report"},
     {"training", "serving"},
     {"search"},
     {"cli"},

@@ -18,7 +18,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Union
 
@@ -82,8 +82,18 @@ def write_csv(table: Table | Iterable[Table], target: Path | None) -> None:
     """Write a table, or the parts of one in order (header once), to ``target`` atomically (see the module
     docstring), or to standard output for None. Parts are written as they come: memory holds one at a time."""
     parts = [table] if _is_table(table) else table
+    write_atomic(target, lambda handle: _write_parts(parts, handle))  # type: ignore[arg-type]
+
+
+def write_text(text: str, target: Path | None) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically, as :func:`write_csv` writes, or to standard output for None."""
+    write_atomic(target, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def write_atomic(target: Path | None, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write`` with a binary handle on a partial file that replaces ``target`` once complete (or stdout)."""
     if target is None:
-        _write_parts(parts, sys.stdout.buffer)  # type: ignore[arg-type]
+        write(sys.stdout.buffer)
         sys.stdout.flush()
         return
     try:
@@ -96,7 +106,7 @@ def write_csv(table: Table | Iterable[Table], target: Path | None) -> None:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            _write_parts(parts, handle)  # type: ignore[arg-type]
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:

@@ -1,1 +1,1 @@
-"""Routers, one per resource: health (health, ready, version), predict (v1 and batch), legacy, metrics."""
+"""Routers, one per resource: health (health, ready, version), predict (v1 and batch), report, legacy, metrics."""

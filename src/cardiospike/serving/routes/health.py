@@ -33,7 +33,6 @@ def version(detector: DetectorDep) -> VersionResponse:
             node = node.get(key) if isinstance(node, dict) else None
         return node
 
-    cv_f1 = lookup("cv", "outer", "f1")
     return VersionResponse(
         package_version=package_version(),
         model_version=detector.model_version,
@@ -42,5 +41,5 @@ def version(detector: DetectorDep) -> VersionResponse:
         threshold=detector.threshold,
         feature_set=detector.artifact.features.to_dict(),
         training_data_sha256=lookup("training", "data", "sha256"),
-        cv_f1=None if cv_f1 is None else float(cv_f1),
+        cv_f1=detector.artifact.cv_f1,
     )

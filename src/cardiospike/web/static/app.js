@@ -35,6 +35,7 @@
     zoomReset: $("zoom-reset"),
     summary: $("summary"),
     download: $("download"),
+    report: $("report"),
     modelVersion: $("model-version"),
   };
   const busyControls = [$("demo-load"), el.seed, el.file, $("paste-score"), el.paste, el.picker];
@@ -162,7 +163,8 @@
       const form = new FormData();
       form.append("file", file, file.name);
       const parsed = await api("/api/v1/recordings/parse", { method: "POST", body: form });
-      await setRecordings(parsed.recordings.map((r) => ({ id: r.id, rr: r.rr, time: r.time, synthetic: false })));
+      // The file is kept: its report is made from the file itself, so that it names the file and its SHA-256.
+      await setRecordings(parsed.recordings.map((r) => ({ id: r.id, rr: r.rr, time: r.time, synthetic: false, file })));
     }).finally(() => {
       el.file.value = ""; // choosing the same file again (after fixing it) must fire another change
     });
@@ -292,6 +294,7 @@
     renderSummary(state.result.summary);
     drawChart(view);
     el.download.disabled = false;
+    el.report.disabled = false;
   }
 
   function renderThreshold(view) {
@@ -598,6 +601,52 @@
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
+
+  // --- report ----------------------------------------------------------------------------------------------------
+
+  /** The HTML report of the recording shown, from the service: of the uploaded file it came from, or (demo, paste)
+   *  of a JSON file of the recording itself. */
+  el.report.addEventListener("click", () => {
+    const rec = state.current;
+    if (!rec) return;
+    act(`Writing the report of ${rec.id}…`, async () => {
+      const form = new FormData();
+      if (rec.file) {
+        form.append("file", rec.file, rec.file.name);
+      } else {
+        const json = JSON.stringify({ id: rec.id, rr: rec.rr, time: rec.time });
+        form.append("file", new Blob([json], { type: "application/json" }), `${fileStem(rec.id)}.json`);
+      }
+      let response;
+      try {
+        response = await fetch(`/api/v1/report?recording=${encodeURIComponent(rec.id)}`, {
+          method: "POST",
+          body: form,
+          headers: apiHeaders({ Accept: "text/html" }),
+        });
+      } catch (err) {
+        throw new ApiError(`Cannot reach the CardioSpike service (${err.message}). Is it still running?`);
+      }
+      if (!response.ok) throw new ApiError(describeError(response.status, await response.json().catch(() => null)));
+      saveBlob(await response.blob(), `${fileStem(rec.id)}-report.html`);
+      el.status.textContent = `Report of ${rec.id} downloaded.`;
+    });
+  });
+
+  function fileStem(text) {
+    return text.replace(/[^\w.-]+/g, "_");
+  }
+
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
 
   // --- formatting --------------------------------------------------------------------------------------------------
 
