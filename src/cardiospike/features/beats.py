@@ -50,9 +50,10 @@ class FeatureSpec:
         Beats further than this (relative) from the median of the valid beats around them are masked too (see
         :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
     reach : int or None
-        The furthest any feature looks ahead (beats), so that a beat's features are final once that many beats
-        have followed it (live scoring): distances to the next and the last spike or step are missing beyond it, the
-        distance to the recording's end is capped at it, and the recording's length is left out. None: no bound.
+        The furthest any feature looks (beats), so that a beat's features are final once that many beats have
+        followed it (live scoring) and depend only on the beats around it: distances to the next and the last spike
+        or step are missing beyond it, the distances to the recording's start and end are capped at it, and the
+        recording's length is left out. None: no bound.
     median_back : int or None
         RR is taken relative to the median of the valid beats from this many beats back to ``reach`` ahead (which a
         live stream knows), instead of the whole recording's median. None: the whole recording's.
@@ -152,7 +153,8 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     if spec.reach is None:
         columns.add(x, median, n_beats, position, to_end, valid_near, valid_f)
     else:
-        columns.add(x, median, position, np.minimum(to_end, spec.reach), valid_near, valid_f)
+        # Capped both ways: a beat's features then depend on nothing further than ``reach`` from it.
+        columns.add(x, median, np.minimum(position, spec.reach), np.minimum(to_end, spec.reach), valid_near, valid_f)
 
     big = np.where(np.isnan(d), np.nan, (np.abs(d) > BIG_STEP).astype(np.float64))
     widest = max(spec.stat_halves)
