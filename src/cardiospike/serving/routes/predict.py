@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import partial
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from cardiospike.data.formats.columns import rr_unit
 from cardiospike.data.output import csv_text
 from cardiospike.detector import batches_of
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording
@@ -33,8 +35,13 @@ async def predict(request: Request, detector: DetectorDep, settings: SettingsDep
     body = await json_body(request, PredictRequest, settings.max_beats)
 
     def work() -> bytes:
-        recording = Recording.from_rr(body.sequence, id=body.study, time=body.times)
-        return predict_response(detector.score(recording), detector.model_version).model_dump_json().encode()
+        rr = np.asarray(body.sequence, dtype=np.float64)
+        unit, note = rr_unit(rr, body.unit, None, "sequence")
+        scale = 1000.0 if unit == "s" else 1.0  # the unit of the times too
+        time = None if body.times is None else np.asarray(body.times, dtype=np.float64) * scale
+        recording = Recording.from_rr(rr * scale, id=body.study, time=time, unit=unit)
+        answer = predict_response(detector.score(recording), detector.model_version)
+        return answer.model_copy(update={"unit": unit, "unit_note": note}).model_dump_json().encode()
 
     answer = await off_loop(request, work)
     metrics.beats.inc(len(body.sequence))
