@@ -48,7 +48,8 @@ class FeatureSpec:
         input range (:data:`~cardiospike.recording.MODEL_RR_MIN_MS`, :data:`~cardiospike.recording.MODEL_RR_MAX_MS`).
     local_tolerance : float or None
         Beats further than this (relative) from the median of the valid beats around them are masked too (see
-        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
+        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask (as in feature sets saved before
+        the mask existed, which :meth:`from_dict` reads so).
     reach : int or None
         The furthest any feature looks (beats), so that a beat's features are final once that many beats have
         followed it (live scoring) and depend only on the beats around it: distances to the next and the last spike
@@ -71,7 +72,7 @@ class FeatureSpec:
     spike_thresholds: tuple[float, ...] = (0.03, 0.05, 0.08)
     rr_min: float = MODEL_RR_MIN_MS
     rr_max: float = MODEL_RR_MAX_MS
-    local_tolerance: float | None = None
+    local_tolerance: float | None = 0.3
     reach: int | None = None
     median_back: int | None = None
     name: str = FEATURE_SET
@@ -85,6 +86,7 @@ class FeatureSpec:
         for key in ("stat_halves", "spike_thresholds"):
             if key in data:
                 data[key] = tuple(data[key])
+        data.setdefault("local_tolerance", None)  # saved before the mask existed: none
         return cls(**data)
 
 

@@ -123,7 +123,7 @@ def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
     assert np.isnan(X[29, names.index("r_+1")])
 
 
-@pytest.mark.parametrize("local_tolerance", [None, 0.3])
+@pytest.mark.parametrize("local_tolerance", [None, 0.3])  # without the mask, as models saved before it
 def test_many_recordings_at_once_equal_each_alone(recordings, local_tolerance):
     """Features never cross a recording's edge: only the rounding of the running window sums may differ."""
     spec = FeatureSpec(local_tolerance=local_tolerance)
@@ -141,12 +141,19 @@ def test_local_tolerance_masks_the_outliers_in_every_feature():
     rr = np.full(60, 600.0)
     rr[30] = 1190.0  # a missed beat inside the model's range
     names = feature_names(FeatureSpec())
-    plain, masked = beat_features(rr, FeatureSpec()), beat_features(rr, FeatureSpec(local_tolerance=0.3))
+    plain, masked = beat_features(rr, FeatureSpec(local_tolerance=None)), beat_features(rr, FeatureSpec())
     assert plain[30, names.index("valid")] == 1
     assert masked[30, names.index("valid")] == 0
     assert np.isnan(masked[30, names.index("r_+0")])
     assert plain[31, names.index("since_spike_0.08")] == 1  # the missed beat looked like a huge spike
     assert np.isnan(masked[31, names.index("since_spike_0.08")])
+
+
+def test_a_feature_set_saved_before_the_local_mask_reads_without_it():
+    saved = FeatureSpec(local_tolerance=None).to_dict()
+    del saved["local_tolerance"]
+    assert FeatureSpec.from_dict(saved).local_tolerance is None
+    assert FeatureSpec().local_tolerance == 0.3
 
 
 def test_spec_round_trips_through_dict():
