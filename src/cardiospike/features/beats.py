@@ -133,7 +133,25 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     layout = _Padded(lengths, _reach(spec))
     columns = _Columns(out, layout.real)
 
-    x = layout.spread(rr)  # padding: NaN, outside the range like a missing beat
+    r, levels = _relative_rr(layout, layout.spread(rr), spec)  # padding: NaN, outside the range like a missing beat
+    d = step_before(r)
+    columns.shifted(r, _offsets(spec.half_window))
+    columns.shifted(d, _offsets(spec.half_window))
+    columns.shifted(step_before(d), _offsets(3))
+    columns.add(*levels)
+    del levels
+    _local_statistics(r, d, spec, columns)
+    _spike_columns(d, layout, spec, columns)
+    return columns.done()
+
+
+# The columns are made in parts, each a function: a part's arrays are freed when it returns, so a long recording's
+# features hold a few of them at once (each as long as the recording) beside the matrix itself.
+
+
+def _relative_rr(layout: _Padded, x: FloatArray, spec: FeatureSpec) -> tuple[FloatArray, list[FloatArray]]:
+    """RR relative to the median of the valid beats (NaN where not valid), and the RR, median, position and validity
+    columns."""
     valid = in_model_range(x, spec.rr_min, spec.rr_max)
     if spec.local_tolerance is not None:
         valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
@@ -142,22 +160,19 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     else:
         assert spec.reach is not None
         median = layout.spread(rolling_median(x, valid, layout, spec.median_back, spec.reach))
-    r = np.where(valid, x / median, np.nan)
-    d = step_before(r)
-    dd = step_before(d)
     valid_f = valid.astype(np.float64)
-    columns.shifted(r, _offsets(spec.half_window))
-    columns.shifted(d, _offsets(spec.half_window))
-    columns.shifted(dd, _offsets(3))
     position, n_beats = layout.positions()
     valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
     to_end = n_beats - 1 - position
+    r = np.where(valid, x / median, np.nan)
     if spec.reach is None:
-        columns.add(x, median, n_beats, position, to_end, valid_near, valid_f)
-    else:
-        # Capped both ways: a beat's features then depend on nothing further than ``reach`` from it.
-        columns.add(x, median, np.minimum(position, spec.reach), np.minimum(to_end, spec.reach), valid_near, valid_f)
+        return r, [x, median, n_beats, position, to_end, valid_near, valid_f]
+    # Capped both ways: a beat's features then depend on nothing further than ``reach`` from it.
+    return r, [x, median, np.minimum(position, spec.reach), np.minimum(to_end, spec.reach), valid_near, valid_f]
 
+
+def _local_statistics(r: FloatArray, d: FloatArray, spec: FeatureSpec, columns: _Columns) -> None:
+    """Mean, SDNN, deviation, RMSSD, SD of steps and share of big steps over centred windows; relative heart rate."""
     big = np.where(np.isnan(d), np.nan, (np.abs(d) > BIG_STEP).astype(np.float64))
     widest = max(spec.stat_halves)
     r_sums, d_sums, big_sums = WindowSums(r, widest), WindowSums(d, widest), WindowSums(big, widest)
@@ -174,7 +189,10 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
             columns.add(mean, sdnn, r - mean, rmssd, sdsd, b_total / b_count)
         columns.add(1.0 / r)
 
-    # Spike score: the smaller of the rise into this beat and the fall out of it (up then down).
+
+def _spike_columns(d: FloatArray, layout: _Padded, spec: FeatureSpec, columns: _Columns) -> None:
+    """Spike scores (the smaller of the rise into a beat and the fall out of it: up then down) and their maxima, and
+    the distances to the nearest spikes, up-steps and down-steps of each size."""
     d_next = np.append(d[1:], np.nan)
     spike = np.fmin(d, -d_next)
     columns.shifted(spike, _offsets(spec.spike_half))
@@ -190,7 +208,6 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
         since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.reach)
         spikes_near = WindowSums(is_spike.astype(np.float64), 6).sums(6)[1]
         columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
-    return columns.done()
 
 
 def features_for_recordings(recordings: Sequence[Recording], spec: FeatureSpec) -> np.ndarray:

@@ -16,6 +16,7 @@ from cardiospike.recording import FloatArray
 
 #: Half-width of the neighbourhood whose median :func:`local_outliers` compares each beat with.
 LOCAL_HALF = 8
+_MEDIAN_ROWS = 8_192
 
 
 def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> np.ndarray:
@@ -29,9 +30,11 @@ def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> n
     padded = np.full(n + 2 * half, np.nan)
     padded[half : half + n] = x
     windows = sliding_window_view(padded, 2 * half + 1)
+    median = np.empty(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # windows without a valid beat: no median, no outlier
-        median = np.nanmedian(windows, axis=1)
+        for start in range(0, n, _MEDIAN_ROWS):  # nanmedian copies its windows: a bounded number at a time
+            median[start : start + _MEDIAN_ROWS] = np.nanmedian(windows[start : start + _MEDIAN_ROWS], axis=1)
     with np.errstate(invalid="ignore"):
         return np.abs(x / median - 1.0) > tolerance
 
