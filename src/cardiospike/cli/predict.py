@@ -14,11 +14,13 @@ from rich.table import Table
 
 from cardiospike.cli.console import console, err_console, fail, progress
 from cardiospike.cli.options import (
+    ForceOption,
     FormatOption,
     IgnoreTimeOption,
     InputOptions,
     ModelOption,
     RRColumnOption,
+    ThresholdOption,
     TimeColumnOption,
     UnitOption,
     open_detector,
@@ -34,18 +36,6 @@ MAX_TABLE_ROWS = 20
 MOSTLY_ERRORS = 0.5
 
 
-def _check_threshold(value: float | None) -> float | None:
-    if value is not None and not 0.0 <= value <= 1.0:  # NaN fails both comparisons too
-        raise typer.BadParameter("must be a number from 0 to 1")
-    return value
-
-
-ThresholdOption = Annotated[
-    float | None,
-    typer.Option(callback=_check_threshold, help="Decision threshold from 0 to 1 (default: the model's)."),
-]
-
-
 def predict(
     input: Annotated[Path, typer.Argument(help="Recordings to score (any input format).")],
     output: Annotated[str, typer.Option("--output", "-o", help="Scored CSV to write; - for standard output.")],
@@ -56,9 +46,7 @@ def predict(
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error and the
     input's other columns."""

@@ -10,17 +10,18 @@ from rich.markup import escape
 
 from cardiospike.cli.console import console, err_console, fail, progress
 from cardiospike.cli.options import (
+    ForceOption,
     FormatOption,
     IgnoreTimeOption,
     InputOptions,
     ModelOption,
     RRColumnOption,
+    ThresholdOption,
     TimeColumnOption,
     UnitOption,
     open_detector,
     read_input,
 )
-from cardiospike.cli.predict import ThresholdOption
 
 
 def report(
@@ -33,9 +34,7 @@ def report(
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Write an HTML report: per recording, the RR chart with its episodes, the episodes, HRV and measurement errors.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from cardiospike.serving.deps import DetectorDep
@@ -25,14 +23,7 @@ def ready(detector: DetectorDep) -> ReadyResponse:
 
 @router.get("/version", response_model=VersionResponse, responses=error_responses(503), summary="Package and model")
 def version(detector: DetectorDep) -> VersionResponse:
-    manifest = detector.artifact.manifest
-
-    def lookup(*keys: str) -> Any:
-        node: Any = manifest
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node
-
+    lookup = detector.artifact.entry
     return VersionResponse(
         package_version=package_version(),
         model_version=detector.model_version,
