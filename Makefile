@@ -38,16 +38,16 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-<<<<<<< HEAD
-## bench: measure scoring and reading speed of the default model and nested-CV quality on train.csv
-=======
-## bench: measure scoring speed of the default model, nested-CV quality on train.csv, the API and the report
->>>>>>> report
+## bench: measure the default model: command-line and scoring speed, reading, nested-CV quality, the API, the live
+## stream, hostile requests and the report
 bench: install-dev
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_speed.py
 	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_stream.py
+	$(BIN)/python benchmarks/bench_hostile.py
 	$(BIN)/python benchmarks/bench_report.py
 
 ## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)

@@ -12,9 +12,10 @@ from fastapi.responses import StreamingResponse
 from cardiospike.data.formats.columns import rr_unit
 from cardiospike.data.output import csv_text
 from cardiospike.detector import batches_of
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording
+from cardiospike.recording import ERROR, ID, LABEL, MAX_RR_MS, PROBA, RR, TIME, Recording
 from cardiospike.serving.bodies import file_body_schema, json_body, json_body_schema, uploaded_file
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
+from cardiospike.serving.errors import InputError
 from cardiospike.serving.schemas import PredictRequest, PredictResponse, error_responses
 from cardiospike.serving.scoring import ClientGoneError, off_loop, predict_response, read_upload
 
@@ -38,6 +39,13 @@ async def predict(request: Request, detector: DetectorDep, settings: SettingsDep
         rr = np.asarray(body.sequence, dtype=np.float64)
         unit, note = rr_unit(rr, body.unit, None, "sequence")
         scale = 1000.0 if unit == "s" else 1.0  # the unit of the times too
+        above = np.flatnonzero(rr * scale > MAX_RR_MS)  # the schema checked the number, not it in this unit
+        if above.size:
+            raise InputError(
+                ("body", "sequence", int(above[0])),
+                f'RR above {MAX_RR_MS:,.0f} ms is no heart beat interval (read in seconds; "unit": "ms" reads '
+                "milliseconds)",
+            )
         time = None if body.times is None else np.asarray(body.times, dtype=np.float64) * scale
         recording = Recording.from_rr(rr * scale, id=body.study, time=time, unit=unit)
         answer = predict_response(detector.score(recording), detector.model_version)

@@ -210,3 +210,9 @@ def test_rr_in_seconds_are_read_as_such_and_the_answer_says_so(client: TestClien
     forced = client.post(URL, json={"study": "a", "sequence": (rec.rr / 1000).tolist(), "unit": "ms"}).json()
     assert forced["unit"] == "ms"
     assert all(forced["errors"])  # as asked: sub-second values in ms are all measurement errors
+
+
+def test_rr_in_seconds_above_the_limit_once_in_ms_is_refused_where_it_is(client: TestClient):
+    body = assert_error(client.post(URL, json={"study": "a", "sequence": [0.8, 0.8, 500.0], "unit": "s"}), 422)
+    assert body["errors"][0]["loc"] == ["body", "sequence", 2]
+    assert "100,000 ms" in body["errors"][0]["msg"]
