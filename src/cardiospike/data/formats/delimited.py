@@ -14,7 +14,6 @@ import csv
 import io
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,9 +24,6 @@ from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
-
-if TYPE_CHECKING:
-    pass
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
 MAX_COLUMNS = 256

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -23,9 +23,6 @@ from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import check_count, show
 from cardiospike.data.formats.columns import NAMES, Roles, find_roles, name_key
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
-
-if TYPE_CHECKING:
-    pass
 
 #: Levels of nesting searched for the recordings under other keys.
 MAX_DEPTH = 4
