@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -155,7 +156,7 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
     try:
         if not reader.binary and not data.head().strip():
             raise RecordingFormatError(source, "file is empty")
-        recordings = reader.read(data, opts)
+        recordings = reader.read(data, replace(opts, fixed_unit=reader.fixed_unit))
     except RecordingFormatError as exc:
         if fmt == "auto" and exc.hint is None and exc.problem.startswith(_STRUCTURAL):
             taken_as += f"; --format {_OTHER.get(name, 'csv')} reads it as {_OTHER.get(name, 'csv')}"

@@ -50,4 +50,4 @@ def read_hrm(content: Content, opts: Options) -> Recordings:
     columns = [np.array([f[i] if i < len(f) else "" for f in fields], dtype=object) for i in range(n_columns)]
     names = ["rr", *(f"hrdata{i + 1}" for i in range(1, n_columns))]
     table = Table(names=names, columns=columns, roles=Roles(rr=0), where=lambda col, i: (int(lines[i]), names[col]))
-    return recordings_of(table, opts, fixed_unit="ms")
+    return recordings_of(table, opts)

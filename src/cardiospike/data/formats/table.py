@@ -29,7 +29,6 @@ from cardiospike.data.formats.checks import (
     raise_at,
 )
 from cardiospike.data.formats.columns import (
-    Known,
     Roles,
     header_unit,
     looks_like_time_of_day,
@@ -83,17 +82,17 @@ class Table:
         return values
 
 
-def recordings_of(table: Table, opts: Options, fixed_unit: Known | None = None) -> Recordings:
+def recordings_of(table: Table, opts: Options) -> Recordings:
     """Check a table's values and split its beats into recordings (see the module docstring).
 
-    ``fixed_unit`` is the RR unit of formats that define it (``opts.unit`` does not apply to them).
+    RR are in ``opts.fixed_unit`` where the format defines their unit, else in the unit ``opts.unit`` says or finds.
     """
     source, roles = opts.source, table.roles
     codes, names = _recording_ids(table, opts)
     rr_name = table.names[roles.rr]
     rr = numeric(table.values(roles.rr), source, table.at(roles.rr), table.decimal_comma)
-    if fixed_unit is not None:
-        unit, note = fixed_unit, None
+    if opts.fixed_unit is not None:
+        unit, note = opts.fixed_unit, None
     else:
         unit, note = rr_unit(rr, opts.unit, header_unit(rr_name), rr_name)
     scale = 1000.0 if unit == "s" else 1.0
