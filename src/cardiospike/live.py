@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 BLOCK = 16
 #: Past beats a decision sees (beyond the look-ahead): wider than any feature window and a network window.
 HISTORY = 512
-#: What a feature set without a bound on its look-ahead (``reach``) is given: its windows reach 16 beats, and its
-#: distances to the next spike rarely matter further than this.
+#: What a feature set without a bound on its look-ahead (``reach``) is given, where its windows reach less far
+#: (:attr:`~cardiospike.features.FeatureSpec.window_reach`): its distances to the next spike rarely matter further.
 UNBOUNDED_FEATURES_LOOKAHEAD = 32
 #: What a network scored on whole recordings is given.
 WHOLE_NETWORK_LOOKAHEAD = 64
@@ -43,7 +43,7 @@ def default_lookahead(detector: Detector) -> int:
     """The beats a decision waits for: the furthest the features, the network's windows and the post-processing
     look ahead (see the module docstring)."""
     spec = detector.artifact.features
-    features = spec.reach if spec.reach is not None else UNBOUNDED_FEATURES_LOOKAHEAD
+    features = spec.reach if spec.reach is not None else max(spec.window_reach, UNBOUNDED_FEATURES_LOOKAHEAD)
     network = 0
     if detector.network is not None:
         windowing = detector.network.windowing

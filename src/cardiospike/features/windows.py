@@ -7,7 +7,6 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -100,15 +99,3 @@ def distance_to_flags(
         since[since > reach] = np.nan
         until[until > reach] = np.nan
     return since, until
-
-
-def rolling_median(x: FloatArray, valid: np.ndarray, layout: Any, back: int, ahead: int) -> FloatArray:
-    """For each real beat of ``layout``, the median of its recording's valid beats in the ``back + ahead + 1`` beats
-    that end ``ahead`` beats after it (or at the recording's end): what a live stream knows once ``ahead`` beats
-    have followed the beat. NaN where there is no valid beat."""
-    import pandas as pd  # its rolling median (a skip list) costs O(log window) per beat
-
-    values = pd.Series(np.where(valid, x, np.nan)[layout.real])
-    rolled = values.groupby(layout.segment).rolling(back + ahead + 1, min_periods=1).median().to_numpy()
-    last = np.repeat(layout.firsts + layout.lengths - 1, layout.lengths)
-    return np.asarray(rolled[np.minimum(np.arange(rolled.size) + ahead, last)], dtype=np.float64)

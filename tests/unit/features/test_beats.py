@@ -159,3 +159,18 @@ def test_a_feature_set_saved_before_the_local_mask_reads_without_it():
 def test_spec_round_trips_through_dict():
     spec = FeatureSpec(half_window=5, stat_halves=(3,), spike_thresholds=(0.04,))
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_reach_shorter_than_the_feature_windows_is_refused():
+    spec = FeatureSpec()
+    assert spec.window_reach == max(spec.stat_halves)
+    assert FeatureSpec(reach=spec.window_reach).reach == spec.window_reach
+    with pytest.raises(ValueError, match="shorter than the feature windows"):
+        FeatureSpec(reach=spec.window_reach - 1)
+
+
+def test_feature_sets_saved_with_an_unused_median_back_still_load():
+    saved = {**FeatureSpec().to_dict(), "median_back": None}
+    assert FeatureSpec.from_dict(saved) == FeatureSpec()
+    with pytest.raises(ValueError, match="median_back"):
+        FeatureSpec.from_dict({**saved, "median_back": 64})
