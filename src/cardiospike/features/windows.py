@@ -1,4 +1,4 @@
-"""Building blocks of the beat features: normalisation, shifted copies, centred window sums, distances.
+"""Building blocks of the beat features: local outliers, steps, centred window sums, distances to flagged beats.
 
 Every function works on whole arrays (no per-beat Python loop) and gives a value for every beat: windows that
 reach past either end of a recording see NaN (missing), which the sums skip.
@@ -36,15 +36,6 @@ def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> n
             median[start : start + _MEDIAN_ROWS] = np.nanmedian(windows[start : start + _MEDIAN_ROWS], axis=1)
     with np.errstate(invalid="ignore"):
         return np.abs(x / median - 1.0) > tolerance
-
-
-def shifted(values: FloatArray, offsets: range, fill: float = np.nan) -> FloatArray:
-    """Columns ``values[i + o]`` for each offset ``o`` (``fill`` past the ends): shape (n, len(offsets))."""
-    pad = max(abs(offsets.start), abs(offsets.stop - offsets.step), 0)
-    n = values.size
-    padded = np.full(n + 2 * pad, fill)
-    padded[pad : pad + n] = values
-    return np.column_stack([padded[pad + o : pad + o + n] for o in offsets]) if len(offsets) else np.empty((n, 0))
 
 
 def step_before(values: FloatArray) -> FloatArray:

@@ -2,16 +2,8 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, shifted, step_before
+from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, step_before
 from cardiospike.recording import Recording
-
-
-def test_shifted_pads_edges():
-    cols = shifted(np.array([1.0, 2.0, 3.0]), range(-1, 2))
-    np.testing.assert_array_equal(cols[1], [1, 2, 3])
-    assert np.isnan(cols[0, 0])
-    assert np.isnan(cols[2, 2])
-    np.testing.assert_array_equal(shifted(np.array([1.0, 2.0]), range(1, 2), fill=-1)[:, 0], [2, -1])
 
 
 @pytest.mark.parametrize(
