@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cardiospike.arrays import flag_runs
 from cardiospike.artifact import sha256_file
 from cardiospike.detector import Detector, ScoredRecording
 from cardiospike.recording import FloatArray
@@ -111,17 +112,17 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
     rec = scored.recording
     t0 = float(rec.time[0]) if len(rec) else 0.0
     episodes = [_shifted(e, t0) for e in episodes_of(scored)]
-    runs = _runs(scored.error)
+    starts, stops = flag_runs(scored.error)
     error_runs = [
         ErrorRun(
-            first_beat=int(s) + 1,
-            n_beats=int(e - s + 1),
+            first_beat=s + 1,
+            n_beats=t - s,
             start_ms=float(rec.time[s] - t0),
-            end_ms=float(rec.time[e] - t0),
-            rr_min=float(rec.rr[s : e + 1].min()),
-            rr_max=float(rec.rr[s : e + 1].max()),
+            end_ms=float(rec.time[t - 1] - t0),
+            rr_min=float(rec.rr[s:t].min()),
+            rr_max=float(rec.rr[s:t].max()),
         )
-        for s, e in runs[:MAX_ERROR_RUNS]
+        for s, t in zip(starts[:MAX_ERROR_RUNS].tolist(), stops[:MAX_ERROR_RUNS].tolist(), strict=True)
     ]
     chart = chart_data(scored, episodes)
     return Section(
@@ -134,7 +135,7 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
         hrv=hrv_summary(scored),
         n_errors=int(scored.error.sum()),
         error_runs=error_runs,
-        n_error_runs=len(runs),
+        n_error_runs=len(starts),
         line_points=sum(v is not None for v in chart["line"]["y"]),
         chart=chart,
     )
@@ -203,12 +204,6 @@ def _shifted(episode: Episode, t0: float) -> Episode:
     return Episode(
         episode.start, episode.end, episode.start_ms - t0, episode.end_ms - t0, episode.n_beats, episode.max_proba
     )
-
-
-def _runs(flags: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """First and last index of each run of consecutive ``True``."""
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
 
 
 def _y_range(rr: FloatArray, valid: NDArray[np.bool_]) -> tuple[float, float]:

@@ -23,6 +23,7 @@ from sklearn.metrics import average_precision_score
 from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
+from cardiospike.arrays import sigmoid
 from cardiospike.models.nn.config import NetConfig
 from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats, window_batches
 from cardiospike.models.nn.windows import cut
@@ -253,5 +254,5 @@ def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np
     windows = cut([len(rec) for rec in recs], windowing)
     batches = windows.batches([inputs(rec.rr) for rec in recs], config.network.padding, 256)
     logits = np.concatenate([module(torch.from_numpy(batch)).numpy() for batch in batches])
-    proba = 1.0 / (1.0 + np.exp(-windows.gather(logits)))
+    proba = sigmoid(windows.gather(logits))
     return np.split(proba, np.cumsum([len(rec) for rec in recs])[:-1])

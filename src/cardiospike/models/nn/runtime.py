@@ -14,6 +14,7 @@ import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
 from numpy.typing import NDArray
 
+from cardiospike.arrays import sigmoid
 from cardiospike.models.nn.kinds import network_kind
 from cardiospike.models.nn.meta import read_metadata, read_windowing
 from cardiospike.models.nn.windows import cut
@@ -21,12 +22,6 @@ from cardiospike.models.nn.windows import cut
 FloatArray = NDArray[np.float64]
 #: Windows scored in one call of ONNX Runtime: bounds the memory of a call.
 WINDOWS_PER_CALL = 64
-
-
-def sigmoid(logits: NDArray[np.floating]) -> FloatArray:
-    """Logistic function in float64, without overflow warnings for large negative logits."""
-    z = np.asarray(logits, dtype=np.float64)
-    return np.exp(-np.logaddexp(0.0, -z))
 
 
 class OnnxBeatNet:
