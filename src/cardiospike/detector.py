@@ -25,6 +25,9 @@ from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray,
 
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
 BATCH_BEATS = 65_536
+#: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
+#: probability and the measurement-error flag.
+SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
 
 
 def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) -> Iterator[list[Recording]]:
@@ -57,17 +60,10 @@ class ScoredRecording:
     threshold: float
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The scored CSV's columns, one value per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is
-        the predicted label)."""
-        rec = self.recording
-        return {
-            ID: np.full(len(rec), rec.id, dtype=object),
-            TIME: rec.time,
-            RR: rec.rr,
-            LABEL: self.is_anomaly.astype(np.int8),
-            PROBA: np.round(self.proba, 6),
-            ERROR: self.error.astype(np.int8),
-        }
+        """The scored CSV's columns (:data:`SCORED_COLUMNS`), one value per beat, in input order:
+        ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        ids = np.full(len(self.recording), self.recording.id, dtype=object)
+        return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns([self])), strict=True))
 
     def to_frame(self) -> pd.DataFrame:
         """:meth:`columns` as a pandas DataFrame."""
@@ -87,14 +83,18 @@ def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
     ids = arrow_strings([s.recording.id for s in scored]).take(
         arrow_numbers(np.repeat(np.arange(len(scored)), lengths))
     )
-    return {
-        ID: ids,
-        TIME: np.concatenate([s.recording.time for s in scored]),
-        RR: np.concatenate([s.recording.rr for s in scored]),
-        LABEL: np.concatenate([s.is_anomaly for s in scored]).astype(np.int8),
-        PROBA: np.round(np.concatenate([s.proba for s in scored]), 6),
-        ERROR: np.concatenate([s.error for s in scored]).astype(np.int8),
-    }
+    return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True))
+
+
+def _beat_columns(scored: Sequence[ScoredRecording]) -> tuple[np.ndarray, ...]:
+    """The scored CSV's columns after the id, of scored recordings laid end to end."""
+    return (
+        np.concatenate([s.recording.time for s in scored]),
+        np.concatenate([s.recording.rr for s in scored]),
+        np.concatenate([s.is_anomaly for s in scored]).astype(np.int8),
+        np.round(np.concatenate([s.proba for s in scored]), 6),
+        np.concatenate([s.error for s in scored]).astype(np.int8),
+    )
 
 
 class Detector:

@@ -159,6 +159,7 @@ def test_batch_scores_like_the_cli(client: TestClient, competition_csv: Path, ti
     result = CliRunner().invoke(cli, ["predict", str(competition_csv), "-o", str(out), "-m", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(served, pd.read_csv(out), check_dtype=False)
+    assert response.content == out.read_bytes()  # byte for byte
     assert served.columns.tolist() == ["id", "time", "x", "y", "anomaly_proba", "error"]
 
 
