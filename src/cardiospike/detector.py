@@ -15,13 +15,12 @@ from numpy.typing import ArrayLike, NDArray
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import beat_features
+from cardiospike.live import BLOCK, HISTORY, BeatStream
 from cardiospike.models.forest import Engine
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from cardiospike.live import BeatStream
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
 BATCH_BEATS = 65_536
@@ -169,11 +168,9 @@ class Detector:
         return stacker.predict_proba(np.column_stack([lgbm, network]))
 
     def stream(
-        self, lookahead: int | None = None, block: int = 16, history: int = 512, threshold: float | None = None
+        self, lookahead: int | None = None, block: int = BLOCK, history: int = HISTORY, threshold: float | None = None
     ) -> BeatStream:
         """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive."""
-        from cardiospike.live import BeatStream  # the stream scores with this detector
-
         return BeatStream(self, lookahead, block, history, threshold)
 
     def score(

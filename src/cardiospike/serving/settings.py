@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cardiospike.recording import MAX_RECORDING_BEATS
 from cardiospike.remote import is_url
 
 MiB = 1024 * 1024
-#: Highest value of max_beats: a day of beats at 200 beats per minute is under 300,000.
-MAX_BEATS = 1_000_000
+#: Highest value of max_beats (see :data:`~cardiospike.recording.MAX_RECORDING_BEATS`).
+MAX_BEATS = MAX_RECORDING_BEATS
 
 
 class Settings(BaseSettings):
