@@ -596,15 +596,7 @@
 
   el.download.addEventListener("click", () => {
     if (!state.result) return;
-    const blob = new Blob([scoredCsv()], { type: "text/csv" });
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = `${state.current.id.replace(/[^\w.-]+/g, "_")}-scored.csv`;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    saveBlob(new Blob([scoredCsv()], { type: "text/csv" }), `${fileStem(state.current.id)}-scored.csv`);
   });
 
   // --- report ----------------------------------------------------------------------------------------------------
