@@ -13,8 +13,6 @@ from cardiospike.recording import FloatArray, Recording, Unit
 if TYPE_CHECKING:
     import pandas as pd
 
-_PYTHON_NAMES = {"--rr-column": "rr_column=", "--time-column": "time_column=", "--unit": "unit="}
-
 
 def as_recording(
     obj: Any,
@@ -84,12 +82,9 @@ def _from_frame(
 
     names = [str(c) for c in frame.columns]
     try:
-        roles = find_roles(names, "DataFrame", rr_column=rr_column, time_column=time_column)
+        roles = find_roles(names, "DataFrame", rr_column=rr_column, time_column=time_column, rr_hint="rr_column=NAME")
     except RecordingFormatError as exc:
-        hint = exc.hint or ""
-        for option, argument in _PYTHON_NAMES.items():
-            hint = hint.replace(option, argument)
-        raise ValueError(f"{exc.problem}" + (f" ({hint})" if hint else "")) from None
+        raise ValueError(exc.problem + (f" ({exc.hint})" if exc.hint else "")) from None
     if roles.id is not None:
         ids = frame.iloc[:, roles.id].unique()
         if len(ids) > 1:

@@ -158,16 +158,14 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
             raise RecordingFormatError(source, "file is empty")
         recordings = reader.read(data, replace(opts, fixed_unit=reader.fixed_unit))
     except RecordingFormatError as exc:
-        if fmt == "auto" and exc.hint is None and exc.problem.startswith(_STRUCTURAL):
+        if fmt == "auto" and exc.structural and exc.hint is None:
             taken_as += f"; --format {_OTHER.get(name, 'csv')} reads it as {_OTHER.get(name, 'csv')}"
         raise exc.read_as(taken_as) from None
     recordings.format, recordings.taken_as = name, taken_as
     return recordings
 
 
-#: Problems that mean the file is laid out otherwise than the format taken: another format may read it.
-_STRUCTURAL = ("malformed", "missing", "expected", "empty recording", "no data rows", "fields where")
-#: The format a file taken for another is most often meant as.
+#: The format a file taken for another is most often meant as (where its error is structural).
 _OTHER = {"csv": "text", "text": "csv", "json": "ndjson", "ndjson": "json"}
 
 

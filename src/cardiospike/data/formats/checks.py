@@ -31,10 +31,17 @@ def show(value: object) -> str:
 
 
 def raise_at(
-    source: str, problem: str, where: Where, i: int, value: str | None = None, hint: str | None = None
+    source: str,
+    problem: str,
+    where: Where,
+    i: int,
+    value: str | None = None,
+    hint: str | None = None,
+    *,
+    structural: bool = False,
 ) -> None:
     row, field = where(i)
-    raise RecordingFormatError(source, problem, row=row, field=field, value=value, hint=hint)
+    raise RecordingFormatError(source, problem, row=row, field=field, value=value, hint=hint, structural=structural)
 
 
 def numeric(raw: np.ndarray, source: str, where: Where, decimal_comma: bool = False) -> FloatArray:

@@ -111,7 +111,7 @@ def _fast_table(content: Content, header: _Header, opts: Options) -> Table | Non
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if frame.num_rows == 0:
-        raise RecordingFormatError(opts.source, "no data rows after the header")
+        raise RecordingFormatError(opts.source, "no data rows after the header", structural=True)
     if any(frame.column(k).null_count for k in types):
         return None
     ids = None if roles.id is None else arrow_ids(frame.column(keys[roles.id]), opts)
@@ -152,12 +152,12 @@ def _careful_table(content: Content, header: _Header, opts: Options) -> Table:
             io.StringIO(body), sep=header.sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise RecordingFormatError(opts.source, f"malformed CSV: {exc}") from None
+        raise RecordingFormatError(opts.source, f"malformed CSV: {exc}", structural=True) from None
     frame = frame.iloc[1:].fillna("")
     blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
     frame = frame.loc[~blank.to_numpy()]
     if frame.empty:
-        raise RecordingFormatError(opts.source, "no data rows after the header")
+        raise RecordingFormatError(opts.source, "no data rows after the header", structural=True)
     lines = _row_lines(body, header.sep)[frame.index.to_numpy()] + header.skipped
     return Table(
         names=header.names,

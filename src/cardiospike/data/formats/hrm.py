@@ -43,7 +43,7 @@ def read_hrm(content: Content, opts: Options) -> Recordings:
         )
     rows = sections.get("hrdata", [])
     if not rows:
-        raise RecordingFormatError(opts.source, "empty recording: no lines in [HRData]")
+        raise RecordingFormatError(opts.source, "empty recording: no lines in [HRData]", structural=True)
     lines = np.array([number for number, _ in rows])
     fields = [line.split() for _, line in rows]
     n_columns = max(len(f) for f in fields)

@@ -47,7 +47,7 @@ def read_json(content: Content, opts: Options) -> Recordings:
     if not items:
         if not isinstance(doc, dict):
             raise RecordingFormatError(
-                opts.source, "expected a list of RR values, a recording object or a list of them"
+                opts.source, "expected a list of RR values, a recording object or a list of them", structural=True
             )
         items = [_Item("", False, doc, None)]  # refused with the reason: no RR in it
     return _recordings(items, opts)
@@ -68,7 +68,9 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
         parsed = [(number, {"rr": value}) for number, value in parsed]
     odd = next((number for number, value in parsed if not isinstance(value, dict)), None)
     if odd is not None:
-        raise RecordingFormatError(opts.source, "expected a JSON object (a beat or a recording) per line", row=odd)
+        raise RecordingFormatError(
+            opts.source, "expected a JSON object (a beat or a recording) per line", row=odd, structural=True
+        )
     objects = [value for _, value in parsed]
     if _beats(objects):
         lines = [number for number, _ in parsed]
@@ -120,7 +122,8 @@ def _load(text: str, source: str, line: int | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         row = exc.lineno if line is None else line
-        raise RecordingFormatError(source, f"malformed JSON: {exc.msg} (column {exc.colno})", row=row) from None
+        problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
+        raise RecordingFormatError(source, problem, row=row, structural=True) from None
     except RecursionError:  # the parser recurses once per level of nesting and gives up about 1,000 deep
         raise RecordingFormatError(source, "JSON nested too deeply to be recordings", row=line) from None
 
@@ -191,16 +194,19 @@ def _object(item: _Item, opts: Options) -> Recordings:
     """A recording object: RR, times and labels as lists of one value per beat."""
     obj, line, at = item.value, item.line, f"{item.path}." if item.path else ""
     keys = list(obj) if isinstance(obj, dict) else []
-    try:
-        roles = find_roles(keys, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, row=line)
-    except RecordingFormatError as exc:
-        exc.field = item.path or None
-        exc.problem = exc.problem.replace("missing RR column: no column", "missing RR values: no key")
-        raise
+    roles = find_roles(
+        keys,
+        opts.source,
+        rr_column=opts.rr_column,
+        time_column=opts.time_column,
+        row=line,
+        field=item.path or None,
+        object_keys=True,
+    )
     rr = _values(obj[keys[roles.rr]], f"{at}{keys[roles.rr]}", line, opts.source)
     if rr.size == 0:
         raise RecordingFormatError(
-            opts.source, "empty recording: no RR values", row=line, field=f"{at}{keys[roles.rr]}"
+            opts.source, "empty recording: no RR values", row=line, field=f"{at}{keys[roles.rr]}", structural=True
         )
     columns: list[np.ndarray | None] = [None] * len(keys)
     columns[roles.rr] = rr
@@ -235,7 +241,7 @@ def _id_of(obj: dict[str, Any]) -> str | None:
 def _values(values: Any, name: str, line: int | None, source: str) -> np.ndarray:
     """A JSON list of numbers (or numbers as strings) as an array; booleans, objects and lists are no numbers."""
     if not isinstance(values, list):
-        raise RecordingFormatError(source, "expected a list of numbers", row=line, field=name)
+        raise RecordingFormatError(source, "expected a list of numbers", row=line, field=name, structural=True)
     text = False
     for i, value in enumerate(values):
         if isinstance(value, str) or value is None:

@@ -173,7 +173,8 @@ def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:
         return np.zeros(n_rows, dtype=np.intp), [opts.default_id]
     if "" in names:
         assert roles.id is not None
-        raise_at(opts.source, "empty recording id", table.at(roles.id), int(np.argmax(codes == names.index(""))))
+        at = int(np.argmax(codes == names.index("")))
+        raise_at(opts.source, "empty recording id", table.at(roles.id), at, structural=True)
     return codes, names
 
 
