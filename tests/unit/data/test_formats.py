@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -390,3 +392,23 @@ def test_the_fast_and_careful_paths_read_alike(fmt: str, content: str, monkeypat
     for a, b in zip(fast, careful, strict=True):
         np.testing.assert_array_equal(a.rr, b.rr)
         np.testing.assert_array_equal(a.time, b.time)
+
+
+def test_the_fast_readers_load_no_pandas():
+    inputs = [
+        ("id,time,x\na,0,800\na,800,810\nb,0,700\n", "a.csv"),
+        ("800\n810\n", "a.txt"),
+        ("# time rr\n0 800\n800 810\n", "a.txt"),
+        ("0,800\n800,810\n", "a.txt"),
+        ("0,812\n0,790\n", "a.txt"),  # decimal commas
+        ('{"id": "a", "time": 0, "rr": 800}\n{"id": "a", "time": 800, "rr": 810}\n', "a.ndjson"),
+    ]
+    code = (
+        "import sys\n"
+        "from cardiospike.data import parse_recordings\n"
+        f"for content, source in {inputs!r}:\n"
+        "    assert parse_recordings(content, source=source)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
