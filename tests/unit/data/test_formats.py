@@ -412,3 +412,9 @@ def test_the_fast_readers_load_no_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_two_columns_of_numbers_with_decimal_commas():
+    (rec,) = parse_recordings("0;0,812\n0,812;0,790\n1,602;0,805\n", source="a.txt")
+    np.testing.assert_allclose(rec.rr, [812.0, 790.0, 805.0])
+    np.testing.assert_allclose(rec.time, [0.0, 812.0, 1602.0])
