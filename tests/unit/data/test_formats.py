@@ -418,3 +418,10 @@ def test_two_columns_of_numbers_with_decimal_commas():
     (rec,) = parse_recordings("0;0,812\n0,812;0,790\n1,602;0,805\n", source="a.txt")
     np.testing.assert_allclose(rec.rr, [812.0, 790.0, 805.0])
     np.testing.assert_allclose(rec.time, [0.0, 812.0, 1602.0])
+
+
+@pytest.mark.parametrize("raw", [b"800\r\n810\r\n820\r\n", "800\n810\n820\n"])
+def test_content_head_is_whole_lines_of_the_start(raw: bytes | str):
+    assert Content(raw, "a.txt").head() == "800\n810\n820\n"
+    assert Content(raw, "a.txt").head(9) == "800\n810\n"  # the line cut short is left out
+    assert Content(raw * 1000, "a.txt").head(10).endswith("810\n")

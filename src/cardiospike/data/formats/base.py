@@ -78,12 +78,12 @@ class Content:
 
         Whole lines where the start holds a line end (a last line cut short is left out), else the start as it is.
         """
-        if self._str is not None or len(self.raw) <= n_bytes:
-            text = self.text
-        else:
+        if self._str is None and len(self.raw) > n_bytes:  # a large file: only its start is decoded
             text = self.utf8[:n_bytes].decode("utf-8", "ignore").replace("\r\n", "\n").replace("\r", "\n")
-        if len(text) <= n_bytes and (self._str is not None or len(self.raw) <= n_bytes):
-            return text
+        else:
+            text = self.text
+            if len(text) <= n_bytes:
+                return text
         cut = text.rfind("\n", 0, n_bytes)
         return text[: cut + 1] if cut >= 0 else text[:n_bytes]
 
