@@ -34,6 +34,8 @@ DESCRIPTION = """Marks anomaly episodes beat by beat in heart RR-interval record
 * `POST /api/v1/report`: a file of recordings -> the HTML report of its recordings (or of one), as an attachment.
 * `POST /predict`: the original hackathon contract.
 * `GET /api/v1/demo`, `POST /api/v1/recordings/parse`: a synthetic demo recording; the recordings of an uploaded file.
+* `WS /api/v1/stream`: live scoring of a beat stream (JSON messages of RR as they arrive -> final decisions and
+  episode events); a WebSocket, so not listed below.
 
 The web app at `/` (same process) draws a recording's RR chart with its anomaly episodes, using these routes.
 

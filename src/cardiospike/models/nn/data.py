@@ -1,7 +1,7 @@
 """Torch datasets built from :class:`~cardiospike.recording.Recording` objects.
 
 Every batch is ``(x, y, weight)``: inputs, 0/1 labels and a loss weight (0 on padding), so one masked loss serves
-both networks. Inputs come from :mod:`cardiospike.models.nn.inputs` (vectorised numpy), computed once per
+every network kind. Inputs come from :mod:`cardiospike.models.nn.inputs` (vectorised numpy), computed once per
 recording: crops are slices of them.
 """
 

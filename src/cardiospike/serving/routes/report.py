@@ -29,7 +29,9 @@ router = APIRouter(prefix="/api/v1", tags=["report"])
         },
         **error_responses(400, 413, 422, 503),
     },
-    openapi_extra=file_body_schema("A file of RR recordings: CSV, plain text (one RR per line), JSON."),
+    openapi_extra=file_body_schema(
+        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations."
+    ),
     summary="The HTML report of an uploaded file's recordings (or of one of them): charts, episodes, HRV, errors",
 )
 async def report(
