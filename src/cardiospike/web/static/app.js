@@ -614,9 +614,11 @@
         const json = JSON.stringify({ id: rec.id, rr: rec.rr, time: rec.time });
         form.append("file", new Blob([json], { type: "application/json" }), `${fileStem(rec.id)}.json`);
       }
+      // In the body, not the query string: access logs write query strings, and an id may name a patient.
+      form.append("recording", rec.id);
       let response;
       try {
-        response = await fetch(`/api/v1/report?recording=${encodeURIComponent(rec.id)}`, {
+        response = await fetch("/api/v1/report", {
           method: "POST",
           body: form,
           headers: apiHeaders({ Accept: "text/html" }),

@@ -16,8 +16,8 @@ def _three() -> bytes:
     return csv_text(recordings_to_frame(recordings).drop(columns="y")).encode()
 
 
-def _post(client: TestClient, name: str, content: bytes, **params: str):
-    return client.post(URL, params=params, files={"file": (name, content, "text/csv")})
+def _post(client: TestClient, name: str, content: bytes, **form: str):
+    return client.post(URL, data=form, files={"file": (name, content, "text/csv")})
 
 
 def _charts(html: str) -> list[dict]:
@@ -59,15 +59,16 @@ def test_report_of_a_recording_sent_as_json(client: TestClient):
 
 def test_report_refuses_what_predict_refuses(client: TestClient, small_client: TestClient):
     assert_error(
-        _post(client, "three.csv", _three(), recording="nobody"), 422, ["query", "recording"], "recording_not_found"
+        _post(client, "three.csv", _three(), recording="nobody"), 422, ["body", "recording"], "recording_not_found"
     )
     assert_error(_post(client, "bad.csv", b"id,time,x\na,0,abc\n"), 422, ["body", "file"], "recording_format")
     assert_error(client.post(URL, data={"x": "1"}), 422, ["body", "file"])
     assert_error(_post(small_client, "long.txt", b"800\n" * 51), 422, type="too_many_beats")
     assert_error(_post(small_client, "big.txt", b"800\n" * 2000), 413)
-    assert_error(
-        client.post(URL, params={"recording": ""}, files={"file": ("a.txt", b"800\n")}), 422, ["query", "recording"]
-    )
+    assert_error(_post(client, "a.txt", b"800\n", recording=""), 422, ["body", "recording"], "string_too_short")
+    assert_error(_post(client, "a.txt", b"800\n", recording="r" * 257), 422, ["body", "recording"], "string_too_long")
+    too_early = client.post(URL, params={"recording": "a"}, files={"file": ("a.txt", b"800\n")})
+    assert_error(too_early, 422, ["query", "recording"], "moved_to_body")
 
 
 def test_report_needs_the_key_where_one_is_set(make_app: MakeApp):
@@ -80,5 +81,8 @@ def test_report_needs_the_key_where_one_is_set(make_app: MakeApp):
 def test_report_is_in_the_schema(client: TestClient):
     operation = client.get("/openapi.json").json()["paths"][URL]["post"]
     assert "text/html" in operation["responses"]["200"]["content"]
-    assert "multipart/form-data" in operation["requestBody"]["content"]
-    assert [p["name"] for p in operation["parameters"]] == ["recording"]
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"]
+    assert body["properties"]["recording"]["type"] == "string"
+    assert (body["properties"]["recording"]["minLength"], body["properties"]["recording"]["maxLength"]) == (1, 256)
+    assert "parameters" not in operation  # nothing in the query string, which access logs write
