@@ -32,11 +32,12 @@ class PredictRequest(BaseModel):
     study: StudyId
     sequence: list[RRValue] = Field(
         min_length=1,
-        description="RR intervals in milliseconds, one per beat, at most max_beats (setting) of them.",
+        description="RR intervals, one per beat, at most max_beats (setting) of them, in milliseconds unless `unit` "
+        "reads them in seconds (then each at most 100 s).",
     )
     times: list[TimeValue] | None = Field(
         None,
-        description="Time of each beat in ms, strictly increasing: exactly as many values as `sequence` has (one "
+        description="Time of each beat, in the unit of `sequence`, strictly increasing: exactly as many values as `sequence` has (one "
         "per beat; a list of another length is refused). Default: the cumulative sum of RR, first beat at 0.",
     )
     unit: Literal["auto", "ms", "s"] = Field(

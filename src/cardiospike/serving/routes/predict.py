@@ -42,6 +42,7 @@ async def predict(request: Request, detector: DetectorDep, settings: SettingsDep
                 ("body", "sequence", int(above[0])),
                 f'RR above {MAX_RR_MS:,.0f} ms is no heart beat interval (read in seconds; "unit": "ms" reads '
                 "milliseconds)",
+                type="rr_too_large_in_seconds",
             )
         time = None if body.times is None else np.asarray(body.times, dtype=np.float64) * scale
         recording = Recording.from_rr(rr * scale, id=body.study, time=time, unit=unit)
