@@ -38,14 +38,18 @@ lint: install-dev
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-## bench: measure scoring and reading speed of the default model, nested-CV quality on train.csv, and a
-## 10-million-beat Parquet dataset scored on one machine and on Dask
+## bench: measure the default model: command-line and scoring speed, reading, nested-CV quality, the API, the live
+## stream, hostile requests, the report, and a Parquet dataset scored on one machine and on Dask
 bench: install-dev
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_speed.py
 	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_stream.py
+	$(BIN)/python benchmarks/bench_hostile.py
+	$(BIN)/python benchmarks/bench_report.py
 
 ## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)
 default-model: install-dev

@@ -3,8 +3,11 @@
 Usage:
     python benchmarks/bench_quality.py                      # the figures measured when the default model was trained
     python benchmarks/bench_quality.py --model DIR          # ... when another artifact was trained
-    python benchmarks/bench_quality.py --data train.csv [OVERRIDES]   # run the nested CV afresh (about 25 minutes;
-                                                                      # 1.5 with model/nn=none)
+    python benchmarks/bench_quality.py --data train.csv [OVERRIDES]   # run the nested CV afresh (about 30 minutes;
+                                                                      # 3 with model/nn=none)
+    python benchmarks/bench_quality.py --data train.csv --predictions a.npz [OVERRIDES]
+                                                    # ... and keep every beat's outer prediction, for
+                                                    # benchmarks/compare_quality.py a.npz b.npz
 
 A fresh run composes the same Hydra configuration as ``cardiospike train`` (with the same overrides, e.g.
 ``model/nn=cardionet cv.outer=3``), so it measures exactly what training measures: recording-grouped nested CV whose
@@ -22,17 +25,20 @@ from typing import Any
 
 from cardiospike.artifact import read_manifest
 from cardiospike.detector import default_model_path
-from cardiospike.training.cv import nested_cv
+from cardiospike.training.cv import outer_predictions
 from cardiospike.training.learners import TrainingData
 from cardiospike.training.run import TrainingRun, load_recordings
 
 
-def run_fresh(data: str, overrides: list[str]) -> tuple[dict[str, Any], str]:
+def run_fresh(data: str, overrides: list[str], predictions: str | None) -> tuple[dict[str, Any], str]:
     run = TrainingRun.compose([f"data.path={data}", *overrides])
     recordings = load_recordings(run.cfg.data)
     start = time.perf_counter()
-    report = nested_cv(TrainingData.build(recordings, run.config.features), run.config)
+    outer = outer_predictions(TrainingData.build(recordings, run.config.features), run.config)
     minutes = (time.perf_counter() - start) / 60
+    if predictions:
+        outer.save(predictions)
+    report = outer.report(run.config.cv.protocol)
     command = shlex.join(["python", "benchmarks/bench_quality.py", "--data", data, *overrides])
     return report, f"`{command}` ({minutes:.1f} min on this machine)"
 
@@ -65,6 +71,7 @@ def render(report: dict[str, Any], how: str) -> str:
             for f in report["folds"]
         ),
         *_base_model_lines(report),
+        *_episode_lines(report),
         "",
         f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
         "worst: " + ", ".join(f"{w['id']} ({w['f1']:.2f}, {w['n_beats']} beats)" for w in r["worst"]),
@@ -91,15 +98,28 @@ def _base_model_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _episode_lines(report: dict[str, Any]) -> list[str]:
+    """Episodes (runs of anomalous beats) found, missed and false, where the report has them."""
+    e = report.get("episodes")
+    if e is None:
+        return []
+    return [
+        "",
+        f"Episodes: {e['found']} of {e['found'] + e['missed']} labelled found ({e['recall']:.1%}; an episode is "
+        f"found where any of its beats is flagged), {e['false']} false (flagged runs touching no labelled beat)",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=None, help="artifact whose recorded nested-CV figures to show")
     parser.add_argument("--data", default=None, help="labelled CSV: run the nested CV afresh")
+    parser.add_argument("--predictions", default=None, help="with --data: .npz file for every beat's prediction")
     parser.add_argument("--output", default=str(Path(__file__).with_name("results") / "quality.md"))
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the training config (with --data)")
     args = parser.parse_args()
     if args.data:
-        report, how = run_fresh(args.data, args.overrides)
+        report, how = run_fresh(args.data, args.overrides, args.predictions)
     else:
         manifest = read_manifest(args.model or default_model_path())
         report = manifest["cv"]

@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # what type checkers see; _PUBLIC says the same to the runnin
     from cardiospike.summary import episodes_of as episodes_of
     from cardiospike.summary import hrv_summary as hrv_summary
 
-__version__ = package_version()
 
 #: Each public name and the module it lives in.
 _PUBLIC = {
@@ -53,6 +52,8 @@ __all__ = ["__version__", *sorted(_PUBLIC)]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use: that takes a while
+        return package_version()
     if name not in _PUBLIC:
         raise AttributeError(f"module 'cardiospike' has no attribute {name!r}")
     value = getattr(import_module(_PUBLIC[name]), name)

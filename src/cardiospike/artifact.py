@@ -87,6 +87,19 @@ class Artifact:
     def model_version(self) -> str:
         return str(self.manifest.get("model_version", "unknown"))
 
+    def entry(self, *keys: str) -> Any:
+        """The manifest's value at a path of keys (``entry("cv", "outer", "f1")``), None where any step is missing."""
+        node: Any = self.manifest
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node
+
+    @property
+    def cv_f1(self) -> float | None:
+        """Per-beat F1 of the outer folds of nested cross-validation, from the manifest (None where it has none)."""
+        f1 = self.entry("cv", "outer", "f1")
+        return None if f1 is None else float(f1)
+
 
 def _rr_range(manifest: dict[str, Any]) -> tuple[float, float]:
     """The measurement-error range a manifest records (the package's where it records none)."""

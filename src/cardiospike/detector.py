@@ -15,16 +15,18 @@ from numpy.typing import ArrayLike, NDArray
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import beat_features
+from cardiospike.live import BLOCK, HISTORY, BeatStream
 from cardiospike.models.forest import Engine
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cardiospike.live import BeatStream
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
-
 #: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
 BATCH_BEATS = 65_536
+#: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
+#: probability and the measurement-error flag.
+SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
 
 
 def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) -> Iterator[list[Recording]]:
@@ -56,28 +58,52 @@ class ScoredRecording:
     error: NDArray[np.bool_]
     threshold: float
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The scored CSV's columns (:data:`SCORED_COLUMNS`), one value per beat, in input order:
+        ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        ids = np.full(len(self.recording), self.recording.id, dtype=object)
+        return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns([self])), strict=True))
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        """:meth:`columns` as a pandas DataFrame."""
         return scored_frame([self])
 
 
-def scored_frame(scored: Sequence[ScoredRecording]) -> pd.DataFrame:
-    """The rows of :meth:`ScoredRecording.to_frame` of many scored recordings, one after another, built at once."""
-    import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
+    """The scored CSV's columns of many scored recordings, laid end to end (see :meth:`ScoredRecording.columns`).
 
-    def joined(arrays: Sequence[NDArray[np.generic]], dtype: type) -> NDArray[Any]:
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+    The ids are an arrow array taken from the recordings' ids: no Python object per beat.
+    """
+    from cardiospike.data.arrow import arrow_numbers, arrow_strings
 
     lengths = [len(s.recording) for s in scored]
-    return pd.DataFrame(
-        {
-            ID: np.repeat(np.array([s.recording.id for s in scored], dtype=object), lengths),
-            TIME: joined([s.recording.time for s in scored], np.float64),
-            RR: joined([s.recording.rr for s in scored], np.float64),
-            LABEL: joined([s.is_anomaly for s in scored], np.int8),
-            PROBA: np.round(joined([s.proba for s in scored], np.float64), 6),
-            ERROR: joined([s.error for s in scored], np.int8),
-        }
+    ids = arrow_strings([s.recording.id for s in scored]).take(
+        arrow_numbers(np.repeat(np.arange(len(scored)), lengths))
+    )
+    return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True))
+
+
+def scored_frame(scored: Sequence[ScoredRecording]) -> pd.DataFrame:
+    """:func:`scored_columns` as a pandas DataFrame, the ids as Python strings."""
+    import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+
+    lengths = [len(s.recording) for s in scored]
+    ids = np.repeat(np.array([s.recording.id for s in scored], dtype=object), lengths)
+    return pd.DataFrame(dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True)))
+
+
+def _beat_columns(scored: Sequence[ScoredRecording]) -> tuple[np.ndarray, ...]:
+    """The scored CSV's columns after the id, of scored recordings laid end to end (none: empty columns)."""
+
+    def joined(arrays: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+    return (
+        joined([s.recording.time for s in scored], np.float64),
+        joined([s.recording.rr for s in scored], np.float64),
+        joined([s.is_anomaly for s in scored], np.int8),
+        np.round(joined([s.proba for s in scored], np.float64), 6),
+        joined([s.error for s in scored], np.int8),
     )
 
 
@@ -153,11 +179,9 @@ class Detector:
         return stacker.predict_proba(np.column_stack([lgbm, network]))
 
     def stream(
-        self, lookahead: int | None = None, block: int = 16, history: int = 512, threshold: float | None = None
+        self, lookahead: int | None = None, block: int = BLOCK, history: int = HISTORY, threshold: float | None = None
     ) -> BeatStream:
         """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive."""
-        from cardiospike.live import BeatStream  # the stream scores with this detector
-
         return BeatStream(self, lookahead, block, history, threshold)
 
     def score(

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from cardiospike.arrays import sigmoid
 from cardiospike.recording import FloatArray
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before taking log-odds.
@@ -37,7 +38,7 @@ class Stacker:
         if base.ndim != 2 or base.shape[1] != len(self.names):
             raise ValueError(f"expected probabilities of {len(self.names)} base models, got shape {base.shape}")
         z = self.intercept + log_odds(base) @ np.asarray(self.coef)
-        return np.exp(-np.logaddexp(0.0, -z))
+        return sigmoid(z)
 
     def check(self) -> None:
         """Raise ValueError unless the stacker can be what :func:`fit_stacker` makes (a damaged manifest)."""

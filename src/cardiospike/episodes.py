@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cardiospike.arrays import flag_runs
 from cardiospike.recording import FloatArray
 
 
@@ -29,11 +30,10 @@ class Episode:
 def runs_of_flags(flags: NDArray[np.bool_], time: FloatArray, proba: FloatArray, offset: int = 0) -> list[Episode]:
     """Runs of consecutive ``True`` in ``flags``, with their times and peak probability; beat indices start at
     ``offset``."""
-    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
+    starts, stops = flag_runs(flags)
     if starts.size == 0:
         return []
+    ends = stops - 1
     # Beats outside episodes get -inf, so each segment's maximum is the maximum over its episode alone.
     peaks = np.maximum.reduceat(np.where(flags, proba, -np.inf), starts)
     return [

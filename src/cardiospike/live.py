@@ -16,14 +16,14 @@ A beat is decided at most ``lookahead + block - 1`` beats after it arrived, and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from cardiospike.episodes import Episode
-from cardiospike.recording import FloatArray, Recording
+from cardiospike.episodes import Episode, runs_of_flags
+from cardiospike.recording import FloatArray, Recording, time_from_rr
 
 if TYPE_CHECKING:
     from cardiospike.detector import Detector
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 BLOCK = 16
 #: Past beats a decision sees (beyond the look-ahead): wider than any feature window and a network window.
 HISTORY = 512
-#: What a feature set without a bound on its look-ahead (``reach``) is given: its windows reach 16 beats, and its
-#: distances to the next spike rarely matter further than this.
+#: What a feature set without a bound on its look-ahead (``reach``) is given, where its windows reach less far
+#: (:attr:`~cardiospike.features.FeatureSpec.window_reach`): its distances to the next spike rarely matter further.
 UNBOUNDED_FEATURES_LOOKAHEAD = 32
 #: What a network scored on whole recordings is given.
 WHOLE_NETWORK_LOOKAHEAD = 64
@@ -43,7 +43,7 @@ def default_lookahead(detector: Detector) -> int:
     """The beats a decision waits for: the furthest the features, the network's windows and the post-processing
     look ahead (see the module docstring)."""
     spec = detector.artifact.features
-    features = spec.reach if spec.reach is not None else UNBOUNDED_FEATURES_LOOKAHEAD
+    features = spec.reach if spec.reach is not None else max(spec.window_reach, UNBOUNDED_FEATURES_LOOKAHEAD)
     network = 0
     if detector.network is not None:
         windowing = detector.network.windowing
@@ -140,8 +140,11 @@ class BeatStream:
             raise ValueError("the stream is closed")
         new = np.asarray(rr, dtype=np.float64).ravel()
         if times is None:
-            last = self._time[-1] if self._time.size else None
-            new_time = np.cumsum(new) + (last if last is not None else -new[0] if new.size else 0.0)
+            # As a recording's times, running on from the last beat (an RR that is no positive number adds nothing).
+            if self._time.size:
+                new_time = self._time[-1] + time_from_rr(np.concatenate([[0.0], new]))[1:]
+            else:
+                new_time = time_from_rr(new)
         else:
             new_time = np.asarray(times, dtype=np.float64).ravel()
             if new_time.shape != new.shape:
@@ -182,23 +185,21 @@ class BeatStream:
 
     def _episode_events(self, decisions: BeatDecisions) -> list[EpisodeEvent]:
         """Open and close events of the runs of anomalous beats, continuing an episode still open."""
-        flags, proba, at = decisions.is_anomaly, decisions.anomaly_proba, decisions.start_index
-        edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        at, n = decisions.start_index, decisions.is_anomaly.size
+        time = self._time[at - self._offset : at - self._offset + n]
+        runs = runs_of_flags(decisions.is_anomaly, time, decisions.anomaly_proba, offset=at)
         events: list[EpisodeEvent] = []
-        if self._open is not None and not (starts.size and starts[0] == 0):
+        if self._open is not None and not (runs and runs[0].start == at):
             events.append(self._close(at - 1))  # the episode ended with the previous block
-        for s, t in zip(starts.tolist(), stops.tolist(), strict=True):
-            peak = float(proba[s:t].max())
+        for run in runs:
             if self._open is not None:  # the open episode goes on into this block
                 start, start_ms, before = self._open
-                self._open = (start, start_ms, max(before, peak))
+                self._open = (start, start_ms, max(before, run.max_proba))
             else:
-                start_ms = self._time_of(at + s)
-                events.append(EpisodeEvent("open", Episode(at + s, at + s, start_ms, start_ms, 1, round(peak, 6))))
-                self._open = (at + s, start_ms, peak)
-            if t < flags.size:  # it ends inside this block
-                events.append(self._close(at + t - 1))
+                events.append(EpisodeEvent("open", replace(run, end=run.start, end_ms=run.start_ms, n_beats=1)))
+                self._open = (run.start, run.start_ms, run.max_proba)
+            if run.end < at + n - 1:  # it ends inside this block
+                events.append(self._close(run.end))
         return events
 
     def _close(self, end: int) -> EpisodeEvent:

@@ -35,3 +35,27 @@ def precision_recall_f1(
 def f1_score(y: ArrayLike, flags: ArrayLike) -> float:
     """The competition F1 of ``flags`` against labels ``y`` (see the module's docstring)."""
     return float(precision_recall_f1(*flag_counts(y, flags))[2])
+
+
+def episode_counts(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[int, int, int]:
+    """Episodes found, episodes missed, and false episodes of ``flags`` against labels ``y``.
+
+    An episode is a run of consecutive 1s within one recording (``ids``, rows grouped by recording). A labelled
+    episode is found where at least one of its beats is flagged, missed otherwise; a run of flags that touches no
+    labelled beat is a false episode.
+    """
+    y, flags, ids = np.asarray(y).astype(bool), np.asarray(flags).astype(bool), np.asarray(ids)
+    new_recording = np.r_[True, ids[1:] != ids[:-1]] if ids.size else np.zeros(0, bool)
+
+    def run_numbers(on: NDArray[np.bool_]) -> tuple[NDArray[np.int64], int]:
+        """Each beat's run (numbered from 1; 0 where off), and the number of runs."""
+        starts = on & (new_recording | ~np.r_[False, on[:-1]])
+        number = np.cumsum(starts) * on
+        return number, int(starts.sum())
+
+    labelled, n_labelled = run_numbers(y)
+    flagged, n_flagged = run_numbers(flags)
+    both = y & flags
+    found = np.unique(labelled[both]).size
+    true_runs = np.unique(flagged[both]).size
+    return found, n_labelled - found, n_flagged - true_runs

@@ -49,6 +49,9 @@ MOSTLY_ERRORS = 0.5
 #: 65,535 (kept and flagged as measurement errors); a value beyond 100 s is no heart beat interval in milliseconds
 #: (microseconds, or another column), and the bound keeps cumulative beat times exact.
 MAX_RR_MS = 100_000.0
+#: The most beats of one recording that a limit anywhere allows (the service's ``max_beats`` setting, the demo
+#: command): a day of beats at 200 a minute is under 300,000.
+MAX_RECORDING_BEATS = 1_000_000
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int8]

@@ -267,3 +267,24 @@ def test_api_key_field(new_page: Callable[..., Any], keyed_url: str, console: Co
     wait_for_recording(page, "demo-1")
     assert page.inner_text("#message") == ""
     screenshot(page, "08-api-key")
+
+
+def test_live_replay_marks_what_the_stream_decides(page: Any, tiny_model_dir: Path):
+    from cardiospike.detector import load_detector
+    from cardiospike.live import BeatDecisions
+
+    load_demo(page)
+    page.select_option("#live-speed", "100")
+    page.click("#live-play")
+    page.wait_for_function(
+        "() => document.getElementById('live-status').textContent.startsWith('Done')", timeout=120_000
+    )
+    rec = simulate_recording(1200, seed=SEED, id=f"demo-{SEED}")
+    stream = load_detector(tiny_model_dir).stream()
+    events = stream.feed(rec.rr) + stream.close()
+    flags = np.concatenate([e.is_anomaly for e in events if isinstance(e, BeatDecisions)])
+    assert anomaly_markers(page) == int(flags.sum())
+    closed = [e for e in events if not isinstance(e, BeatDecisions) and e.kind == "close"]
+    assert page.locator("#episodes tbody tr").count() == max(len(closed), 1)  # a row saying "none" where none
+    assert chart(page, "c.data[0].x.length") == len(rec)
+    screenshot(page, "07-live-replay")

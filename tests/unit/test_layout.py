@@ -15,7 +15,7 @@ SRC = Path(cardiospike.__file__).parent
 #: Layers in import order; modules of one layer may import each other. The first layer imports nothing of the
 #: package (``conf`` and ``web`` hold the configuration files and the web app's assets).
 LAYERS = [
-    {"version", "errors", "metrics", "recording", "conf", "web"},
+    {"version", "errors", "metrics", "recording", "arrays", "conf", "web"},
     {"data"},
     {"features"},
     {"models"},
@@ -25,6 +25,7 @@ LAYERS = [
     {"episodes"},
     {"detector", "live"},
     {"summary"},
+    {"report"},
     {"training", "serving", "engines"},
     {"search"},
     {"cli"},

@@ -11,7 +11,7 @@ from cardiospike.data import read_recordings, simulate_recording
 from cardiospike.detector import Detector, load_detector
 from cardiospike.episodes import runs_of_flags
 from cardiospike.live import BeatDecisions, BeatStream, EpisodeEvent
-from cardiospike.recording import Recording
+from cardiospike.recording import Recording, time_from_rr
 from tests.conftest import real_data
 
 
@@ -107,3 +107,11 @@ def test_times_and_bad_use(detector: Detector):
     stream.close()
     with pytest.raises(ValueError, match="closed"):
         stream.feed([800])
+
+
+def test_beats_are_timed_as_a_recording_is_whatever_the_chunks(detector: Detector):
+    rr = np.array([800.0, np.nan, 810.0, -5.0, 0.0, 790.0, 805.0])  # NaN and negative RR as Python may give them
+    stream = detector.stream(lookahead=100)  # nothing is decided, so every beat is kept
+    for chunk in (rr[:2], rr[2:3], rr[3:]):
+        stream.feed(chunk)
+    np.testing.assert_array_equal(stream._time, time_from_rr(rr))

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cardiospike.cli import demo, evaluate, predict, search, serve, train
+from cardiospike.cli import demo, evaluate, predict, report, search, serve, train
 from cardiospike.version import package_version
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ def main(
 
 app.command(context_settings=train.CONTEXT)(train.train)
 app.command()(predict.predict)
+app.command()(report.report)
 app.command()(evaluate.evaluate)
 app.command()(demo.demo)
 app.command()(serve.serve)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cardiospike.engines.partitions import PartitionResult
     from cardiospike.engines.run import Summary
 
+
 def _check_engine(value: str | None) -> str | None:
     if value is not None and value not in ENGINES:
         raise typer.BadParameter(f"expected one of {', '.join(ENGINES)}")

@@ -9,15 +9,16 @@ from rich.table import Table
 
 from cardiospike.cli.console import console
 from cardiospike.cli.options import ModelOption, open_detector
-
-#: Most beats of a demo recording: a day of beats at 200 a minute is under 300,000.
-MAX_DEMO_BEATS = 1_000_000
+from cardiospike.recording import MAX_RECORDING_BEATS
 
 
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic recording.")] = 7,
     n_beats: Annotated[
-        int, typer.Option(min=1, max=MAX_DEMO_BEATS, help="Beats in the synthetic recording (1 to 1,000,000).")
+        int,
+        typer.Option(
+            min=1, max=MAX_RECORDING_BEATS, help=f"Beats in the synthetic recording (1 to {MAX_RECORDING_BEATS:,})."
+        ),
     ] = 1200,
     model: ModelOption = None,
 ) -> None:

@@ -69,14 +69,7 @@ def warn_if_training_data(path: Path, detector: Detector) -> None:
     """Warn (on standard error) where the file is the one the model was trained on: its manifest has its SHA-256."""
     from cardiospike.artifact import sha256_file
 
-    manifest = detector.artifact.manifest
-
-    def lookup(*keys: str) -> object:
-        node: object = manifest
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node
-
+    lookup = detector.artifact.entry
     if lookup("training", "data", "sha256") != sha256_file(path):
         return
     cv = lookup("cv", "outer", "f1")

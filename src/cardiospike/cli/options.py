@@ -68,6 +68,21 @@ TimeColumnOption = Annotated[
 ]
 
 
+def _check_threshold(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:  # NaN fails both comparisons too
+        raise typer.BadParameter("must be a number from 0 to 1")
+    return value
+
+
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(callback=_check_threshold, help="Decision threshold from 0 to 1 (default: the model's)."),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
+]
+
+
 @dataclass(frozen=True)
 class InputOptions:
     """How a command reads its input: the options above, together."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,11 +15,13 @@ from rich.table import Table
 from cardiospike.cli.console import console, err_console, fail, progress
 from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
+    ForceOption,
     FormatOption,
     IgnoreTimeOption,
     InputOptions,
     ModelOption,
     RRColumnOption,
+    ThresholdOption,
     TimeColumnOption,
     UnitOption,
     open_detector,
@@ -31,18 +34,6 @@ if TYPE_CHECKING:
 
 #: Recordings shown one per row after scoring; beyond, one line of totals.
 MAX_TABLE_ROWS = 20
-
-
-def _check_threshold(value: float | None) -> float | None:
-    if value is not None and not 0.0 <= value <= 1.0:  # NaN fails both comparisons too
-        raise typer.BadParameter("must be a number from 0 to 1")
-    return value
-
-
-ThresholdOption = Annotated[
-    float | None,
-    typer.Option(callback=_check_threshold, help="Decision threshold from 0 to 1 (default: the model's)."),
-]
 
 
 def predict(
@@ -69,9 +60,7 @@ def predict(
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
-    ] = False,
+    force: ForceOption = False,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
     resume: ResumeOption = False,
@@ -85,10 +74,8 @@ def predict(
             resume=resume, force=force,
         )  # fmt: skip
 
-    import pandas as pd
-
     from cardiospike.data.output import OutputError, output_target, write_csv
-    from cardiospike.detector import batches_of
+    from cardiospike.detector import batches_of, scored_columns
 
     try:
         target = output_target(output, [input], force=force)
@@ -97,45 +84,71 @@ def predict(
     how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
     recordings = read_input(Path(input), how, keep_columns=True)
     detector = open_detector(model)
-    scored: list[ScoredRecording] = []
+    summaries: list[Scored] = []
+
+    def parts() -> Iterator[dict[str, Any]]:
+        """The scored CSV batch by batch: memory holds one batch of scored beats at once, not the whole output."""
+        beat = 0
+        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
+            scored = detector.score_many(batch, threshold)
+            summaries.extend(Scored.of(s) for s in scored)
+            columns = scored_columns(scored)
+            n = len(columns["x"])
+            if recordings.extra is not None and len(recordings.extra.columns):
+                extra = recordings.extra.iloc[beat : beat + n]
+                columns.update({str(name): extra[name].to_numpy() for name in extra.columns})
+            beat += n
+            bar.advance(task, len(batch))
+            yield columns
+
     with progress() as bar:
         task = bar.add_task("scoring", total=len(recordings))
-        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
-            scored += detector.score_many(batch, threshold)
-            bar.advance(task, len(batch))
-    frame = pd.concat([s.to_frame() for s in scored], ignore_index=True)
-    if recordings.extra is not None and len(recordings.extra.columns):
-        frame = pd.concat([frame, recordings.extra.reset_index(drop=True)], axis=1)
-    try:
-        write_csv(frame, target)
-    except OutputError as exc:
-        raise fail(str(exc)) from None
+        try:
+            write_csv(parts(), target)
+        except OutputError as exc:
+            raise fail(str(exc)) from None
     # With the CSV on standard output, the summary goes to standard error.
     out = console if target is not None else err_console
-    summarise(scored, out)
+    summarise(summaries, out)
     out.print(f"-> {escape(str(target or 'standard output'))}", highlight=False)
-    warn_mostly_errors(scored)
+    warn_mostly_errors(summaries)
 
 
-def summarise(scored: Sequence[ScoredRecording], out: Console) -> None:
+@dataclass(frozen=True)
+class Scored:
+    """What the summary after scoring says of a recording."""
+
+    id: str
+    n_beats: int
+    n_episodes: int
+    anomalous: int
+    errors: int
+    unit: str
+
+    @classmethod
+    def of(cls, scored: ScoredRecording) -> Scored:
+        from cardiospike.summary import episodes_of
+
+        rec = scored.recording
+        return cls(
+            rec.id, len(rec), len(episodes_of(scored)), int(scored.is_anomaly.sum()), int(scored.error.sum()), rec.unit
+        )
+
+
+def summarise(scored: Sequence[Scored], out: Console) -> None:
     """A row per recording (beats, episodes, anomalous share, measurement errors), or one line of totals."""
-    from cardiospike.summary import episodes_of
-
-    n_beats = sum(len(s.recording) for s in scored)
-    anomalous = sum(int(s.is_anomaly.sum()) for s in scored)
-    errors = sum(int(s.error.sum()) for s in scored)
+    n_beats = sum(s.n_beats for s in scored)
+    anomalous = sum(s.anomalous for s in scored)
+    errors = sum(s.errors for s in scored)
     if len(scored) <= MAX_TABLE_ROWS:
         table = Table(title=f"Scored {len(scored)} recording(s)")
         for col in ("id", "beats", "episodes", "anomalous", "errors"):
             table.add_column(col, justify="left" if col == "id" else "right")
         for s in scored:
-            n = len(s.recording)
-            table.add_row(
-                escape(s.recording.id), str(n), str(len(episodes_of(s))), f"{s.is_anomaly.mean():.1%}",
-                str(int(s.error.sum())),
-            )  # fmt: skip
+            share = s.anomalous / max(s.n_beats, 1)
+            table.add_row(escape(s.id), str(s.n_beats), str(s.n_episodes), f"{share:.1%}", str(s.errors))
         out.print(table)
-    episodes = sum(len(episodes_of(s)) for s in scored) if len(scored) > MAX_TABLE_ROWS else None
+    episodes = sum(s.n_episodes for s in scored) if len(scored) > MAX_TABLE_ROWS else None
     shown = "" if episodes is None else f", {episodes} episodes"
     out.print(
         f"Scored {len(scored)} recording(s), {n_beats} beats{shown}: {anomalous} anomalous "
@@ -144,13 +157,13 @@ def summarise(scored: Sequence[ScoredRecording], out: Console) -> None:
     )
 
 
-def warn_mostly_errors(scored: Sequence[ScoredRecording]) -> None:
+def warn_mostly_errors(scored: Sequence[Scored]) -> None:
     """Say which recordings are mostly measurement errors: their RR are probably in another unit or column."""
-    bad = [s for s in scored if s.error.mean() > MOSTLY_ERRORS]
+    bad = [s for s in scored if s.errors > MOSTLY_ERRORS * s.n_beats]
     if not bad:
         return
-    names = ", ".join(repr(s.recording.id) for s in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    other = "ms" if all(s.recording.unit == "s" for s in bad) else "s"
+    names = ", ".join(repr(s.id) for s in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    other = "ms" if all(s.unit == "s" for s in bad) else "s"
     err_console.print(
         f"[bold yellow]Warning:[/] more than half the beats of {len(bad)} recording(s) ({escape(names)}) are "
         f"measurement errors (RR outside the measurement range): is RR in another unit or column? Try --unit {other}"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.columns import find_roles, header_unit, rr_unit, time_scale
 from cardiospike.recording import FloatArray, Recording, Unit
 
-_PYTHON_NAMES = {"--rr-column": "rr_column=", "--time-column": "time_column=", "--unit": "unit="}
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def as_recording(
@@ -53,6 +53,8 @@ def as_recording(
     """
     if isinstance(obj, Recording):
         return obj
+    import pandas as pd  # here, not at import: reading and scoring recordings need no pandas
+
     if isinstance(obj, pd.DataFrame):
         return _from_frame(obj, unit, rr_column, time_column, id)
     name = str(obj.name) if isinstance(obj, pd.Series) and obj.name is not None else None
@@ -76,14 +78,13 @@ def _numbers(values: Any, what: str) -> FloatArray:
 def _from_frame(
     frame: pd.DataFrame, unit: Unit, rr_column: str | None, time_column: str | None, id: str | int | None
 ) -> Recording:
+    import pandas as pd
+
     names = [str(c) for c in frame.columns]
     try:
-        roles = find_roles(names, "DataFrame", rr_column=rr_column, time_column=time_column)
+        roles = find_roles(names, "DataFrame", rr_column=rr_column, time_column=time_column, rr_hint="rr_column=NAME")
     except RecordingFormatError as exc:
-        hint = exc.hint or ""
-        for option, argument in _PYTHON_NAMES.items():
-            hint = hint.replace(option, argument)
-        raise ValueError(f"{exc.problem}" + (f" ({hint})" if hint else "")) from None
+        raise ValueError(exc.problem + (f" ({exc.hint})" if exc.hint else "")) from None
     if roles.id is not None:
         ids = frame.iloc[:, roles.id].unique()
         if len(ids) > 1:

@@ -9,6 +9,8 @@ class RecordingFormatError(ValueError):
     ``value`` is what was found there (an offending value, a recording id), shown in ``str(error)`` for the
     person who gave the file; :meth:`without_value` is the message without it, for answers of a service.
     ``taken_as`` says which format the input was read as (and why), ``hint`` which option would read it.
+    ``structural`` errors say the input is laid out otherwise than the format it was taken for (malformed, missing
+    parts, no data): where the format was sniffed, the message then names the format that may read it.
 
     Parameters
     ----------
@@ -24,6 +26,8 @@ class RecordingFormatError(ValueError):
         The content found there, shown only by ``str(error)``.
     hint : str, optional
         The option or change that would read the input (``--rr-column NAME``, ``--unit s`` ...).
+    structural : bool
+        The input is laid out otherwise than its format (see above).
     """
 
     def __init__(
@@ -35,9 +39,10 @@ class RecordingFormatError(ValueError):
         field: str | None = None,
         value: str | None = None,
         hint: str | None = None,
+        structural: bool = False,
     ):
         self.source, self.problem, self.row, self.field, self.value = source, problem, row, field, value
-        self.hint = hint
+        self.hint, self.structural = hint, structural
         self.taken_as: str | None = None
         super().__init__(source, problem)
 

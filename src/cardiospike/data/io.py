@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import pandas as pd
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
 from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
 from cardiospike.data.formats.parquet import SUFFIXES, is_parquet, read_parquet
 from cardiospike.recording import FILE_FORMATS, FORMATS, ID, LABEL, RR, TIME, UNITS, Format, Recording, Unit
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MAX_COLUMNS",
@@ -177,18 +180,16 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
     try:
         if not reader.binary and not data.head().strip():
             raise RecordingFormatError(source, "file is empty")
-        recordings = reader.read(data, opts)
+        recordings = reader.read(data, replace(opts, fixed_unit=reader.fixed_unit))
     except RecordingFormatError as exc:
-        if fmt == "auto" and exc.hint is None and exc.problem.startswith(_STRUCTURAL):
+        if fmt == "auto" and exc.structural and exc.hint is None:
             taken_as += f"; --format {_OTHER.get(name, 'csv')} reads it as {_OTHER.get(name, 'csv')}"
         raise exc.read_as(taken_as) from None
     recordings.format, recordings.taken_as = name, taken_as
     return recordings
 
 
-#: Problems that mean the file is laid out otherwise than the format taken: another format may read it.
-_STRUCTURAL = ("malformed", "missing", "expected", "empty recording", "no data rows", "fields where")
-#: The format a file taken for another is most often meant as.
+#: The format a file taken for another is most often meant as (where its error is structural).
 _OTHER = {"csv": "text", "text": "csv", "json": "ndjson", "ndjson": "json"}
 
 
@@ -202,6 +203,8 @@ def detect_format(content: str | bytes, source: str = "") -> Format:
 
 def recordings_to_frame(recordings: Sequence[Recording]) -> pd.DataFrame:
     """Stack recordings into one frame in the competition format (``id,time,x[,y]``)."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     frame = pd.DataFrame(
         {
             ID: np.repeat([r.id for r in recordings], [len(r) for r in recordings]),

@@ -177,7 +177,7 @@ def write_output(path: str, data: bytes) -> None:
     if is_url(path):
         write_file(path, data)
     else:
-        write_atomic(data, Path(path), hidden=True)
+        write_atomic(Path(path), lambda handle: handle.write(data), hidden=True)
 
 
 def written_by(path: str) -> dict[str, Any] | None:

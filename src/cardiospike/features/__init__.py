@@ -1,7 +1,7 @@
 """Pure, vectorised per-beat features of RR recordings."""
 
 from cardiospike.features.beats import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, shifted
+from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers
 
 __all__ = [
     "FeatureSpec",
@@ -11,5 +11,4 @@ __all__ = [
     "feature_names",
     "features_for_recordings",
     "local_outliers",
-    "shifted",
 ]

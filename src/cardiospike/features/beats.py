@@ -14,19 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from cardiospike.features.windows import (
-    LOCAL_HALF,
-    WindowSums,
-    distance_to_flags,
-    local_outliers,
-    rolling_median,
-    step_before,
-)
+from cardiospike.features.windows import LOCAL_HALF, WindowSums, distance_to_flags, local_outliers, step_before
 from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, FloatArray, Recording, in_model_range
 
 FEATURE_SET = "spike-context-v2"
 #: Successive differences above this (relative to the median RR) count as "big" steps.
 BIG_STEP = 0.05
+#: Half-width of the widest fixed window of spike scores (``spike_max_13``, ``spikes_13_*``). A spike score also
+#: reads the step after its beat, so these windows look one beat further ahead.
+SPIKE_COUNT_HALF = 6
 
 
 @dataclass(frozen=True)
@@ -48,21 +44,18 @@ class FeatureSpec:
         input range (:data:`~cardiospike.recording.MODEL_RR_MIN_MS`, :data:`~cardiospike.recording.MODEL_RR_MAX_MS`).
     local_tolerance : float or None
         Beats further than this (relative) from the median of the valid beats around them are masked too (see
-        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
+        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask (as in feature sets saved before
+        the mask existed, which :meth:`from_dict` reads so).
     reach : int or None
-        The furthest any feature looks ahead (beats), so that a beat's features are final once that many beats
-        have followed it (live scoring): distances to the next and the last spike or step are missing beyond it, the
-        distance to the recording's end is capped at it, and the recording's length is left out. None: no bound.
-    median_back : int or None
-        RR is taken relative to the median of the valid beats from this many beats back to ``reach`` ahead (which a
-        live stream knows), instead of the whole recording's median. None: the whole recording's.
+        The furthest any feature looks (beats), so that a beat's features are final once that many beats have
+        followed it (live scoring) and depend only on the beats around it: distances to the next and the last spike
+        or step are missing beyond it, the distances to the recording's start and end are capped at it, and the
+        recording's length is left out. None: no bound. At least :attr:`window_reach`.
     """
 
     def __post_init__(self) -> None:
-        if self.median_back is not None and self.reach is None:
-            raise ValueError("median_back needs reach: how far ahead the median may look")
-        if self.reach is not None and self.reach < max(self.half_window, *self.stat_halves, self.spike_half + 1):
-            raise ValueError(f"reach {self.reach} is shorter than the feature windows")
+        if self.reach is not None and self.reach < self.window_reach:
+            raise ValueError(f"reach {self.reach} is shorter than the feature windows ({self.window_reach} beats)")
 
     half_window: int = 8
     stat_halves: tuple[int, ...] = (2, 4, 8, 16)
@@ -70,10 +63,15 @@ class FeatureSpec:
     spike_thresholds: tuple[float, ...] = (0.03, 0.05, 0.08)
     rr_min: float = MODEL_RR_MIN_MS
     rr_max: float = MODEL_RR_MAX_MS
-    local_tolerance: float | None = None
+    local_tolerance: float | None = 0.3
     reach: int | None = None
-    median_back: int | None = None
     name: str = FEATURE_SET
+
+    @property
+    def window_reach(self) -> int:
+        """How far (in beats) the feature windows look from their beat, either way: the least ``reach`` may be, what
+        a live stream waits for at least, and the padding that keeps recordings laid end to end apart."""
+        return max(self.half_window, *self.stat_halves, self.spike_half + 1, LOCAL_HALF, SPIKE_COUNT_HALF + 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +82,10 @@ class FeatureSpec:
         for key in ("stat_halves", "spike_thresholds"):
             if key in data:
                 data[key] = tuple(data[key])
+        data.setdefault("local_tolerance", None)  # saved before the mask existed: none
+        # Saved (as null) by versions that had a rolling median; a feature set that used it cannot be rebuilt.
+        if data.pop("median_back", None) is not None:
+            raise ValueError("median_back (a rolling median) is no longer supported")
         return cls(**data)
 
 
@@ -127,33 +129,45 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     out = np.empty((rr.size, len(feature_names(spec))), dtype=np.float32)
     if rr.size == 0:
         return out
-    layout = _Padded(lengths, _reach(spec))
+    layout = _Padded(lengths, spec.window_reach)
     columns = _Columns(out, layout.real)
 
-    x = layout.spread(rr)  # padding: NaN, outside the range like a missing beat
+    r, levels = _relative_rr(layout, layout.spread(rr), spec)  # padding: NaN, outside the range like a missing beat
+    d = step_before(r)
+    columns.shifted(r, _offsets(spec.half_window))
+    columns.shifted(d, _offsets(spec.half_window))
+    columns.shifted(step_before(d), _offsets(3))
+    columns.add(*levels)
+    del levels
+    _local_statistics(r, d, spec, columns)
+    _spike_columns(d, layout, spec, columns)
+    return columns.done()
+
+
+# The columns are made in parts, each a function: a part's arrays are freed when it returns, so a long recording's
+# features hold a few of them at once (each as long as the recording) beside the matrix itself.
+
+
+def _relative_rr(layout: _Padded, x: FloatArray, spec: FeatureSpec) -> tuple[FloatArray, list[FloatArray]]:
+    """RR relative to the median of the valid beats (NaN where not valid), and the RR, median, position and validity
+    columns."""
     valid = in_model_range(x, spec.rr_min, spec.rr_max)
     if spec.local_tolerance is not None:
         valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
-    if spec.median_back is None:
-        median = layout.per_beat(layout.segment_median(x, valid))
-    else:
-        assert spec.reach is not None
-        median = layout.spread(rolling_median(x, valid, layout, spec.median_back, spec.reach))
-    r = np.where(valid, x / median, np.nan)
-    d = step_before(r)
-    dd = step_before(d)
+    median = layout.per_beat(layout.segment_median(x, valid))
     valid_f = valid.astype(np.float64)
-    columns.shifted(r, _offsets(spec.half_window))
-    columns.shifted(d, _offsets(spec.half_window))
-    columns.shifted(dd, _offsets(3))
     position, n_beats = layout.positions()
     valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
     to_end = n_beats - 1 - position
+    r = np.where(valid, x / median, np.nan)
     if spec.reach is None:
-        columns.add(x, median, n_beats, position, to_end, valid_near, valid_f)
-    else:
-        columns.add(x, median, position, np.minimum(to_end, spec.reach), valid_near, valid_f)
+        return r, [x, median, n_beats, position, to_end, valid_near, valid_f]
+    # Capped both ways: a beat's features then depend on nothing further than ``reach`` from it.
+    return r, [x, median, np.minimum(position, spec.reach), np.minimum(to_end, spec.reach), valid_near, valid_f]
 
+
+def _local_statistics(r: FloatArray, d: FloatArray, spec: FeatureSpec, columns: _Columns) -> None:
+    """Mean, SDNN, deviation, RMSSD, SD of steps and share of big steps over centred windows; relative heart rate."""
     big = np.where(np.isnan(d), np.nan, (np.abs(d) > BIG_STEP).astype(np.float64))
     widest = max(spec.stat_halves)
     r_sums, d_sums, big_sums = WindowSums(r, widest), WindowSums(d, widest), WindowSums(big, widest)
@@ -170,13 +184,16 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
             columns.add(mean, sdnn, r - mean, rmssd, sdsd, b_total / b_count)
         columns.add(1.0 / r)
 
-    # Spike score: the smaller of the rise into this beat and the fall out of it (up then down).
+
+def _spike_columns(d: FloatArray, layout: _Padded, spec: FeatureSpec, columns: _Columns) -> None:
+    """Spike scores (the smaller of the rise into a beat and the fall out of it: up then down) and their maxima, and
+    the distances to the nearest spikes, up-steps and down-steps of each size."""
     d_next = np.append(d[1:], np.nan)
     spike = np.fmin(d, -d_next)
     columns.shifted(spike, _offsets(spec.spike_half))
     columns.shifted(np.fmin(-d, d_next), _offsets(3))
     spike0 = np.where(np.isnan(spike), -1.0, spike)  # the padding holds -1 too: as past a recording's ends
-    columns.add(columns.window_max(spike0, 3), columns.window_max(spike0, 6))
+    columns.add(columns.window_max(spike0, 3), columns.window_max(spike0, SPIKE_COUNT_HALF))
     d0 = np.where(np.isnan(d), 0.0, d)
     first, stop = layout.bounds()
     for t in spec.spike_thresholds:
@@ -184,9 +201,8 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
         since, until = distance_to_flags(is_spike, first, stop, spec.reach)
         since_up, until_up = distance_to_flags(d0 > t, first, stop, spec.reach)
         since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.reach)
-        spikes_near = WindowSums(is_spike.astype(np.float64), 6).sums(6)[1]
+        spikes_near = WindowSums(is_spike.astype(np.float64), SPIKE_COUNT_HALF).sums(SPIKE_COUNT_HALF)[1]
         columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
-    return columns.done()
 
 
 def features_for_recordings(recordings: Sequence[Recording], spec: FeatureSpec) -> np.ndarray:
@@ -194,11 +210,6 @@ def features_for_recordings(recordings: Sequence[Recording], spec: FeatureSpec) 
     if not recordings:
         return np.empty((0, len(feature_names(spec))), dtype=np.float32)
     return beat_features(np.concatenate([rec.rr for rec in recordings]), spec, [len(rec) for rec in recordings])
-
-
-def _reach(spec: FeatureSpec) -> int:
-    """How far (in beats) any feature looks from its beat: the padding that keeps recordings apart."""
-    return max(spec.half_window, *spec.stat_halves, spec.spike_half + 1, LOCAL_HALF, 7)
 
 
 class _Columns:
@@ -239,13 +250,14 @@ class _Padded:
 
     def __init__(self, lengths: np.ndarray, pad: int) -> None:
         self.lengths, self.pad = lengths, pad
-        # Each recording starts after the padding before it: pad, pad + len0 + pad, ...
-        self.starts = pad + np.concatenate([[0], np.cumsum(lengths + pad)[:-1]]).astype(np.int64)
+        #: Index of each recording's first beat among the real beats (without the padding).
+        self.firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        # Recording k starts after the beats before it and k + 1 paddings: pad, pad + len0 + pad, ...
+        self.starts = self.firsts + pad * np.arange(1, lengths.size + 1, dtype=np.int64)
         self.size = int(lengths.sum() + pad * (lengths.size + 1))
         self.segment = np.repeat(np.arange(lengths.size), lengths)
-        self.firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)  # in real beats
-        self.real = np.repeat(self.starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-        self.real = self.real + np.arange(int(lengths.sum()))
+        #: The padded position of each real beat.
+        self.real = np.repeat(self.starts - self.firsts, lengths) + np.arange(int(lengths.sum()))
 
     def spread(self, values: FloatArray) -> FloatArray:
         out = np.full(self.size, np.nan)
@@ -262,9 +274,8 @@ class _Padded:
         order = np.lexsort((values, self.segment))
         ordered = values[order]
         counts = np.bincount(self.segment, weights=valid[self.real], minlength=self.lengths.size).astype(np.int64)
-        first = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
         # The middle one or two of each recording's sorted valid values (any index where it has none: masked).
-        low, high = first + np.maximum(counts - 1, 0) // 2, first + counts // 2
+        low, high = self.firsts + np.maximum(counts - 1, 0) // 2, self.firsts + counts // 2
         with np.errstate(invalid="ignore"):  # inf + inf / 2 where a recording has no valid beat
             middle = (ordered[low] + ordered[np.minimum(high, len(ordered) - 1)]) / 2
         return np.where(counts > 0, middle, np.nan)

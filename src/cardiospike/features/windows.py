@@ -1,4 +1,4 @@
-"""Building blocks of the beat features: normalisation, shifted copies, centred window sums, distances.
+"""Building blocks of the beat features: local outliers, steps, centred window sums, distances to flagged beats.
 
 Every function works on whole arrays (no per-beat Python loop) and gives a value for every beat: windows that
 reach past either end of a recording see NaN (missing), which the sums skip.
@@ -7,7 +7,6 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -16,6 +15,7 @@ from cardiospike.recording import FloatArray
 
 #: Half-width of the neighbourhood whose median :func:`local_outliers` compares each beat with.
 LOCAL_HALF = 8
+_MEDIAN_ROWS = 8_192
 
 
 def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> np.ndarray:
@@ -29,20 +29,13 @@ def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> n
     padded = np.full(n + 2 * half, np.nan)
     padded[half : half + n] = x
     windows = sliding_window_view(padded, 2 * half + 1)
+    median = np.empty(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # windows without a valid beat: no median, no outlier
-        median = np.nanmedian(windows, axis=1)
+        for start in range(0, n, _MEDIAN_ROWS):  # nanmedian copies its windows: a bounded number at a time
+            median[start : start + _MEDIAN_ROWS] = np.nanmedian(windows[start : start + _MEDIAN_ROWS], axis=1)
     with np.errstate(invalid="ignore"):
         return np.abs(x / median - 1.0) > tolerance
-
-
-def shifted(values: FloatArray, offsets: range, fill: float = np.nan) -> FloatArray:
-    """Columns ``values[i + o]`` for each offset ``o`` (``fill`` past the ends): shape (n, len(offsets))."""
-    pad = max(abs(offsets.start), abs(offsets.stop - offsets.step), 0)
-    n = values.size
-    padded = np.full(n + 2 * pad, fill)
-    padded[pad : pad + n] = values
-    return np.column_stack([padded[pad + o : pad + o + n] for o in offsets]) if len(offsets) else np.empty((n, 0))
 
 
 def step_before(values: FloatArray) -> FloatArray:
@@ -97,15 +90,3 @@ def distance_to_flags(
         since[since > reach] = np.nan
         until[until > reach] = np.nan
     return since, until
-
-
-def rolling_median(x: FloatArray, valid: np.ndarray, layout: Any, back: int, ahead: int) -> FloatArray:
-    """For each real beat of ``layout``, the median of its recording's valid beats in the ``back + ahead + 1`` beats
-    that end ``ahead`` beats after it (or at the recording's end): what a live stream knows once ``ahead`` beats
-    have followed the beat. NaN where there is no valid beat."""
-    import pandas as pd  # its rolling median (a skip list) costs O(log window) per beat
-
-    values = pd.Series(np.where(valid, x, np.nan)[layout.real])
-    rolled = values.groupby(layout.segment).rolling(back + ahead + 1, min_periods=1).median().to_numpy()
-    last = np.repeat(layout.firsts + layout.lengths - 1, layout.lengths)
-    return np.asarray(rolled[np.minimum(np.arange(rolled.size) + ahead, last)], dtype=np.float64)

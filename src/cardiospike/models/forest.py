@@ -34,7 +34,7 @@ Engine = Literal["auto", "compiled", "lightgbm"]
 ENGINES: tuple[Engine, ...] = ("auto", "compiled", "lightgbm")
 
 #: Rows converted to float64 and predicted at once: bounds the memory of the copy the engines need.
-CHUNK_ROWS = 32_768
+CHUNK_ROWS = 8_192
 #: The compiled forest's entry point, as lleaves names it.
 _ENTRY = "forest_root"
 

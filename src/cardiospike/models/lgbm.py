@@ -92,26 +92,9 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(
-        self, X: np.ndarray, n_jobs: int | None = None, early_stop_margin: float | None = None
-    ) -> np.ndarray:
-        """Probabilities of the two classes, shape (n_beats, 2), using the best iteration.
-
-        With ``early_stop_margin``, LightGBM stops adding trees for a beat once twice its log-odds exceed the
-        margin: much faster on the many clear-cut beats, with probabilities that differ slightly from the exact
-        ones (LightGBM's prediction early stopping).
-        """
-        extra: dict[str, Any] = {}
-        if early_stop_margin is not None:
-            extra = {"pred_early_stop": True, "pred_early_stop_freq": 10, "pred_early_stop_margin": early_stop_margin}
-        p = np.asarray(
-            self.booster_.predict(
-                X,
-                num_iteration=self.best_iteration_,
-                num_threads=self.n_jobs if n_jobs is None else n_jobs,
-                **extra,
-            )
-        )
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of the two classes, shape (n_beats, 2), using the best iteration."""
+        p = np.asarray(self.booster_.predict(X, num_iteration=self.best_iteration_, num_threads=self.n_jobs))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -39,7 +39,7 @@ def check_model_text(text: str) -> int:
     max_feature = _int(header, "max_feature_idx")
     if max_feature < 0:
         raise ModelTextError("max_feature_idx is negative")
-    trees = _split_trees(head, "Tree=" + rest, header)
+    trees = _split_trees("Tree=" + rest, header)
     for i, block in enumerate(trees):
         try:
             _check_tree(block, max_feature)
@@ -48,7 +48,7 @@ def check_model_text(text: str) -> int:
     return max_feature + 1
 
 
-def _split_trees(head: str, body: str, header: dict[str, str]) -> list[str]:
+def _split_trees(body: str, header: dict[str, str]) -> list[str]:
     """The text of each tree, cut where ``tree_sizes`` says (as the loader cuts it), and checked to be whole."""
     sizes_text = header.get("tree_sizes")
     end = body.find("end of trees")

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cardiospike.arrays import flag_runs
 from cardiospike.metrics import f1_score
 from cardiospike.recording import FloatArray
 
@@ -85,15 +86,6 @@ def smooth_within(values: FloatArray, lengths: np.ndarray, half: int) -> FloatAr
     return (prefix[hi] - prefix[lo]) / (hi - lo)
 
 
-def _runs(flags: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive) of the runs of ``True``, broken at recording boundaries."""
-    first, stop = _segment_bounds(lengths)
-    i = np.arange(flags.size)
-    continues_back = np.concatenate([[False], flags[:-1]]) & (i != first)
-    continues_on = np.concatenate([flags[1:], [False]]) & (i + 1 != stop)
-    return np.flatnonzero(flags & ~continues_back), np.flatnonzero(flags & ~continues_on) + 1
-
-
 def _paint(size: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     marks = np.zeros(size + 1, dtype=np.int64)
     np.add.at(marks, starts, 1)
@@ -105,7 +97,7 @@ def drop_short_runs(flags: np.ndarray, lengths: np.ndarray, min_run: int) -> np.
     """Unflag runs shorter than ``min_run`` beats."""
     if min_run <= 1:
         return flags
-    starts, ends = _runs(flags, lengths)
+    starts, ends = flag_runs(flags, lengths)
     keep = ends - starts >= min_run
     return _paint(flags.size, starts[keep], ends[keep])
 
@@ -114,7 +106,7 @@ def fill_gaps(flags: np.ndarray, lengths: np.ndarray, max_gap: int) -> np.ndarra
     """Flag holes of at most ``max_gap`` beats that have flagged beats on both sides in the same recording."""
     if max_gap <= 0:
         return flags
-    starts, ends = _runs(~flags, lengths)
+    starts, ends = flag_runs(~flags, lengths)
     first, stop = _segment_bounds(lengths)
     # Runs never cross a boundary, so a hole's recording is that of its first beat.
     fill = (starts > first[starts]) & (ends < stop[starts]) & (ends - starts <= max_gap)

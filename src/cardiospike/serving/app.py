@@ -17,7 +17,7 @@ from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
 from cardiospike.serving.errors import add_error_handlers
 from cardiospike.serving.metrics import Metrics, MetricsMiddleware
 from cardiospike.serving.middleware import BodySizeLimit
-from cardiospike.serving.routes import health, legacy, predict, recordings, stream
+from cardiospike.serving.routes import health, legacy, predict, recordings, report, stream
 from cardiospike.serving.routes import metrics as metrics_route
 from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
@@ -31,8 +31,11 @@ DESCRIPTION = """Marks anomaly episodes beat by beat in heart RR-interval record
 
 * `POST /api/v1/predict`: one recording as JSON -> per-beat probabilities and flags, episodes, HRV summary.
 * `POST /api/v1/predict/batch`: a competition CSV (`id,time,x[,y]`) -> the scored CSV, streamed.
+* `POST /api/v1/report`: a file of recordings -> the HTML report of its recordings (or of one), as an attachment.
 * `POST /predict`: the original hackathon contract.
 * `GET /api/v1/demo`, `POST /api/v1/recordings/parse`: a synthetic demo recording; the recordings of an uploaded file.
+* `WS /api/v1/stream`: live scoring of a beat stream (JSON messages of RR as they arrive -> final decisions and
+  episode events); a WebSocket, so not listed below.
 
 The web app at `/` (same process) draws a recording's RR chart with its anomaly episodes, using these routes.
 
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # in the OpenAPI schema only where one is configured, so the schema tells clients the truth either way.
     keyed = settings.api_key is not None
     app.include_router(stream.router)  # checks the key itself: a browser's WebSocket cannot send the header
-    for module in (predict, legacy, recordings):
+    for module in (predict, legacy, recordings, report):
         app.include_router(
             module.router,
             dependencies=[Depends(require_api_key)] if keyed else None,

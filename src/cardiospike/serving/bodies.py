@@ -10,6 +10,7 @@ in a worker thread, stopping at the first invalid value. The routes declare thes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ import anyio.to_thread
 from fastapi import Request
 from pydantic import BaseModel, Field, ValidationError, create_model
 from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import Field as MultipartField
 from python_multipart.multipart import File as MultipartFile
 from python_multipart.multipart import create_form_parser
 
@@ -79,16 +81,29 @@ async def json_body(request: Request, model: type[M], max_beats: int) -> M:
 
 async def uploaded_file(request: Request, field: str = "file") -> tuple[str, bytes]:
     """The name and content of the file uploaded in the multipart form field ``field`` (parsed in a worker thread)."""
+    name, content, _ = await uploaded_form(request, field)
+    return name, content
+
+
+async def uploaded_form(
+    request: Request, field: str = "file", texts: tuple[str, ...] = ()
+) -> tuple[str, bytes, dict[str, str]]:
+    """As :func:`uploaded_file`, and the values of the form's text fields named in ``texts`` (those it holds).
+
+    Values such as a recording id travel in the body, not in the query string, which access logs write.
+    """
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise InputError(["body", field], "expected a multipart/form-data upload with a file field", "missing")
     body = await request.body()
     files: list[MultipartFile] = []
+    fields: list[MultipartField] = []
 
     def parse() -> None:
         headers = {"Content-Type": content_type.encode("latin-1"), "Content-Length": str(len(body)).encode()}
         # Kept in memory: the body is in memory already, and bounded by max_body_bytes.
-        parser = create_form_parser(headers, None, files.append, config={"MAX_MEMORY_FILE_SIZE": len(body) + 1})
+        config = {"MAX_MEMORY_FILE_SIZE": len(body) + 1}
+        parser = create_form_parser(headers, fields.append, files.append, config=config)
         parser.write(body)
         parser.finalize()
 
@@ -101,7 +116,16 @@ async def uploaded_file(request: Request, field: str = "file") -> tuple[str, byt
         raise InputError(["body", field], "Field required", "missing")
     upload.file_object.seek(0)
     name = (upload.file_name or b"").decode("utf-8", "replace")
-    return _safe_name(name) or "upload", upload.file_object.read()
+    values: dict[str, str] = {}
+    for text in texts:
+        given = next((f for f in fields if f.field_name == text.encode()), None)
+        if given is None:
+            continue
+        try:
+            values[text] = (given.value or b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(["body", text], "not UTF-8 text", "string_unicode") from None
+    return _safe_name(name) or "upload", upload.file_object.read(), values
 
 
 def _safe_name(name: str) -> str:
@@ -116,11 +140,17 @@ def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def file_body_schema(description: str, field: str = "file") -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a route that takes one uploaded file, not empty."""
+def file_body_schema(
+    description: str, field: str = "file", texts: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route that takes one uploaded file, not empty, and optionally the text fields
+    ``texts`` (each one's JSON schema by its name)."""
     schema = {
         "type": "object",
-        "properties": {field: {"type": "string", "format": "binary", "minLength": 1, "description": description}},
+        "properties": {
+            field: {"type": "string", "format": "binary", "minLength": 1, "description": description},
+            **(texts or {}),
+        },
         "required": [field],
     }
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}

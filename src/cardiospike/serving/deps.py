@@ -14,7 +14,10 @@ from cardiospike.serving.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(
-    name=API_KEY_HEADER, auto_error=False, description="Required on the predict routes where the service has a key."
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="Required, where the service has a key, on every route that takes or gives recordings: predict, "
+    "the legacy /predict, recordings (demo, parse), report, and the live stream.",
 )
 
 

@@ -32,12 +32,19 @@ class PredictRequest(BaseModel):
     study: StudyId
     sequence: list[RRValue] = Field(
         min_length=1,
-        description="RR intervals in milliseconds, one per beat, at most max_beats (setting) of them.",
+        description="RR intervals, one per beat, at most max_beats (setting) of them, in milliseconds unless `unit` "
+        "reads them in seconds (then each at most 100 s).",
     )
     times: list[TimeValue] | None = Field(
         None,
-        description="Time of each beat in ms, strictly increasing: exactly as many values as `sequence` has (one "
-        "per beat; a list of another length is refused). Default: the cumulative sum of RR, first beat at 0.",
+        description="Time of each beat, in the unit of `sequence`, strictly increasing: exactly as many values as "
+        "`sequence` has (one per beat; a list of another length is refused). Default: the cumulative sum of RR, first "
+        "beat at 0.",
+    )
+    unit: Literal["auto", "ms", "s"] = Field(
+        "auto",
+        description="Unit of `sequence` and `times`: ms, s, or auto (seconds where the median RR is below 10, as the "
+        "file readers decide). The answer's `unit` says which was taken.",
     )
 
     @field_validator("times")
@@ -103,6 +110,8 @@ class PredictResponse(LegacyPredictResponse):
     """Per-beat probabilities and flags, the anomaly episodes and a summary of the recording."""
 
     model_version: str
+    unit: Literal["ms", "s"] = Field("ms", description="The unit `sequence` was read in (see the request's `unit`).")
+    unit_note: str | None = Field(None, description="Why that unit, where it was not plainly milliseconds.")
     is_anomaly: list[Flag] = Field(description="1 where the beat is anomalous (probability >= threshold).")
     episodes: list[Episode]
     summary: SummaryOut

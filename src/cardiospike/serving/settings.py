@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cardiospike.recording import MAX_RECORDING_BEATS
 from cardiospike.remote import is_url
 
 MiB = 1024 * 1024
-#: Highest value of max_beats: a day of beats at 200 beats per minute is under 300,000.
-MAX_BEATS = 1_000_000
+#: Highest value of max_beats (see :data:`~cardiospike.recording.MAX_RECORDING_BEATS`).
+MAX_BEATS = MAX_RECORDING_BEATS
 
 
 class Settings(BaseSettings):
@@ -52,7 +53,9 @@ class Settings(BaseSettings):
     stream_max_message_bytes
         Largest message of a live stream; a larger one closes it (1009).
     api_key
-        When set, the predict routes require it in the ``X-API-Key`` header.
+        When set, every route that takes or gives recordings requires it in the ``X-API-Key`` header: predict (one
+        recording and batch), the legacy ``/predict``, recordings (``/api/v1/demo``, ``/api/v1/recordings/parse``),
+        report, and the live stream (``/api/v1/stream``, where a browser sends it as its first message instead).
     cors_origins
         Origins allowed to call the API from a browser (comma separated or a JSON list); none by default.
     log_level

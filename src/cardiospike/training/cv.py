@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from cardiospike.features import FeatureSpec
 from cardiospike.models.forest import Forest
 from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_lengths
 from cardiospike.recording import FloatArray, Recording
-from cardiospike.training.evaluate import beat_metrics, recording_f1, recording_summary
+from cardiospike.training.evaluate import beat_metrics, episode_metrics, recording_f1, recording_summary
 from cardiospike.training.learners import Learner, Outputs, TrainingData, build_learners, fit_fold, fold_rows
 
 Step = Callable[[str], None]
@@ -35,6 +36,14 @@ class CVConfig:
     outer: int = 5
     inner: int = 5
     seed: int = 42
+
+    @property
+    def protocol(self) -> str:
+        """The protocol in words, as reports state it."""
+        return (
+            f"nested cross-validation grouped by recording: {self.outer} outer x {self.inner} inner folds, seed "
+            f"{self.seed}; inner folds choose rounds, stacking, threshold and post-processing"
+        )
 
 
 @dataclass(frozen=True)
@@ -160,18 +169,58 @@ def apply_postprocess(postprocess: PostProcess, proba: np.ndarray, ids: np.ndarr
     return smoothed, postprocess.flags(smoothed, lengths)
 
 
-def nested_cv(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> dict[str, Any]:
-    """Run nested CV; report pooled outer metrics, per-fold F1 and per-recording F1, and each base model alone."""
+@dataclass(frozen=True)
+class OuterPredictions:
+    """What nested CV predicted for every beat from the outer fold that held it out: the stack's smoothed
+    probabilities and flags, and each base model's alone (each with its own inner-chosen post-processing)."""
+
+    ids: np.ndarray
+    y: np.ndarray
+    fold: np.ndarray
+    proba: np.ndarray
+    flags: np.ndarray
+    names: list[str]
+    base_proba: np.ndarray
+    base_flags: np.ndarray
+    folds: list[dict[str, Any]]
+
+    def save(self, path: str | Path) -> None:
+        """Write the arrays to a ``.npz`` file (no pickle: ids as text), to compare runs beat by beat later."""
+        arrays = {k: getattr(self, k) for k in ("y", "fold", "proba", "flags", "base_proba", "base_flags")}
+        np.savez_compressed(path, ids=self.ids.astype(str), names=np.array(self.names, dtype=str), **arrays)
+
+    def report(self, protocol: str) -> dict[str, Any]:
+        """Pooled outer metrics, per-fold F1, episodes, per-recording F1, and each base model alone; ``protocol``
+        says in words how the folds were made."""
+        y = self.y.astype(bool)
+        models = " + ".join(self.names) + (" stacked by logistic regression" if len(self.names) > 1 else "")
+        return {
+            "protocol": protocol,
+            "models": models,
+            "outer": beat_metrics(y, self.flags, self.proba),
+            "base_models": {
+                name: beat_metrics(y, self.base_flags[:, j], self.base_proba[:, j]) for j, name in enumerate(self.names)
+            },
+            "folds": self.folds,
+            "f1_per_fold": [f["f1"] for f in self.folds],
+            "episodes": episode_metrics(self.ids, y, self.flags),
+            "per_recording_f1": recording_summary(recording_f1(self.ids, y, self.flags)),
+        }
+
+
+def outer_predictions(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> OuterPredictions:
+    """Run nested CV: each outer fold's beats predicted by the procedure tuned and fitted on the other folds."""
     learners = config.learners()
     names = [lr.name for lr in learners]
     n = len(data.y)
-    proba, pred = np.empty(n), np.zeros(n, dtype=bool)
+    proba, pred, fold = np.empty(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
     base_proba, base_pred = np.empty((n, len(learners))), np.zeros((n, len(learners)), dtype=bool)
     folds = []
     for k, outer in enumerate(nested_group_folds(data.ids, config.cv.outer, config.cv.inner, config.cv.seed)):
         tuning = tune(data, outer.inner, learners, step, config.stack_c)
         fitted = fit_tuned(data, outer.train, learners, tuning)
         test = np.sort(outer.test)
+        fold[test] = k
         final, base = fitted.predict(data, test)
         proba[test], pred[test] = apply_postprocess(tuning.postprocess, final, data.ids[test])
         for j, name in enumerate(names):
@@ -192,17 +241,12 @@ def nested_cv(data: TrainingData, config: TrainConfig, step: Step = no_progress)
             }
         )
         step(f"outer fold {k + 1}/{config.cv.outer}")
-    models = " + ".join(names) + (" stacked by logistic regression" if len(names) > 1 else "")
-    return {
-        "protocol": f"nested cross-validation grouped by recording: {config.cv.outer} outer x {config.cv.inner} inner "
-        f"folds, seed {config.cv.seed}; inner folds choose rounds, stacking, threshold and post-processing",
-        "models": models,
-        "outer": beat_metrics(data.y, pred, proba),
-        "base_models": {name: beat_metrics(data.y, base_pred[:, j], base_proba[:, j]) for j, name in enumerate(names)},
-        "folds": folds,
-        "f1_per_fold": [f["f1"] for f in folds],
-        "per_recording_f1": recording_summary(recording_f1(data.ids, data.y.astype(bool), pred)),
-    }
+    return OuterPredictions(data.ids, data.y, fold, proba, pred, names, base_proba, base_pred, folds)
+
+
+def nested_cv(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> dict[str, Any]:
+    """Run nested CV and report it (:meth:`OuterPredictions.report`)."""
+    return outer_predictions(data, config, step).report(config.cv.protocol)
 
 
 def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = no_progress) -> TrainResult:

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score
 
 from cardiospike.detector import Detector
-from cardiospike.metrics import flag_counts, precision_recall_f1
+from cardiospike.metrics import episode_counts, flag_counts, precision_recall_f1
 from cardiospike.recording import Recording
 
 
@@ -23,6 +23,13 @@ def beat_metrics(y: np.ndarray, flags: np.ndarray, proba: np.ndarray | None = No
     if proba is not None:
         metrics["pr_auc"] = float(average_precision_score(y, proba)) if y.any() else float("nan")
     return metrics | {"n_beats": int(y.size), "n_positive": int(y.sum())}
+
+
+def episode_metrics(ids: np.ndarray, y: np.ndarray, flags: np.ndarray) -> dict[str, Any]:
+    """Labelled episodes found and missed, false episodes, and the share of episodes found (see
+    :func:`~cardiospike.metrics.episode_counts`)."""
+    found, missed, false = episode_counts(y, flags, ids)
+    return {"found": found, "missed": missed, "false": false, "recall": found / max(found + missed, 1)}
 
 
 def recording_f1(ids: np.ndarray, y: np.ndarray, pred: np.ndarray) -> pd.DataFrame:

@@ -295,13 +295,15 @@ def test_a_killed_write_leaves_only_a_visible_partial_file(labelled_csv: Path, t
     """SIGTERM during the run removes the partial file; only SIGKILL could leave one, named so it is found."""
     out = tmp_path / "scored.csv"
     code = (
-        "import os, signal, pandas as pd\n"
+        "import os, signal\n"
+        "import cardiospike.data.output as output\n"
         "from cardiospike.cli import app\n"
-        "real = pd.DataFrame.to_csv\n"
-        "def slow(self, *a, **k):\n"
-        "    real(self, *a, **k)\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "pd.DataFrame.to_csv = slow\n"
+        "real = output._csv_bytes\n"
+        "def interrupted(*a, **k):\n"
+        "    data = real(*a, **k)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # the first part is being written: the file is there\n"
+        "    return data\n"
+        "output._csv_bytes = interrupted\n"
         f"app(['predict', {str(labelled_csv)!r}, '-o', {str(out)!r}, '-m', {str(tiny_model_dir)!r}])\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

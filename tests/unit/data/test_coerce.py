@@ -65,7 +65,8 @@ def test_a_dataframe_with_datetimes_and_a_named_rr_column():
         ([], "not empty"),
         (["a", "b"], "must be numbers"),
         ("812", "must be numbers"),
-        (pd.DataFrame({"a": [1.0]}), "missing RR column.*rr_column="),
+        (pd.DataFrame({"a": [1.0]}), r"missing RR column.*\(name it with rr_column=NAME\)"),
+        (pd.DataFrame({"x": [1.0], "rr": [2.0]}), r"\(choose one with rr_column=NAME\)"),
         (pd.DataFrame({"id": ["a", "b"], "rr": [800.0, 810.0]}), "holds 2 recordings"),
     ],
 )

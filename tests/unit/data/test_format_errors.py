@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cardiospike.data import RecordingFormatError, parse_recordings, read_recordings
+from cardiospike.data import RecordingFormatError, detect_format, parse_recordings, read_recordings
 from cardiospike.data.formats import delimited
 from tests.unit.data.fit_files import fit_file
 
@@ -70,6 +70,23 @@ def test_errors_say_which_format_the_file_was_taken_for(content, source, taken):
 def test_a_layout_error_suggests_another_format():
     err = _error("Header line\nother header\n", source="upload")
     assert "--format csv" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("content", "source", "other"),
+    [
+        ("id,time,x\n", "upload.csv", "--format text reads it as text"),
+        ('{"rr": 800}', "upload", "--format ndjson reads it as ndjson"),
+        ("[1]\n[2]\n", "upload.ndjson", "--format json reads it as json"),
+    ],
+)
+def test_only_a_layout_error_of_a_sniffed_format_names_another(content, source, other):
+    assert _error(content, source=source).structural
+    assert other in str(_error(content, source=source))
+    assert other not in str(_error(content, source=source, fmt=detect_format(content, source)))
+    value = _error("id,x\n1,800\n1,-3\n", source="upload")  # a bad value: the layout is right
+    assert not value.structural
+    assert "reads it as" not in str(value)
 
 
 def test_zero_is_kept_negative_refused_in_every_format():

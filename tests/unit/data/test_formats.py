@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -390,3 +392,36 @@ def test_the_fast_and_careful_paths_read_alike(fmt: str, content: str, monkeypat
     for a, b in zip(fast, careful, strict=True):
         np.testing.assert_array_equal(a.rr, b.rr)
         np.testing.assert_array_equal(a.time, b.time)
+
+
+def test_the_fast_readers_load_no_pandas():
+    inputs = [
+        ("id,time,x\na,0,800\na,800,810\nb,0,700\n", "a.csv"),
+        ("800\n810\n", "a.txt"),
+        ("# time rr\n0 800\n800 810\n", "a.txt"),
+        ("0,800\n800,810\n", "a.txt"),
+        ("0,812\n0,790\n", "a.txt"),  # decimal commas
+        ('{"id": "a", "time": 0, "rr": 800}\n{"id": "a", "time": 800, "rr": 810}\n', "a.ndjson"),
+    ]
+    code = (
+        "import sys\n"
+        "from cardiospike.data import parse_recordings\n"
+        f"for content, source in {inputs!r}:\n"
+        "    assert parse_recordings(content, source=source)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_two_columns_of_numbers_with_decimal_commas():
+    (rec,) = parse_recordings("0;0,812\n0,812;0,790\n1,602;0,805\n", source="a.txt")
+    np.testing.assert_allclose(rec.rr, [812.0, 790.0, 805.0])
+    np.testing.assert_allclose(rec.time, [0.0, 812.0, 1602.0])
+
+
+@pytest.mark.parametrize("raw", [b"800\r\n810\r\n820\r\n", "800\n810\n820\n"])
+def test_content_head_is_whole_lines_of_the_start(raw: bytes | str):
+    assert Content(raw, "a.txt").head() == "800\n810\n820\n"
+    assert Content(raw, "a.txt").head(9) == "800\n810\n"  # the line cut short is left out
+    assert Content(raw * 1000, "a.txt").head(10).endswith("810\n")

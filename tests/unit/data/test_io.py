@@ -2,7 +2,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from cardiospike.data.io import (
@@ -211,7 +210,7 @@ def test_write_csv_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    monkeypatch.setattr("cardiospike.data.output._csv_bytes", boom)
     with pytest.raises(OutputError, match=r"cannot write .*scored\.csv: disk full"):
         write_csv_atomic(recordings_to_frame([Recording.from_rr([800.0])]), target)
     assert target.read_text() == "old\n"

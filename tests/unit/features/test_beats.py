@@ -2,16 +2,8 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, shifted, step_before
+from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, step_before
 from cardiospike.recording import Recording
-
-
-def test_shifted_pads_edges():
-    cols = shifted(np.array([1.0, 2.0, 3.0]), range(-1, 2))
-    np.testing.assert_array_equal(cols[1], [1, 2, 3])
-    assert np.isnan(cols[0, 0])
-    assert np.isnan(cols[2, 2])
-    np.testing.assert_array_equal(shifted(np.array([1.0, 2.0]), range(1, 2), fill=-1)[:, 0], [2, -1])
 
 
 @pytest.mark.parametrize(
@@ -123,7 +115,7 @@ def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
     assert np.isnan(X[29, names.index("r_+1")])
 
 
-@pytest.mark.parametrize("local_tolerance", [None, 0.3])
+@pytest.mark.parametrize("local_tolerance", [None, 0.3])  # without the mask, as models saved before it
 def test_many_recordings_at_once_equal_each_alone(recordings, local_tolerance):
     """Features never cross a recording's edge: only the rounding of the running window sums may differ."""
     spec = FeatureSpec(local_tolerance=local_tolerance)
@@ -141,7 +133,7 @@ def test_local_tolerance_masks_the_outliers_in_every_feature():
     rr = np.full(60, 600.0)
     rr[30] = 1190.0  # a missed beat inside the model's range
     names = feature_names(FeatureSpec())
-    plain, masked = beat_features(rr, FeatureSpec()), beat_features(rr, FeatureSpec(local_tolerance=0.3))
+    plain, masked = beat_features(rr, FeatureSpec(local_tolerance=None)), beat_features(rr, FeatureSpec())
     assert plain[30, names.index("valid")] == 1
     assert masked[30, names.index("valid")] == 0
     assert np.isnan(masked[30, names.index("r_+0")])
@@ -149,6 +141,28 @@ def test_local_tolerance_masks_the_outliers_in_every_feature():
     assert np.isnan(masked[31, names.index("since_spike_0.08")])
 
 
+def test_a_feature_set_saved_before_the_local_mask_reads_without_it():
+    saved = FeatureSpec(local_tolerance=None).to_dict()
+    del saved["local_tolerance"]
+    assert FeatureSpec.from_dict(saved).local_tolerance is None
+    assert FeatureSpec().local_tolerance == 0.3
+
+
 def test_spec_round_trips_through_dict():
     spec = FeatureSpec(half_window=5, stat_halves=(3,), spike_thresholds=(0.04,))
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_a_reach_shorter_than_the_feature_windows_is_refused():
+    spec = FeatureSpec()
+    assert spec.window_reach == max(spec.stat_halves)
+    assert FeatureSpec(reach=spec.window_reach).reach == spec.window_reach
+    with pytest.raises(ValueError, match="shorter than the feature windows"):
+        FeatureSpec(reach=spec.window_reach - 1)
+
+
+def test_feature_sets_saved_with_an_unused_median_back_still_load():
+    saved = {**FeatureSpec().to_dict(), "median_back": None}
+    assert FeatureSpec.from_dict(saved) == FeatureSpec()
+    with pytest.raises(ValueError, match="median_back"):
+        FeatureSpec.from_dict({**saved, "median_back": 64})

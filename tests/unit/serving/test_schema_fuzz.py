@@ -32,13 +32,21 @@ from .conftest import MakeApp
 EXAMPLES = {GenerationMode.POSITIVE: 110, GenerationMode.NEGATIVE: 90}
 MIN_CASES = 500
 
-#: Operations whose invalid-by-schema inputs may be valid all the same. The parse route reads a file in any format,
-#: and a multipart part is bytes whatever type the fuzzer meant: a "number" put in `file` is a one-beat text file.
-ACCEPTS_ANY_FILE = {"POST /api/v1/recordings/parse"}
+#: Operations whose invalid-by-schema inputs may be valid all the same. The parse and report routes read a file in
+#: any format, and a multipart part is bytes whatever type the fuzzer meant: a "number" put in `file` is a one-beat
+#: text file.
+ACCEPTS_ANY_FILE = {"POST /api/v1/recordings/parse", "POST /api/v1/report"}
 
-#: Rules the schema states in words because JSON Schema cannot: one time per RR value, times increasing, and an
-#: uploaded file must hold RR recordings (a file of random bytes is a valid multipart body all the same).
-DESCRIBED_RULES = {"times_length", "times_not_increasing", "recording_format"}
+#: Rules the schema states in words because JSON Schema cannot: one time per RR value, times increasing, an
+#: uploaded file must hold RR recordings (a file of random bytes is a valid multipart body all the same), a
+#: recording asked for by id must be in the file, and RR read in seconds is at most 100 s.
+DESCRIBED_RULES = {
+    "times_length",
+    "times_not_increasing",
+    "recording_format",
+    "recording_not_found",
+    "rr_too_large_in_seconds",
+}
 
 
 @schemathesis.check

@@ -43,3 +43,21 @@ def test_train_needs_labels(recordings, config):
 
     with pytest.raises(ValueError, match="labelled"):
         train([replace(recordings[0], labels=None)], config)
+
+
+def test_outer_predictions_keep_every_beat_and_save_without_pickle(recordings, config, tmp_path):
+    from cardiospike.training.cv import outer_predictions
+    from cardiospike.training.learners import TrainingData
+
+    data = TrainingData.build(recordings[:6], config.features)
+    outer = outer_predictions(data, config)
+    assert set(np.unique(outer.fold)) == set(range(config.cv.outer))
+    assert outer.flags.shape == outer.y.shape == outer.base_flags[:, 0].shape
+    report = outer.report(config.cv.protocol)
+    assert report["episodes"]["found"] + report["episodes"]["missed"] > 0
+    assert report["outer"]["n_beats"] == outer.y.size
+    outer.save(tmp_path / "outer.npz")
+    with np.load(tmp_path / "outer.npz", allow_pickle=False) as saved:
+        assert saved["ids"].tolist() == [str(i) for i in outer.ids]
+        assert np.array_equal(saved["flags"], outer.flags)
+        assert saved["names"].tolist() == ["lgbm"]

@@ -27,22 +27,14 @@ __all__ = ["MAX_COLUMNS", "READERS", "Content", "Options", "Reader", "Recordings
 READERS: dict[str, Reader] = {
     reader.name: reader
     for reader in (
-        Reader("csv", "CSV with a header row (comma, semicolon or tab)", (".csv", ".tsv"), read_csv),
-        Reader("text", "one or two columns of numbers after any header lines", (".txt", ".rr"), read_text),
-        Reader("hrm", "Polar HRM ([Params], [HRData])", (".hrm",), read_hrm, fixes_unit=True),
-        Reader("json", "JSON: a list of RR, a recording object, a list of them", (".json",), read_json),
-        Reader("ndjson", "NDJSON: a beat or a recording per line", (".ndjson", ".jsonl"), read_ndjson),
-        Reader("npy", "a NumPy .npy array", (".npy",), read_npy, binary=True),
-        Reader("fit", "a Garmin FIT file's hrv messages", (".fit",), read_fit, binary=True, fixes_unit=True),
-        Reader(
-            "wfdb",
-            "PhysioNet WFDB beat annotations",
-            (*ANNOTATION_SUFFIXES, ".hea"),
-            read_wfdb,
-            binary=True,
-            needs_path=True,
-            fixes_unit=True,
-        ),
+        Reader("csv", (".csv", ".tsv"), read_csv),
+        Reader("text", (".txt", ".rr"), read_text),
+        Reader("hrm", (".hrm",), read_hrm, fixed_unit="ms"),
+        Reader("json", (".json",), read_json),
+        Reader("ndjson", (".ndjson", ".jsonl"), read_ndjson),
+        Reader("npy", (".npy",), read_npy, binary=True),
+        Reader("fit", (".fit",), read_fit, binary=True, fixed_unit="ms"),
+        Reader("wfdb", (*ANNOTATION_SUFFIXES, ".hea"), read_wfdb, binary=True, fixed_unit="ms"),
     )
 }
 assert set(READERS) == set(FORMATS) - {"auto"}, "recording.FORMATS names every reader"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from cardiospike.data.errors import RecordingFormatError
+from cardiospike.data.formats.columns import Known
 from cardiospike.recording import Recording, Unit
 
 if TYPE_CHECKING:
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Options:
-    """How to read an input (see :func:`cardiospike.data.read_recordings` for each option)."""
+    """How to read an input (see :func:`cardiospike.data.read_recordings` for each option).
+
+    ``fixed_unit`` is no option of the caller's: the parse path sets it from the reader (:attr:`Reader.fixed_unit`).
+    """
 
     source: str = "<input>"
     default_id: str = "recording"
@@ -29,6 +33,7 @@ class Options:
     max_recordings: int | None = None
     keep_columns: bool = False
     path: Path | None = None
+    fixed_unit: Known | None = None
 
 
 class Content:
@@ -73,12 +78,12 @@ class Content:
 
         Whole lines where the start holds a line end (a last line cut short is left out), else the start as it is.
         """
-        if self._str is not None or len(self.raw) <= n_bytes:
-            text = self.text
-        else:
+        if self._str is None and len(self.raw) > n_bytes:  # a large file: only its start is decoded
             text = self.utf8[:n_bytes].decode("utf-8", "ignore").replace("\r\n", "\n").replace("\r", "\n")
-        if len(text) <= n_bytes and (self._str is not None or len(self.raw) <= n_bytes):
-            return text
+        else:
+            text = self.text
+            if len(text) <= n_bytes:
+                return text
         cut = text.rfind("\n", 0, n_bytes)
         return text[: cut + 1] if cut >= 0 else text[:n_bytes]
 
@@ -115,16 +120,14 @@ ReadFunction = Callable[[Content, Options], Recordings]
 
 @dataclass(frozen=True)
 class Reader:
-    """One input format: its name, what it looks like, the suffixes that name it and its reading function.
+    """One input format: its name, the suffixes that name it and its reading function.
 
-    ``read`` takes the content and the options; ``binary`` formats are no text; ``needs_path`` readers (WFDB) read
-    files beside the given one; ``fixes_unit`` formats define their unit themselves, so ``unit`` does not apply.
+    ``read`` takes the content and the options; ``binary`` formats are no text; ``fixed_unit`` is the RR unit of
+    formats that define it themselves (the option ``unit`` does not apply to them).
     """
 
     name: str
-    describe: str
     suffixes: tuple[str, ...]
     read: ReadFunction
     binary: bool = False
-    needs_path: bool = False
-    fixes_unit: bool = False
+    fixed_unit: Known | None = None

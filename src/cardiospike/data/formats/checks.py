@@ -7,12 +7,15 @@ stops the reading with a :class:`RecordingFormatError` that names it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.recording import MAX_RR_MS, FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Where = Callable[[int], tuple[int | None, str]]
 
@@ -28,16 +31,25 @@ def show(value: object) -> str:
 
 
 def raise_at(
-    source: str, problem: str, where: Where, i: int, value: str | None = None, hint: str | None = None
+    source: str,
+    problem: str,
+    where: Where,
+    i: int,
+    value: str | None = None,
+    hint: str | None = None,
+    *,
+    structural: bool = False,
 ) -> None:
     row, field = where(i)
-    raise RecordingFormatError(source, problem, row=row, field=field, value=value, hint=hint)
+    raise RecordingFormatError(source, problem, row=row, field=field, value=value, hint=hint, structural=structural)
 
 
 def numeric(raw: np.ndarray, source: str, where: Where, decimal_comma: bool = False) -> FloatArray:
     """Numbers from text (or numbers already), refusing the first value that is none (empty, or not a number)."""
     if raw.dtype.kind in "fiu":
         return raw.astype(np.float64, copy=False)
+    import pandas as pd  # here, not at import: the fast readers give numbers (it takes 0.3 s to import)
+
     series = pd.Series(raw, dtype=object)
     if decimal_comma:
         series = series.str.replace(",", ".", regex=False)

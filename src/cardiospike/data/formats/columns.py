@@ -85,11 +85,16 @@ def find_roles(
     rr_column: str | None = None,
     time_column: str | None = None,
     row: int | None = None,
+    field: str | None = None,
     need_rr: bool = True,
+    object_keys: bool = False,
+    rr_hint: str = "--rr-column NAME",
 ) -> Roles:
     """The columns of each role by their names; ``rr_column`` and ``time_column`` name (or number) them instead.
 
-    RecordingFormatError where no column (or more than one) holds RR, naming the option that would choose.
+    RecordingFormatError where no column (or more than one) holds RR, naming the option that would choose:
+    ``rr_hint`` is how the hint writes it (``rr_column=NAME`` for Python callers). ``row`` and ``field`` say where
+    the names are; ``object_keys``: they are the keys of a JSON object, and a missing RR is said so.
     """
     keys = [name_key(n)[0] for n in names]
 
@@ -101,7 +106,7 @@ def find_roles(
         if wanted.isdigit() and 1 <= int(wanted) <= len(names):
             return int(wanted) - 1  # a column number, from 1, for files without names
         found = ", ".join(map(repr, names)) if any(names) else f"{len(names)} unnamed columns"
-        raise RecordingFormatError(source, f"no column {given!r} ({option}); found {found}", row=row)
+        raise RecordingFormatError(source, f"no column {given!r} ({option}); found {found}", row=row, field=field)
 
     def by_name(role: Role) -> list[int]:
         return [i for i, k in enumerate(keys) if k in NAMES[role]]
@@ -113,17 +118,23 @@ def find_roles(
         if len(hits) > 1:
             a, b = (names[i].strip() for i in hits[:2])
             raise RecordingFormatError(
-                source, f"both {a!r} and {b!r} look like RR columns", row=row, hint="choose one with --rr-column NAME"
+                source,
+                f"both {a!r} and {b!r} look like RR columns",
+                row=row,
+                field=field,
+                hint=f"choose one with {rr_hint}",
             )
         if not hits:
             if not need_rr:
                 return Roles(rr=-1)
             found = ", ".join(repr(n.strip()) for n in names)
+            missing = "missing RR values: no key" if object_keys else "missing RR column: no column"
             raise RecordingFormatError(
                 source,
-                f"missing RR column: no column is named as RR ({SHOWN_RR_NAMES}); found {found}",
+                f"{missing} is named as RR ({SHOWN_RR_NAMES}); found {found}",
                 row=row,
-                hint="name it with --rr-column NAME",
+                field=field,
+                hint=f"name it with {rr_hint}",
             )
         rr = hits[0]
     if time_column is not None:

@@ -16,10 +16,10 @@ import re
 from collections import Counter
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
@@ -111,7 +111,7 @@ def _fast_table(content: Content, header: _Header, opts: Options) -> Table | Non
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     if frame.num_rows == 0:
-        raise RecordingFormatError(opts.source, "no data rows after the header")
+        raise RecordingFormatError(opts.source, "no data rows after the header", structural=True)
     if any(frame.column(k).null_count for k in types):
         return None
     ids = None if roles.id is None else arrow_ids(frame.column(keys[roles.id]), opts)
@@ -119,7 +119,7 @@ def _fast_table(content: Content, header: _Header, opts: Options) -> Table | Non
         return None
     # The id column is read through its dictionary (above): no Python string per row.
     columns = [
-        frame.column(k).to_numpy() if k in frame.column_names and i != roles.id else None for i, k in enumerate(keys)
+        numpy_of(frame.column(k)) if k in frame.column_names and i != roles.id else None for i, k in enumerate(keys)
     ]
     first_row = header.line + 1
     return Table(
@@ -143,6 +143,8 @@ def _row_lines(body: str, sep: str) -> np.ndarray:
 
 def _careful_table(content: Content, header: _Header, opts: Options) -> Table:
     """Every cell as text, every row with its true line number (blank rows skipped)."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     body = "\n".join(content.text.split("\n")[header.skipped :])
     try:
         # Reading the header as a row makes any row with more fields than the header an error.
@@ -150,12 +152,12 @@ def _careful_table(content: Content, header: _Header, opts: Options) -> Table:
             io.StringIO(body), sep=header.sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise RecordingFormatError(opts.source, f"malformed CSV: {exc}") from None
+        raise RecordingFormatError(opts.source, f"malformed CSV: {exc}", structural=True) from None
     frame = frame.iloc[1:].fillna("")
     blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
     frame = frame.loc[~blank.to_numpy()]
     if frame.empty:
-        raise RecordingFormatError(opts.source, "no data rows after the header")
+        raise RecordingFormatError(opts.source, "no data rows after the header", structural=True)
     lines = _row_lines(body, header.sep)[frame.index.to_numpy()] + header.skipped
     return Table(
         names=header.names,

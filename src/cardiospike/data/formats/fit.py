@@ -60,4 +60,4 @@ def read_fit(content: Content, opts: Options) -> Recordings:
         roles=Roles(rr=0),
         where=lambda col, i: (None, where[i]),
     )
-    return recordings_of(table, opts, fixed_unit="ms")
+    return recordings_of(table, opts)

@@ -43,11 +43,11 @@ def read_hrm(content: Content, opts: Options) -> Recordings:
         )
     rows = sections.get("hrdata", [])
     if not rows:
-        raise RecordingFormatError(opts.source, "empty recording: no lines in [HRData]")
+        raise RecordingFormatError(opts.source, "empty recording: no lines in [HRData]", structural=True)
     lines = np.array([number for number, _ in rows])
     fields = [line.split() for _, line in rows]
     n_columns = max(len(f) for f in fields)
     columns = [np.array([f[i] if i < len(f) else "" for f in fields], dtype=object) for i in range(n_columns)]
     names = ["rr", *(f"hrdata{i + 1}" for i in range(1, n_columns))]
     table = Table(names=names, columns=columns, roles=Roles(rr=0), where=lambda col, i: (int(lines[i]), names[col]))
-    return recordings_of(table, opts, fixed_unit="ms")
+    return recordings_of(table, opts)

@@ -15,10 +15,11 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pajson
 
+from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import check_count, show
@@ -48,7 +49,7 @@ def read_json(content: Content, opts: Options) -> Recordings:
     if not items:
         if not isinstance(doc, dict):
             raise RecordingFormatError(
-                opts.source, "expected a list of RR values, a recording object or a list of them"
+                opts.source, "expected a list of RR values, a recording object or a list of them", structural=True
             )
         items = [_Item("", False, doc, None)]  # refused with the reason: no RR in it
     return _recordings(items, opts)
@@ -69,7 +70,9 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
         parsed = [(number, {"rr": value}) for number, value in parsed]
     odd = next((number for number, value in parsed if not isinstance(value, dict)), None)
     if odd is not None:
-        raise RecordingFormatError(opts.source, "expected a JSON object (a beat or a recording) per line", row=odd)
+        raise RecordingFormatError(
+            opts.source, "expected a JSON object (a beat or a recording) per line", row=odd, structural=True
+        )
     objects = [value for _, value in parsed]
     if _beats(objects):
         lines = [number for number, _ in parsed]
@@ -78,8 +81,9 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
 
 
 def _fast_beats(content: Content, opts: Options) -> Table | None:
-    """Beat objects, one per line, read by pyarrow (the GIL released, no Python object per value); None for
-    anything else (recordings per line, blank lines, a value of another type), which the careful path reads."""
+    """Beat objects, one per line, read by pyarrow (the GIL released, no Python object per value, no pandas but for
+    the other columns kept with ``keep_columns``); None for anything else (recordings per line, blank lines, a value
+    of another type), which the careful path reads."""
     data = content.utf8
     body = data.rstrip(b"\r\n")
     if b"\n\n" in body or b"\n\r\n" in body or body.startswith((b"\n", b"\r\n")):
@@ -101,16 +105,14 @@ def _fast_beats(content: Content, opts: Options) -> Table | None:
         not pa.types.is_string(types[roles.id]) or (ids := arrow_ids(frame.column(roles.id), opts)) is None
     ):
         return None
-    columns = [
-        frame.column(i).to_numpy().astype(np.float64)
-        if i in numbers
-        else (
-            pd.Series(frame.column(i).to_pylist(), dtype=object).to_numpy()
-            if opts.keep_columns and i != roles.id
-            else None
-        )
-        for i in range(len(names))
-    ]
+    columns: list[np.ndarray | None] = [None] * len(names)
+    for i in numbers:
+        columns[i] = numpy_of(pc.cast(frame.column(i), pa.float64()))
+    if opts.keep_columns:
+        import pandas as pd  # only for the columns kept: a list in a cell stays one value (numpy would nest it)
+
+        for i in set(range(len(names))) - {*numbers, roles.id}:
+            columns[i] = pd.Series(frame.column(i).to_pylist(), dtype=object).to_numpy()
     return Table(names=names, columns=columns, roles=roles, where=lambda col, i: (i + 1, names[col]), ids=ids)
 
 
@@ -119,7 +121,8 @@ def _load(text: str, source: str, line: int | None = None) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         row = exc.lineno if line is None else line
-        raise RecordingFormatError(source, f"malformed JSON: {exc.msg} (column {exc.colno})", row=row) from None
+        problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
+        raise RecordingFormatError(source, problem, row=row, structural=True) from None
     except RecursionError:  # the parser recurses once per level of nesting and gives up about 1,000 deep
         raise RecordingFormatError(source, "JSON nested too deeply to be recordings", row=line) from None
 
@@ -190,16 +193,19 @@ def _object(item: _Item, opts: Options) -> Recordings:
     """A recording object: RR, times and labels as lists of one value per beat."""
     obj, line, at = item.value, item.line, f"{item.path}." if item.path else ""
     keys = list(obj) if isinstance(obj, dict) else []
-    try:
-        roles = find_roles(keys, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, row=line)
-    except RecordingFormatError as exc:
-        exc.field = item.path or None
-        exc.problem = exc.problem.replace("missing RR column: no column", "missing RR values: no key")
-        raise
+    roles = find_roles(
+        keys,
+        opts.source,
+        rr_column=opts.rr_column,
+        time_column=opts.time_column,
+        row=line,
+        field=item.path or None,
+        object_keys=True,
+    )
     rr = _values(obj[keys[roles.rr]], f"{at}{keys[roles.rr]}", line, opts.source)
     if rr.size == 0:
         raise RecordingFormatError(
-            opts.source, "empty recording: no RR values", row=line, field=f"{at}{keys[roles.rr]}"
+            opts.source, "empty recording: no RR values", row=line, field=f"{at}{keys[roles.rr]}", structural=True
         )
     columns: list[np.ndarray | None] = [None] * len(keys)
     columns[roles.rr] = rr
@@ -234,7 +240,7 @@ def _id_of(obj: dict[str, Any]) -> str | None:
 def _values(values: Any, name: str, line: int | None, source: str) -> np.ndarray:
     """A JSON list of numbers (or numbers as strings) as an array; booleans, objects and lists are no numbers."""
     if not isinstance(values, list):
-        raise RecordingFormatError(source, "expected a list of numbers", row=line, field=name)
+        raise RecordingFormatError(source, "expected a list of numbers", row=line, field=name, structural=True)
     text = False
     for i, value in enumerate(values):
         if isinstance(value, str) or value is None:
@@ -246,6 +252,8 @@ def _values(values: Any, name: str, line: int | None, source: str) -> np.ndarray
 
 def _beat_table(beats: list[dict[str, Any]], opts: Options, where: WhereBeat) -> Recordings:
     """Beat objects as the rows of a table: their keys are its columns."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     names = list(dict.fromkeys(key for beat in beats for key in beat))
     # Through pandas, so that a list in a cell stays one value (numpy would make it a dimension).
     columns = [pd.Series([beat.get(key) for beat in beats], dtype=object).to_numpy() for key in names]

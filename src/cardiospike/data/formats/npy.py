@@ -42,7 +42,7 @@ def read_npy(content: Content, opts: Options) -> Recordings:
     if any(c.dtype.kind not in "fiub" for i, c in enumerate(columns) if i in numbers):
         raise RecordingFormatError(opts.source, f"an array of {array.dtype}, not of numbers")
     if columns[roles.rr].size == 0:
-        raise RecordingFormatError(opts.source, "empty recording: no RR values")
+        raise RecordingFormatError(opts.source, "empty recording: no RR values", structural=True)
     plain = array.dtype.names is None
     table = Table(
         names=names,

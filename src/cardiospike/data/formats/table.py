@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Options, Recordings
 from cardiospike.data.formats.checks import (
@@ -28,7 +29,6 @@ from cardiospike.data.formats.checks import (
     raise_at,
 )
 from cardiospike.data.formats.columns import (
-    Known,
     Roles,
     header_unit,
     looks_like_time_of_day,
@@ -37,6 +37,9 @@ from cardiospike.data.formats.columns import (
     times_of_day,
 )
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording, time_from_rr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of the scored output: an input column of one of these names is carried as ``input_<name>``.
 OUTPUT_COLUMNS = frozenset({ID, TIME, RR, LABEL, PROBA, ERROR})
@@ -79,17 +82,17 @@ class Table:
         return values
 
 
-def recordings_of(table: Table, opts: Options, fixed_unit: Known | None = None) -> Recordings:
+def recordings_of(table: Table, opts: Options) -> Recordings:
     """Check a table's values and split its beats into recordings (see the module docstring).
 
-    ``fixed_unit`` is the RR unit of formats that define it (``opts.unit`` does not apply to them).
+    RR are in ``opts.fixed_unit`` where the format defines their unit, else in the unit ``opts.unit`` says or finds.
     """
     source, roles = opts.source, table.roles
     codes, names = _recording_ids(table, opts)
     rr_name = table.names[roles.rr]
     rr = numeric(table.values(roles.rr), source, table.at(roles.rr), table.decimal_comma)
-    if fixed_unit is not None:
-        unit, note = fixed_unit, None
+    if opts.fixed_unit is not None:
+        unit, note = opts.fixed_unit, None
     else:
         unit, note = rr_unit(rr, opts.unit, header_unit(rr_name), rr_name)
     scale = 1000.0 if unit == "s" else 1.0
@@ -150,7 +153,7 @@ def arrow_ids(column: pa.ChunkedArray, opts: Options) -> tuple[np.ndarray, list[
     names = [str(name).strip() for name in encoded.dictionary.to_pylist()]
     if len(set(names)) < len(names):
         return None
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp), names
+    return numpy_of(encoded.indices).astype(np.intp), names
 
 
 def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:
@@ -160,6 +163,8 @@ def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:
     if table.ids is not None:
         codes, names = table.ids
     elif roles.id is not None:
+        import pandas as pd  # the careful path (the fast one reads ids through pyarrow)
+
         raw = pd.Series(table.values(roles.id), dtype=object).fillna("").astype(str).str.strip()
         found, uniques = pd.factorize(raw)
         check_count(len(uniques), opts.max_recordings, opts.source)
@@ -168,7 +173,8 @@ def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:
         return np.zeros(n_rows, dtype=np.intp), [opts.default_id]
     if "" in names:
         assert roles.id is not None
-        raise_at(opts.source, "empty recording id", table.at(roles.id), int(np.argmax(codes == names.index(""))))
+        at = int(np.argmax(codes == names.index("")))
+        raise_at(opts.source, "empty recording id", table.at(roles.id), at, structural=True)
     return codes, names
 
 
@@ -191,8 +197,9 @@ def _times(table: Table, opts: Options, rr_ms: np.ndarray) -> tuple[np.ndarray, 
     return (time * scale, True) if scale != 1.0 else (time, False)
 
 
-def _extra(table: Table, carried: set[int], converted_time: bool) -> pd.DataFrame:
-    """The input's other columns, and those of RR and times where they were converted, to go with the output."""
+def _extra(table: Table, carried: set[int], converted_time: bool) -> pd.DataFrame | None:
+    """The input's other columns, and those of RR and times where they were converted, to go with the output (None
+    where there are none)."""
     roles = table.roles
     keep = carried | ({roles.time} if converted_time and roles.time is not None else set())
     frame = {}
@@ -201,4 +208,8 @@ def _extra(table: Table, carried: set[int], converted_time: bool) -> pd.DataFram
             continue
         name = name.strip() or f"column{i + 1}"
         frame[f"input_{name}" if name in OUTPUT_COLUMNS or name in frame else name] = values
+    if not frame:
+        return None
+    import pandas as pd  # only where there are columns to carry: importing it takes about 0.3 s
+
     return pd.DataFrame(frame)

@@ -6,8 +6,9 @@ fields; clock times in the time column. Lines before the first line of numbers a
 names the columns where it has one name per column (then the names choose RR and time, and may give their unit).
 Without names, two columns are time and RR (the increasing one is time). Blank lines and ``#`` comments are skipped.
 
-As for CSV, pyarrow splits and converts the lines where they are all numbers with one count of fields; anything else
-(clock times, a bad line) is read again line by line with pandas, which names the first bad line.
+As for CSV, pyarrow splits and converts the lines where they are all numbers with one count of fields (without
+pandas); anything else (clock times, a bad line) is read again line by line with pandas, which names the first bad
+line.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from cardiospike.data.arrow import arrow_numbers, numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import Roles, find_roles, looks_like_time_of_day
 from cardiospike.data.formats.table import Table, recordings_of
 
+#: Lines of numbers the separator is told from, and values a column's increase is judged on.
+SAMPLE_LINES = 50
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$|^[-+]?(inf|nan)$", re.IGNORECASE)
 
 
@@ -45,15 +48,16 @@ def read_text(content: Content, opts: Options) -> Recordings:
                 start = i
                 break
             header = line
-    table = None if start is None else _fast_table(content, start, header, lines, opts)
+    table = None if start is None else _fast_table(content, start, header, opts)
     return recordings_of(table if table is not None else _careful_table(content, opts), opts)
 
 
-def _fast_table(content: Content, start: int, header: str | None, head: list[str], opts: Options) -> Table | None:
+def _fast_table(content: Content, start: int, header: str | None, opts: Options) -> Table | None:
     """The lines of numbers split by pyarrow's compute functions (no Python object per value, the GIL released);
-    None where a line does not fit (another number of fields, something not a number): the careful path names it."""
-    sample = pd.Series([line.strip() for line in head[start:] if line.strip() and not line.strip().startswith("#")])
-    sep, decimal_comma = _separator(sample[:50])
+    None where a line does not fit (another number of fields, something not a number): the careful path names it.
+
+    No Python value goes into a compute call (pyarrow would import pandas to convert it): masks are made in numpy.
+    """
     try:
         frame = pcsv.read_csv(
             pa.py_buffer(content.utf8),
@@ -63,23 +67,26 @@ def _fast_table(content: Content, start: int, header: str | None, head: list[str
             convert_options=pcsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
         )
         lines = pc.utf8_trim_whitespace(frame.column("line").combine_chunks())
-        kept = pc.and_(pc.not_equal(lines, ""), pc.invert(pc.starts_with(lines, "#")))
-        rows = pc.indices_nonzero(kept).to_numpy()
-        lines = pc.filter(lines, kept)
+        comment = numpy_of(pc.cast(pc.starts_with(lines, "#"), pa.int8())).astype(bool)
+        rows = np.flatnonzero((numpy_of(pc.utf8_length(lines)) > 0) & ~comment)
+        if not rows.size:
+            return None
+        lines = lines.take(arrow_numbers(rows))
+        sep, decimal_comma = _separator(lines.slice(0, SAMPLE_LINES))
         if sep is None:
-            fields = [lines]
+            values, n_columns = lines, 1
         else:
             parts = pc.split_pattern_regex(lines, sep) if len(sep) > 1 else pc.split_pattern(lines, sep)
-            counts = pc.min_max(pc.list_value_length(parts))
-            if counts["min"].as_py() != counts["max"].as_py():
+            counts = numpy_of(pc.list_value_length(parts))
+            if counts.min() != counts.max():
                 return None
-            fields = [pc.list_element(parts, i) for i in range(counts["max"].as_py())]
+            values, n_columns = pc.list_flatten(parts), int(counts[0])
         if decimal_comma:
-            fields = [pc.replace_substring(f, ",", ".") for f in fields]
-        columns = [pc.cast(f, pa.float64()).to_numpy(zero_copy_only=False) for f in fields]
+            values = pc.replace_substring(values, ",", ".")
+        # Every line has n_columns fields: the flattened fields, line by line, are a matrix of that many columns.
+        numbers = numpy_of(pc.cast(values, pa.float64())).reshape(-1, n_columns)
+        columns = [np.ascontiguousarray(numbers[:, i]) for i in range(n_columns)]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if not len(rows):
         return None
     line_numbers = rows + start + 1
     roles, names = _roles(_names(header, len(columns)), columns, opts, decimal_comma)
@@ -88,6 +95,8 @@ def _fast_table(content: Content, start: int, header: str | None, head: list[str
 
 def _careful_table(content: Content, opts: Options) -> Table:
     """Every line as text, for inputs the fast path does not take: the first bad line is named."""
+    import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
+
     lines = pd.Series(content.text.split("\n"), dtype=object).str.strip()
     kept = lines[(lines != "") & ~lines.str.startswith("#")]
     start = next((i for i, line in enumerate(kept) if data_like(line)), None)
@@ -97,7 +106,7 @@ def _careful_table(content: Content, opts: Options) -> Table:
     body = kept.iloc[start:]
     numbers = body.to_numpy(dtype=object)
     line_numbers = body.index.to_numpy() + 1
-    sep, decimal_comma = _separator(body)
+    sep, decimal_comma = _separator(pa.array(numbers, type=pa.string()))
     fields = body.map(lambda line: [line]) if sep is None else body.str.split(sep, regex=len(sep) > 1)
     counts = fields.map(len).to_numpy()
     n_columns = int(counts[0])
@@ -124,16 +133,18 @@ def _careful_table(content: Content, opts: Options) -> Table:
 _HINT = "--format csv reads a file with a header row"
 
 
-def _separator(body: pd.Series) -> tuple[str | None, bool]:
+def _separator(lines: pa.Array) -> tuple[str | None, bool]:
     """The field separator of the lines of numbers (None: one field), and whether commas are decimal commas."""
-    first = str(body.iloc[0])
+    first = str(lines[0].as_py())
     if ";" in first or re.search(r"\s", first):
         return r"[\s;]+", "," in first
     if "," not in first:
         return None, False
     # "0,812" is a decimal comma, or time 0 and RR 812: a first column that does not increase is no time.
-    if body.str.count(",").eq(1).all() and not _increasing(body.str.split(",", n=1).str[0].to_numpy(), False):
-        return None, True
+    if (numpy_of(pc.count_substring(lines, ",")) == 1).all():
+        head = pc.list_flatten(pc.split_pattern(lines.slice(0, SAMPLE_LINES), ",", max_splits=1))
+        if not _increasing(np.array(head.to_pylist()[::2], dtype=object), False):  # the part before each comma
+            return None, True
     return ",", False
 
 
@@ -170,8 +181,17 @@ def _roles(names: list[str], columns: list[np.ndarray], opts: Options, decimal_c
 
 
 def _increasing(values: np.ndarray, decimal_comma: bool) -> bool:
-    text = pd.Series(values[:50], dtype=object)
-    if decimal_comma:
-        text = text.str.replace(",", ".", regex=False)
-    head = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    return bool(head.size > 1 and (np.diff(head) > 0).all())
+    """Whether the first values (numbers, or numbers as text) increase, as times do."""
+    head = values[:SAMPLE_LINES]
+    if head.dtype.kind == "O":
+        head = np.array([_number(str(value), decimal_comma) for value in head], dtype=np.float64)
+    return bool(head.size > 1 and (np.diff(head.astype(np.float64)) > 0).all())
+
+
+def _number(text: str, decimal_comma: bool) -> float:
+    """A number written as text; NaN where it is none."""
+    text = text.strip().replace(",", ".") if decimal_comma else text.strip()
+    try:
+        return float(text) if _NUMBER.match(text) else np.nan
+    except ValueError:  # "1,5" without decimal commas
+        return np.nan

@@ -80,4 +80,4 @@ def _read(wfdb: object, path: Path, opts: Options) -> Recordings:
         roles=Roles(rr=0, time=1),
         where=lambda col, i: (None, f"annotation {index[i]}"),
     )
-    return recordings_of(table, opts, fixed_unit="ms")
+    return recordings_of(table, opts)

@@ -1,7 +1,7 @@
 """Torch datasets built from :class:`~cardiospike.recording.Recording` objects.
 
 Every batch is ``(x, y, weight)``: inputs, 0/1 labels and a loss weight (0 on padding), so one masked loss serves
-both networks. Inputs come from :mod:`cardiospike.models.nn.inputs` (vectorised numpy), computed once per
+every network kind. Inputs come from :mod:`cardiospike.models.nn.inputs` (vectorised numpy), computed once per
 recording: crops are slices of them.
 """
 
@@ -126,17 +126,17 @@ def window_batches(
 ) -> list[Batch]:
     """The recordings cut into windows as scoring cuts them, in batches; the weight is 1 on each window's kept beats
     only, so the loss and the metrics see every beat once, from the window that scores it."""
-    cut_up = cut([inputs(r.rr) for r in recordings], windowing, fill)
+    windows = cut([len(r) for r in recordings], windowing)
     labels = np.concatenate([_labels(r) for r in recordings]) if recordings else np.zeros(0, np.float32)
-    y = np.zeros((cut_up.x.shape[0], windowing.length), dtype=np.float32)
+    y = np.zeros((windows.n_windows, windowing.length), dtype=np.float32)
     w = np.zeros_like(y)
-    y[cut_up.window, cut_up.position] = labels[cut_up.beat]
-    w[cut_up.window, cut_up.position] = 1.0
+    y[windows.window, windows.position] = labels[windows.beat]
+    w[windows.window, windows.position] = 1.0
+    xs = windows.batches([inputs(r.rr) for r in recordings], fill, batch_size)
     return [
-        (torch.from_numpy(cut_up.x[i : i + batch_size]), torch.from_numpy(y[i : i + batch_size]),
-         torch.from_numpy(w[i : i + batch_size]))
-        for i in range(0, y.shape[0], batch_size)
-    ]  # fmt: skip
+        (torch.from_numpy(x), torch.from_numpy(y[i : i + batch_size]), torch.from_numpy(w[i : i + batch_size]))
+        for x, i in zip(xs, range(0, windows.n_windows, batch_size), strict=True)
+    ]
 
 
 class WindowBeats(Dataset[Batch]):

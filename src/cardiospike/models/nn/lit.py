@@ -23,6 +23,7 @@ from sklearn.metrics import average_precision_score
 from torch import Tensor, nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
+from cardiospike.arrays import sigmoid
 from cardiospike.models.nn.config import NetConfig
 from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats, window_batches
 from cardiospike.models.nn.windows import cut
@@ -250,9 +251,8 @@ def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np
             logits = layout.unbatch(module(layout.batch(torch.from_numpy(inputs(rec.rr)))))
             out.append(torch.sigmoid(logits).double().numpy())
         return out
-    cut_up = cut([inputs(rec.rr) for rec in recs], windowing, config.network.padding)
-    logits = np.concatenate(
-        [module(torch.from_numpy(cut_up.x[i : i + 256])).numpy() for i in range(0, cut_up.x.shape[0], 256)]
-    )
-    proba = 1.0 / (1.0 + np.exp(-cut_up.gather(logits)))
+    windows = cut([len(rec) for rec in recs], windowing)
+    batches = windows.batches([inputs(rec.rr) for rec in recs], config.network.padding, 256)
+    logits = np.concatenate([module(torch.from_numpy(batch)).numpy() for batch in batches])
+    proba = sigmoid(windows.gather(logits))
     return np.split(proba, np.cumsum([len(rec) for rec in recs])[:-1])

@@ -14,19 +14,14 @@ import numpy as np
 import onnxruntime as ort  # type: ignore[import-untyped, unused-ignore]
 from numpy.typing import NDArray
 
+from cardiospike.arrays import sigmoid
 from cardiospike.models.nn.kinds import network_kind
 from cardiospike.models.nn.meta import read_metadata, read_windowing
 from cardiospike.models.nn.windows import cut
 
 FloatArray = NDArray[np.float64]
-#: Windows scored in one call of ONNX Runtime: bounds the memory of a call (256 windows of 256 beats).
-WINDOWS_PER_CALL = 256
-
-
-def sigmoid(logits: NDArray[np.floating]) -> FloatArray:
-    """Logistic function in float64, without overflow warnings for large negative logits."""
-    z = np.asarray(logits, dtype=np.float64)
-    return np.exp(-np.logaddexp(0.0, -z))
+#: Windows scored in one call of ONNX Runtime: bounds the memory of a call.
+WINDOWS_PER_CALL = 64
 
 
 class OnnxBeatNet:
@@ -72,17 +67,16 @@ class OnnxBeatNet:
         network is scored on windows (a window's output never depends on the others), else each recording whole,
         one call each (no padding)."""
         rrs = [np.asarray(rr, dtype=np.float64) for rr in rrs]
-        if self.features is not None and features is not None:  # a feature network reads the caller's matrices
-            arrays = [np.ascontiguousarray(f.T) for f in features]
-        else:
-            arrays = [self.inputs(rr) for rr in rrs]
+        shared = self.features is not None and features is not None  # a feature network reads the caller's matrices
         if self.windowing is None:
+            arrays = [np.ascontiguousarray(f.T) for f in features] if shared else [self.inputs(rr) for rr in rrs]  # type: ignore[union-attr]
             return [sigmoid(self._whole(x)) if rr.size else np.zeros(0) for rr, x in zip(rrs, arrays, strict=True)]
-        windows = cut(arrays, self.windowing, network_kind(self.kind).padding)
-        calls = range(0, windows.x.shape[0], WINDOWS_PER_CALL)
-        parts = [self._run(windows.x[i : i + WINDOWS_PER_CALL]) for i in calls]
+        windows = cut([rr.size for rr in rrs], self.windowing)
+        sources = list(features) if shared else [self.inputs(rr) for rr in rrs]  # type: ignore[arg-type]
+        batches = windows.batches(sources, network_kind(self.kind).padding, WINDOWS_PER_CALL, rows=shared)
+        parts = [self._run(batch) for batch in batches]
         logits = np.concatenate(parts) if parts else np.zeros((0, self.windowing.length), np.float32)
-        return np.split(sigmoid(windows.gather(logits)), np.cumsum([len(rr) for rr in rrs])[:-1])
+        return np.split(sigmoid(windows.gather(logits)), np.cumsum([rr.size for rr in rrs])[:-1])
 
     def _whole(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
         """Per-beat logits of one recording's inputs, scored whole (a batch of one, or its windows of beats)."""

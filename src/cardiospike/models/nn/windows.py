@@ -11,6 +11,7 @@ either side in its window (fewer only at a recording's own ends). Then a beat's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,15 +48,41 @@ class Windowing:
 
 
 @dataclass(frozen=True)
-class WindowBatch:
-    """The windows of many recordings: ``x`` (n_windows, channels, length) and where their kept outputs go."""
+class Cut:
+    """Where the windows of many recordings lie, and where their kept outputs go; the windows' inputs are made
+    batch by batch (:meth:`batches`), so memory holds one batch of windows, not all of them."""
 
-    x: NDArray[np.float32]
+    #: Each window's recording and its first beat in it.
+    owner: NDArray[np.int64]
+    start: NDArray[np.int64]
     #: For each kept output: the window, the position in it, and the beat (of all recordings laid end to end).
     window: NDArray[np.int64]
     position: NDArray[np.int64]
     beat: NDArray[np.int64]
     n_beats: int
+    length: int
+
+    @property
+    def n_windows(self) -> int:
+        return int(self.owner.size)
+
+    def batches(
+        self, inputs: Sequence[NDArray[np.floating]], fill: float, size: int, rows: bool = False
+    ) -> Iterator[NDArray[np.float32]]:
+        """The windows' inputs, ``size`` windows at a time, shape (size, channels, length); padding is ``fill``.
+
+        ``inputs`` are each recording's (channels, n) arrays, or with ``rows`` its (n, channels) arrays (a feature
+        matrix as it is: no transposed copy of it is made).
+        """
+        channels = (inputs[0].shape[1] if rows else inputs[0].shape[0]) if inputs else 0
+        for at in range(0, self.n_windows, size):
+            owners, starts = self.owner[at : at + size], self.start[at : at + size]
+            x = np.full((owners.size, channels, self.length), fill, dtype=np.float32)
+            for i, (owner, first) in enumerate(zip(owners.tolist(), starts.tolist(), strict=True)):
+                source = inputs[owner]
+                part = source[first : first + self.length].T if rows else source[:, first : first + self.length]
+                x[i, :, : part.shape[1]] = part
+            yield x
 
     def gather(self, outputs: NDArray[np.floating]) -> NDArray[np.float64]:
         """Per-beat values (all recordings laid end to end) from the windows' outputs (n_windows, length)."""
@@ -64,34 +91,35 @@ class WindowBatch:
         return out
 
 
-def cut(inputs: list[NDArray[np.float32]], windowing: Windowing, fill: float) -> WindowBatch:
-    """The windows of recordings whose inputs (channels, n_i) are ``inputs``; padding is ``fill``."""
-    channels = inputs[0].shape[0] if inputs else 0
-    starts: list[int] = []
-    owners: list[int] = []
+def cut(lengths: Sequence[int], windowing: Windowing) -> Cut:
+    """The windows of recordings of ``lengths`` beats."""
+    owners: list[NDArray[np.int64]] = []
+    starts: list[NDArray[np.int64]] = []
     kept_window: list[NDArray[np.int64]] = []
     kept_position: list[NDArray[np.int64]] = []
     kept_beat: list[NDArray[np.int64]] = []
-    beat0 = 0
-    for r, x in enumerate(inputs):
-        n = x.shape[1]
-        start, first, stop = windowing.spans(n)
-        base = len(starts)
-        starts += start.tolist()
-        owners += [r] * start.size
-        sizes = stop - first
-        w = np.repeat(np.arange(start.size), sizes)
+    base = beat0 = 0
+    for r, n in enumerate(lengths):
+        start, first, stop = windowing.spans(int(n))
+        w = np.repeat(np.arange(start.size), stop - first)
         beat = np.arange(n)  # the kept parts tile the recording in order
+        owners.append(np.full(start.size, r, np.int64))
+        starts.append(start)
         kept_window.append(base + w)
         kept_position.append(beat - start[w])
         kept_beat.append(beat0 + beat)
-        beat0 += n
-    x = np.full((len(starts), channels, windowing.length), fill, dtype=np.float32)
-    for i, (owner, at) in enumerate(zip(owners, starts, strict=True)):
-        part = inputs[owner][:, at : at + windowing.length]
-        x[i, :, : part.shape[1]] = part
-    return WindowBatch(x, _joined(kept_window), _joined(kept_position), _joined(kept_beat), beat0)
+        base += start.size
+        beat0 += int(n)
+    return Cut(
+        owner=_joined(owners),
+        start=_joined(starts),
+        window=_joined(kept_window),
+        position=_joined(kept_position),
+        beat=_joined(kept_beat),
+        n_beats=beat0,
+        length=windowing.length,
+    )
 
 
 def _joined(parts: list[NDArray[np.int64]]) -> NDArray[np.int64]:
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)

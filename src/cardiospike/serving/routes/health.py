@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from cardiospike.serving.deps import DetectorDep
@@ -25,15 +23,7 @@ def ready(detector: DetectorDep) -> ReadyResponse:
 
 @router.get("/version", response_model=VersionResponse, responses=error_responses(503), summary="Package and model")
 def version(detector: DetectorDep) -> VersionResponse:
-    manifest = detector.artifact.manifest
-
-    def lookup(*keys: str) -> Any:
-        node: Any = manifest
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node
-
-    cv_f1 = lookup("cv", "outer", "f1")
+    lookup = detector.artifact.entry
     return VersionResponse(
         package_version=package_version(),
         model_version=detector.model_version,
@@ -42,5 +32,5 @@ def version(detector: DetectorDep) -> VersionResponse:
         threshold=detector.threshold,
         feature_set=detector.artifact.features.to_dict(),
         training_data_sha256=lookup("training", "data", "sha256"),
-        cv_f1=None if cv_f1 is None else float(cv_f1),
+        cv_f1=detector.artifact.cv_f1,
     )

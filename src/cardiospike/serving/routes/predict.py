@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from functools import partial
 
+import numpy as np
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from cardiospike.data.formats.columns import rr_unit
 from cardiospike.data.output import csv_text
-from cardiospike.detector import batches_of
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording
+from cardiospike.detector import SCORED_COLUMNS, batches_of, scored_columns
+from cardiospike.recording import MAX_RR_MS, Recording
 from cardiospike.serving.bodies import file_body_schema, json_body, json_body_schema, uploaded_file
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
+from cardiospike.serving.errors import InputError
 from cardiospike.serving.schemas import PredictRequest, PredictResponse, error_responses
 from cardiospike.serving.scoring import ClientGoneError, off_loop, predict_response, read_upload
 
 router = APIRouter(prefix="/api/v1", tags=["predict"])
-
-#: Columns of the scored CSV, as ``cardiospike predict`` writes them.
-SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
 
 
 @router.post(
@@ -33,8 +33,21 @@ async def predict(request: Request, detector: DetectorDep, settings: SettingsDep
     body = await json_body(request, PredictRequest, settings.max_beats)
 
     def work() -> bytes:
-        recording = Recording.from_rr(body.sequence, id=body.study, time=body.times)
-        return predict_response(detector.score(recording), detector.model_version).model_dump_json().encode()
+        rr = np.asarray(body.sequence, dtype=np.float64)
+        unit, note = rr_unit(rr, body.unit, None, "sequence")
+        scale = 1000.0 if unit == "s" else 1.0  # the unit of the times too
+        above = np.flatnonzero(rr * scale > MAX_RR_MS)  # the schema checked the number, not it in this unit
+        if above.size:
+            raise InputError(
+                ("body", "sequence", int(above[0])),
+                f'RR above {MAX_RR_MS:,.0f} ms is no heart beat interval (read in seconds; "unit": "ms" reads '
+                "milliseconds)",
+                type="rr_too_large_in_seconds",
+            )
+        time = None if body.times is None else np.asarray(body.times, dtype=np.float64) * scale
+        recording = Recording.from_rr(rr * scale, id=body.study, time=time, unit=unit)
+        answer = predict_response(detector.score(recording), detector.model_version)
+        return answer.model_copy(update={"unit": unit, "unit_note": note}).model_dump_json().encode()
 
     answer = await off_loop(request, work)
     metrics.beats.inc(len(body.sequence))
@@ -63,7 +76,8 @@ async def predict_batch(
     recordings = await off_loop(request, lambda: read_upload(content, source, settings, "csv"))
 
     def scored_text(batch: list[Recording]) -> str:
-        return "".join(csv_text(s.to_frame(), header=False) for s in detector.score_many(batch))
+        # The batch's columns at once, as ``cardiospike predict`` writes them: no pandas, no Python object per beat.
+        return csv_text(scored_columns(detector.score_many(batch)), header=False)
 
     async def scored_csv() -> AsyncIterator[str]:
         yield ",".join(SCORED_COLUMNS) + "\n"

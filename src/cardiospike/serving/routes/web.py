@@ -7,9 +7,7 @@ its own and asks for the key, where the service has one, before it calls the API
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 from fastapi import APIRouter, FastAPI, HTTPException, status
@@ -18,26 +16,12 @@ from fastapi.staticfiles import StaticFiles
 
 from cardiospike.serving.deps import API_KEY_HEADER, SettingsDep
 from cardiospike.version import package_version
-from cardiospike.web import STATIC_DIR, TEMPLATES_DIR
+from cardiospike.web import STATIC_DIR, TEMPLATES_DIR, plotly_js
 
 STATIC_PREFIX = "/static"
 PLOTLY_PATH = "/vendor/plotly.min.js"
 
 router = APIRouter(include_in_schema=False)
-
-
-@lru_cache(maxsize=1)
-def plotly_js() -> Path | None:
-    """The ``plotly.min.js`` bundled in the ``plotly`` Python package, or None where the package is missing.
-
-    ``find_spec`` locates the package without importing it (importing plotly takes long and is not needed here).
-    """
-    spec = importlib.util.find_spec("plotly")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "package_data" / "plotly.min.js"
-        if path.is_file():
-            return path
-    return None
 
 
 def _plotly_version() -> str:

@@ -35,6 +35,11 @@
     zoomReset: $("zoom-reset"),
     summary: $("summary"),
     download: $("download"),
+    report: $("report"),
+    liveSpeed: $("live-speed"),
+    livePlay: $("live-play"),
+    liveStop: $("live-stop"),
+    liveStatus: $("live-status"),
     modelVersion: $("model-version"),
   };
   const busyControls = [$("demo-load"), el.seed, el.file, $("paste-score"), el.paste, el.picker];
@@ -162,7 +167,8 @@
       const form = new FormData();
       form.append("file", file, file.name);
       const parsed = await api("/api/v1/recordings/parse", { method: "POST", body: form });
-      await setRecordings(parsed.recordings.map((r) => ({ id: r.id, rr: r.rr, time: r.time, synthetic: false })));
+      // The file is kept: its report is made from the file itself, so that it names the file and its SHA-256.
+      await setRecordings(parsed.recordings.map((r) => ({ id: r.id, rr: r.rr, time: r.time, synthetic: false, file })));
     }).finally(() => {
       el.file.value = ""; // choosing the same file again (after fixing it) must fire another change
     });
@@ -292,6 +298,8 @@
     renderSummary(state.result.summary);
     drawChart(view);
     el.download.disabled = false;
+    el.report.disabled = false;
+    el.livePlay.disabled = Boolean(live);
   }
 
   function renderThreshold(view) {
@@ -449,10 +457,10 @@
     return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   }
 
-  function drawChart(view) {
+  /** Draw `view` of a recording and its scores (by default the recording shown); `revision` keeps the user's zoom
+   *  across redraws of one recording (a live replay redraws as it grows). */
+  function drawChart(view, rec = state.current, res = state.result, revision = null) {
     if (!hasPlotly()) return; // the message about the missing library is already shown
-    const rec = state.current;
-    const res = state.result;
     const { x: xOf, layout: xaxis } = axisOf(rec.time);
     const xs = rec.time.map(xOf);
     const [lo, hi] = yRange(rec.rr, res.errors);
@@ -540,7 +548,7 @@
       paper_bgcolor: "#ffffff",
       plot_bgcolor: "#ffffff",
       // Keeps the user's zoom while the slider re-colours; a new recording starts with the whole of it.
-      uirevision: `${rec.id}#${state.request}`,
+      uirevision: revision || `${rec.id}#${state.request}`,
     };
     const config = {
       responsive: true,
@@ -588,16 +596,160 @@
 
   el.download.addEventListener("click", () => {
     if (!state.result) return;
-    const blob = new Blob([scoredCsv()], { type: "text/csv" });
+    saveBlob(new Blob([scoredCsv()], { type: "text/csv" }), `${fileStem(state.current.id)}-scored.csv`);
+  });
+
+  // --- report ----------------------------------------------------------------------------------------------------
+
+  /** The HTML report of the recording shown, from the service: of the uploaded file it came from, or (demo, paste)
+   *  of a JSON file of the recording itself. */
+  el.report.addEventListener("click", () => {
+    const rec = state.current;
+    if (!rec) return;
+    act(`Writing the report of ${rec.id}…`, async () => {
+      const form = new FormData();
+      if (rec.file) {
+        form.append("file", rec.file, rec.file.name);
+      } else {
+        const json = JSON.stringify({ id: rec.id, rr: rec.rr, time: rec.time });
+        form.append("file", new Blob([json], { type: "application/json" }), `${fileStem(rec.id)}.json`);
+      }
+      // In the body, not the query string: access logs write query strings, and an id may name a patient.
+      form.append("recording", rec.id);
+      let response;
+      try {
+        response = await fetch("/api/v1/report", {
+          method: "POST",
+          body: form,
+          headers: apiHeaders({ Accept: "text/html" }),
+        });
+      } catch (err) {
+        throw new ApiError(`Cannot reach the CardioSpike service (${err.message}). Is it still running?`);
+      }
+      if (!response.ok) throw new ApiError(describeError(response.status, await response.json().catch(() => null)));
+      saveBlob(await response.blob(), `${fileStem(rec.id)}-report.html`);
+      el.status.textContent = `Report of ${rec.id} downloaded.`;
+    });
+  });
+
+  function fileStem(text) {
+    return text.replace(/[^\w.-]+/g, "_");
+  }
+
+  function saveBlob(blob, name) {
     const url = URL.createObjectURL(blob);
     const link = document.createElement("a");
     link.href = url;
-    link.download = `${state.current.id.replace(/[^\w.-]+/g, "_")}-scored.csv`;
+    link.download = name;
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  // --- live replay -------------------------------------------------------------------------------------------------
+
+  /** The live replay under way: its socket, timer, the beats sent and the decisions received. */
+  let live = null;
+  /** Beats sent together at most every this many ms at high speeds (a message per beat at 1×). */
+  const LIVE_TICK_MS = 50;
+
+  el.livePlay.addEventListener("click", () => {
+    if (state.current && !live) startLive(state.current, Number(el.liveSpeed.value));
   });
+  el.liveStop.addEventListener("click", () => live && live.finish("Stopped."));
+
+  function startLive(rec, speed) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream`);
+    const n = rec.rr.length;
+    const result = {
+      anomaly_proba: new Array(n).fill(0),
+      is_anomaly: new Array(n).fill(0),
+      errors: new Array(n).fill(0),
+      episodes: [],
+      anomaly_thresh: state.result ? state.result.anomaly_thresh : 0.5,
+      model_version: state.result ? state.result.model_version : "",
+      summary: state.result ? state.result.summary : null,
+    };
+    live = { socket, sent: 0, decided: 0, timer: null, drawn: 0, lookahead: null, result, rec, done: false };
+    const session = live;
+    session.finish = (text) => {
+      if (session.done) return;
+      session.done = true;
+      clearTimeout(session.timer);
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+      el.liveStatus.textContent = text;
+      el.liveStop.disabled = true;
+      live = null;
+      el.livePlay.disabled = !state.current;
+      drawLive(session, true);
+    };
+    el.livePlay.disabled = true;
+    el.liveStop.disabled = false;
+    el.liveStatus.textContent = "Connecting…";
+
+    socket.addEventListener("open", () => {
+      if (el.key && el.key.value) socket.send(JSON.stringify({ api_key: el.key.value }));
+    });
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === "ready") {
+        session.lookahead = message.lookahead;
+        sendDue(session, speed, performance.now());
+      } else if (message.type === "beats") {
+        const at = message.start_index;
+        message.anomaly_proba.forEach((p, i) => (result.anomaly_proba[at + i] = p));
+        message.is_anomaly.forEach((f, i) => (result.is_anomaly[at + i] = f));
+        message.errors.forEach((e, i) => (result.errors[at + i] = e));
+        session.decided = at + message.is_anomaly.length;
+        if (session.decided >= n) session.finish(`Done: ${n.toLocaleString("en")} beats decided live, ${result.episodes.length} episodes.`);
+      } else if (message.type === "episode_close") {
+        result.episodes.push(message);
+      } else if (message.type === "error") {
+        session.finish(`The stream was refused: ${message.detail}`);
+      }
+      drawLive(session, false);
+    });
+    socket.addEventListener("close", () => session.finish(session.decided >= n ? el.liveStatus.textContent : "The stream closed."));
+  }
+
+  /** Send the beats whose time has come (at `speed` times real time), then wait for the next ones. */
+  function sendDue(session, speed, started) {
+    const rec = session.rec;
+    const elapsed = (performance.now() - started) * speed; // ms of recording played so far
+    let stop = session.sent;
+    while (stop < rec.rr.length && rec.time[stop] - rec.time[0] <= elapsed) stop++;
+    if (stop > session.sent) {
+      const part = { rr: rec.rr.slice(session.sent, stop), times: rec.time.slice(session.sent, stop) };
+      session.socket.send(JSON.stringify(part));
+      session.sent = stop;
+    }
+    if (session.sent >= rec.rr.length) {
+      session.socket.send(JSON.stringify({ end: true }));
+      return;
+    }
+    const next = (rec.time[session.sent] - rec.time[0] - elapsed) / speed;
+    session.timer = setTimeout(() => sendDue(session, speed, started), Math.max(next, LIVE_TICK_MS));
+  }
+
+  /** Redraw the live chart (at most a few times a second while beats arrive). */
+  function drawLive(session, final) {
+    const now = performance.now();
+    if (!final && now - session.drawn < 250) return;
+    session.drawn = now;
+    const rec = session.rec;
+    const upto = Math.max(session.sent, 1);
+    const shown = { ...rec, rr: rec.rr.slice(0, upto), time: rec.time.slice(0, upto) };
+    const res = session.result;
+    const sliced = { ...res, anomaly_proba: res.anomaly_proba.slice(0, upto), errors: res.errors.slice(0, upto) };
+    const flags = res.is_anomaly.slice(0, upto);
+    drawChart({ flags, episodes: res.episodes, threshold: res.anomaly_thresh, model: true }, shown, sliced, "live");
+    renderEpisodes({ flags, episodes: res.episodes, threshold: res.anomaly_thresh, model: true });
+    if (!final) {
+      el.liveStatus.textContent = `Sent ${session.sent.toLocaleString("en")} beats, decided ${session.decided.toLocaleString("en")} (each ${session.lookahead} beats later).`;
+    }
+  }
 
   // --- formatting --------------------------------------------------------------------------------------------------
 

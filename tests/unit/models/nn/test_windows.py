@@ -21,12 +21,16 @@ def test_kept_parts_tile_the_recording_with_context_on_both_sides(n: int):
         assert s + windowing.length - t >= windowing.context or s + windowing.length >= n  # and after
 
 
-def test_cut_and_gather_return_every_beat_in_order():
+@pytest.mark.parametrize("size", [1, 3, 100])
+def test_cut_and_gather_return_every_beat_in_order(size: int):
     inputs = [np.arange(n, dtype=np.float32)[None] * (i + 1) for i, n in enumerate((5, 40, 16, 1))]
-    batch = cut(inputs, Windowing(16, 4), np.nan)
-    assert batch.x.shape[1:] == (1, 16)
-    assert np.isnan(batch.x[0, 0, 5:]).all()  # a short recording is padded as training pads its crops
-    np.testing.assert_array_equal(batch.gather(batch.x[:, 0, :]), np.concatenate([x[0] for x in inputs]))
+    windows = cut([x.shape[1] for x in inputs], Windowing(16, 4))
+    x = np.concatenate(list(windows.batches(inputs, np.nan, size)))
+    assert x.shape[1:] == (1, 16)
+    assert np.isnan(x[0, 0, 5:]).all()  # a short recording is padded as training pads its crops
+    np.testing.assert_array_equal(windows.gather(x[:, 0, :]), np.concatenate([x[0] for x in inputs]))
+    rows = np.concatenate(list(windows.batches([a.T for a in inputs], np.nan, size, rows=True)))
+    np.testing.assert_array_equal(rows, x)  # the same windows from (n, channels) arrays
 
 
 def test_context_must_leave_something():

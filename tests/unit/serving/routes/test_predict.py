@@ -159,6 +159,7 @@ def test_batch_scores_like_the_cli(client: TestClient, competition_csv: Path, ti
     result = CliRunner().invoke(cli, ["predict", str(competition_csv), "-o", str(out), "-m", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(served, pd.read_csv(out), check_dtype=False)
+    assert response.content == out.read_bytes()  # byte for byte
     assert served.columns.tolist() == ["id", "time", "x", "y", "anomaly_proba", "error"]
 
 
@@ -196,3 +197,23 @@ def test_batch_recording_over_the_beat_limit(small_client: TestClient):
     body = assert_error(small_client.post(BATCH, files={"file": ("r.csv", csv.encode())}), 422)
     assert body["errors"][0]["loc"] == ["body", "file", "recordings", 1]
     assert json.dumps(body).count("51 beats") == 2  # in the detail and in the item
+
+
+def test_rr_in_seconds_are_read_as_such_and_the_answer_says_so(client: TestClient):
+    rec = simulate_recording(300, seed=8)
+    in_ms = client.post(URL, json={"study": "a", "sequence": rec.rr.tolist()}).json()
+    in_s = client.post(URL, json={"study": "a", "sequence": (rec.rr / 1000).tolist()}).json()
+    assert (in_ms["unit"], in_ms["unit_note"]) == ("ms", None)
+    assert in_s["unit"] == "s"
+    assert "below 10" in in_s["unit_note"]
+    np.testing.assert_allclose(in_s["anomaly_proba"], in_ms["anomaly_proba"], atol=1e-6)
+    assert in_s["errors"] == in_ms["errors"]
+    forced = client.post(URL, json={"study": "a", "sequence": (rec.rr / 1000).tolist(), "unit": "ms"}).json()
+    assert forced["unit"] == "ms"
+    assert all(forced["errors"])  # as asked: sub-second values in ms are all measurement errors
+
+
+def test_rr_in_seconds_above_the_limit_once_in_ms_is_refused_where_it_is(client: TestClient):
+    body = assert_error(client.post(URL, json={"study": "a", "sequence": [0.8, 0.8, 500.0], "unit": "s"}), 422)
+    assert body["errors"][0]["loc"] == ["body", "sequence", 2]
+    assert "100,000 ms" in body["errors"][0]["msg"]

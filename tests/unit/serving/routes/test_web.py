@@ -21,7 +21,7 @@ def test_index_page_has_the_app_s_parts(client: TestClient):
     html = response.text
     for element_id in (
         "demo-form", "demo-seed", "file-input", "paste-input", "recording-picker", "chart", "threshold",
-        "threshold-note", "episodes", "summary", "download", "message", "synthetic-banner",
+        "threshold-note", "episodes", "summary", "download", "report", "message", "synthetic-banner",
     ):  # fmt: skip
         assert f'id="{element_id}"' in html, element_id
     assert re.search(r'id="message"[^>]*role="alert"', html)

@@ -1,0 +1,131 @@
+"""What a user of the command line waits for, on one core: start-up, many short recordings, a day-long recording.
+
+Usage: python benchmarks/bench_cli.py [--model DIR] [--repeats 5]
+
+Each figure is the median of ``--repeats`` runs of a whole command (``taskset -c 0``: one core), timed from outside:
+
+- ``python -c "import cardiospike"`` and ``cardiospike --help``;
+- ``cardiospike predict`` on a 200-beat file: the start-up of a real use (imports, model load, read, score, write);
+- ``cardiospike predict`` on a competition CSV of about 110,000 beats in 400-odd recordings (train.csv, test.csv
+  and welltory.csv recordings, renamed and repeated; synthetic where they are absent): beats/s beyond start-up =
+  beats / (its time - the 200-beat file's time);
+- ``cardiospike predict`` on one recording of 120,000 beats (a day at 83 beats per minute): time and peak memory
+  (the maximum resident set size, from ``/usr/bin/time``).
+
+The forest is compiled once before the runs (the cache is warm: what every run after the first one sees).
+Results go to stdout and benchmarks/results/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cardiospike.data import read_recordings, recordings_to_frame, simulate_recording
+from cardiospike.data.output import write_csv
+from cardiospike.detector import load_detector
+from cardiospike.recording import Recording
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cardiospike"
+CLI = [sys.executable, "-m", "cardiospike.cli"]
+
+
+def many_recordings(n_beats: int = 110_000) -> list[Recording]:
+    """Real recordings (renamed copies, without labels) up to ``n_beats`` beats; synthetic where the data is absent."""
+    sources = [DATA / f"{name}.csv" for name in ("train", "test", "welltory")]
+    pool = [r for path in sources if path.is_file() for r in read_recordings(path, use_time=False)]
+    if not pool:
+        pool = [simulate_recording(250, seed=s) for s in range(100)]
+    out: list[Recording] = []
+    total = 0
+    while total < n_beats:
+        for rec in pool:
+            out.append(Recording.from_rr(rec.rr, id=f"r{len(out)}"))
+            total += len(rec)
+            if total >= n_beats:
+                break
+    return out
+
+
+def timed(args: list[str], repeats: int) -> tuple[float, float]:
+    """Median seconds and the largest peak memory (MB) of ``repeats`` runs of ``args`` on core 0."""
+    pin = ["taskset", "-c", "0"] if _has("taskset") else []
+    seconds, peaks = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", *pin, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        seconds.append(time.perf_counter() - start)
+        peaks.append(int(done.stderr.decode().strip().splitlines()[-1]) / 1024)  # kilobytes
+    return statistics.median(seconds), max(peaks)
+
+
+def _has(command: str) -> bool:
+    return subprocess.run(["which", command], capture_output=True).returncode == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    model = ["--model", args.model] if args.model else []
+    detector = load_detector(args.model)  # compiles the forest into the cache, if it is not there yet
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        recs = many_recordings()
+        n_many = sum(len(r) for r in recs)
+        write_csv(recordings_to_frame(recs), folder / "many.csv")
+        write_csv(recordings_to_frame([Recording.from_rr(recs[0].rr[:200], id="short")]), folder / "short.csv")
+        day = np.resize(np.concatenate([r.rr for r in recs]), 120_000)
+        write_csv(recordings_to_frame([Recording.from_rr(day, id="day")]), folder / "day.csv")
+        out = str(folder / "out.csv")
+        import_s, _ = timed([sys.executable, "-c", "import cardiospike"], args.repeats)
+        help_s, _ = timed([*CLI, "--help"], args.repeats)
+        short_s, short_mb = timed([*CLI, "predict", str(folder / "short.csv"), "-o", out, *model], args.repeats)
+        many_s, many_mb = timed([*CLI, "predict", str(folder / "many.csv"), "-o", out, *model], args.repeats)
+        day_s, day_mb = timed([*CLI, "predict", str(folder / "day.csv"), "-o", out, *model], args.repeats)
+
+    rate = n_many / max(many_s - short_s, 1e-9)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    command = shlex.join(["python", "benchmarks/bench_cli.py", *sys.argv[1:]])
+    engine = detector.artifact.model.engine
+    lines = [
+        "# The command line on one core",
+        "",
+        f"- command: `{command}` (every figure the median of {args.repeats} runs of the whole command, `taskset -c 0`)",
+        f"- model: {detector.model_version} ({detector.artifact.model.n_trees} trees, forest engine `{engine}`, "
+        f"network {'on windows' if detector.network is not None and detector.network.windowing else 'whole'})",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+        f"(1, 5, 15 min) at the end: {load}",
+        "",
+        "| what | value | target |",
+        "| --- | ---: | --- |",
+        f"| `import cardiospike` | {import_s:.2f} s | <= 0.15 s |",
+        f"| `cardiospike --help` | {help_s:.2f} s | <= 0.3 s |",
+        f"| `predict`, 200 beats (start-up) | {short_s:.2f} s, {short_mb:.0f} MB | <= 0.6 s |",
+        f"| `predict`, {n_many:,} beats in {len(recs)} recordings | {many_s:.2f} s, {many_mb:.0f} MB | |",
+        f"| beats/s beyond start-up | {rate:,.0f} | >= 200,000 |",
+        f"| `predict`, one recording of 120,000 beats | {day_s:.2f} s, {day_mb:.0f} MB peak | <= 1 s, <= 300 MB |",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    path = Path(__file__).with_name("results") / "cli.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Live scoring: how often live decisions equal the whole recording's, their F1, and 200 streams over WebSockets.
+
+Usage: python benchmarks/bench_stream.py [--model DIR] [--data train.csv] [--streams 200] [--seconds 60]
+
+1. Quality, as a function of the look-ahead L: every recording of ``--data`` (labelled) streamed through
+   ``Detector.stream(lookahead=L)``; the share of beats whose live decision equals the whole-recording decision, and
+   the per-beat F1 of live and of whole-recording decisions against the labels. The model scores recordings it may
+   have been trained on (the shipped model is trained on train.csv): the F1 figures are in-sample, the agreement
+   figures are what this measures.
+2. Load: ``--streams`` WebSocket clients on 127.0.0.1, each sending one beat per message at 2 beats/s for
+   ``--seconds`` against ``cardiospike serve`` (one worker); the latency from sending the beat that completes a
+   block's look-ahead to receiving that block's decisions (p50, p99), and the server's memory.
+
+Results go to stdout and benchmarks/results/stream.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench_api import server
+from cardiospike.data import read_recordings, simulate_recording
+from cardiospike.detector import default_model_path, load_detector
+from cardiospike.live import BeatDecisions
+from cardiospike.metrics import f1_score
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cardiospike" / "train.csv"
+
+
+def quality(model: Path, data: Path, lookaheads: list[int]) -> list[str]:
+    detector = load_detector(model)
+    recordings = read_recordings(data)
+    labels = np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(bool)
+    whole = np.concatenate([s.is_anomaly for s in detector.score_many(recordings)])
+    rows = []
+    for lookahead in lookaheads:
+        live = []
+        for rec in recordings:
+            stream = detector.stream(lookahead=lookahead)
+            events = stream.feed(rec.rr) + stream.close()
+            live.append(np.concatenate([e.is_anomaly for e in events if isinstance(e, BeatDecisions)]))
+        flags = np.concatenate(live)
+        rows.append(
+            f"| {lookahead} | {np.mean(flags == whole):.2%} | {f1_score(labels, flags):.4f} | "
+            f"{f1_score(labels, whole):.4f} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def load(url: str, streams: int, seconds: float) -> tuple[np.ndarray, int, int]:
+    """(latencies in ms of every block decision, decided beats, errors) of ``streams`` clients at 2 beats/s."""
+    import websockets
+
+    latencies: list[float] = []
+    decided = errors = 0
+    ws_url = url.replace("http://", "ws://") + "/api/v1/stream"
+
+    async def client(k: int) -> None:
+        nonlocal decided, errors
+        try:
+            async with websockets.connect(ws_url, max_size=None, open_timeout=30) as ws:
+                ready = json.loads(await ws.recv())
+                # A stream under way: the beats of the look-ahead arrived already, so every block is decided live.
+                prefill = int(ready["lookahead"]) + int(ready["block"])
+                rr = simulate_recording(prefill + int(seconds * 2) + 10, seed=k).rr
+                await ws.send(json.dumps({"rr": rr[:prefill].tolist()}))
+                while json.loads(await ws.recv())["type"] != "beats":
+                    pass
+                await asyncio.sleep(k % 50 * 0.01)  # spread the clients over the first half second
+                deadline = time.monotonic() + seconds
+                i = prefill
+                while time.monotonic() < deadline:
+                    sent = time.perf_counter()
+                    await ws.send(json.dumps({"rr": [float(rr[i])]}))
+                    i += 1
+                    try:
+                        while True:  # what this beat made final arrives at once; then wait for the next beat
+                            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.45))
+                            if message["type"] == "beats":
+                                latencies.append((time.perf_counter() - sent) * 1e3)
+                                decided += len(message["is_anomaly"])
+                            elif message["type"] == "error":
+                                errors += 1
+                    except TimeoutError:
+                        pass
+                await ws.send(json.dumps({"end": True}))
+        except Exception:
+            errors += 1
+
+    await asyncio.gather(*(client(k) for k in range(streams)))
+    return np.array(latencies), decided, errors
+
+
+def server_pid(url: str) -> int:
+    port = url.rsplit(":", 1)[1]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in cmdline and port.encode() in cmdline:
+            return int(pid)
+    raise RuntimeError("server process not found")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--lookaheads", default="8,16,32,48,64,96")
+    args = parser.parse_args()
+    model = args.model or default_model_path()
+    detector = load_detector(model)
+    default = detector.stream().lookahead
+
+    rows = quality(model, args.data, [int(x) for x in args.lookaheads.split(",")] + [default])
+    with server(model, workers=1) as url:
+        pid = server_pid(url)
+        before = _rss_mb(pid)
+        latencies, decided, errors = asyncio.run(load(url, args.streams, args.seconds))
+        after = _rss_mb(pid)
+    p50, p99 = np.percentile(latencies, [50, 99]) if latencies.size else (float("nan"),) * 2
+
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    command = shlex.join(["python", "benchmarks/bench_stream.py", *sys.argv[1:]])
+    lines = [
+        "# Live scoring",
+        "",
+        f"- command: `{command}`",
+        f"- model: {detector.model_version} (the model's own look-ahead: {default} beats, blocks of "
+        f"{detector.stream().block})",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+        f"(1, 5, 15 min) at the end: {load_avg}",
+        "",
+        f"## Live decisions against whole-recording decisions, {args.data.name} (in-sample for a model trained on it)",
+        "",
+        "| look-ahead L (beats) | live = whole | F1 live vs labels | F1 whole vs labels |",
+        "| ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+        f"## {args.streams} concurrent streams at 2 beats/s for {args.seconds:.0f} s (one server worker, loopback)",
+        "",
+        "- decision latency (the beat that completes a block's look-ahead sent -> that block's decisions received; "
+        "each stream started with its look-ahead already sent): "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {latencies.size} block decisions ({decided} beats decided); "
+        f"{errors} errors",
+        f"- server memory (RSS): {before:.0f} MB before, {after:.0f} MB with the streams open: "
+        f"{(after - before) / max(args.streams, 1) * 1024:.0f} KB per stream",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(__file__).with_name("results") / "stream.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""``cardiospike report``: score recordings into one self-contained HTML report, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from cardiospike.cli.console import console, err_console, fail, progress
+from cardiospike.cli.options import (
+    ForceOption,
+    FormatOption,
+    IgnoreTimeOption,
+    InputOptions,
+    ModelOption,
+    RRColumnOption,
+    ThresholdOption,
+    TimeColumnOption,
+    UnitOption,
+    open_detector,
+    read_input,
+)
+
+
+def report(
+    input: Annotated[Path, typer.Argument(help="Recordings to report on (any input format).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="HTML report to write; - for standard output.")],
+    model: ModelOption = None,
+    fmt: FormatOption = "auto",
+    unit: UnitOption = "auto",
+    rr_column: RRColumnOption = None,
+    time_column: TimeColumnOption = None,
+    ignore_time: IgnoreTimeOption = False,
+    threshold: ThresholdOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Write an HTML report: per recording, the RR chart with its episodes, the episodes, HRV and measurement errors.
+
+    One file that opens offline in any browser (Plotly.js is inside it) and prints as clean pages.
+    """
+    from cardiospike.data.output import OutputError, output_target, write_text
+    from cardiospike.detector import batches_of
+    from cardiospike.report import ModelInfo, ReportError, SourceInfo, render_report
+    from cardiospike.summary import episodes_of
+
+    try:
+        target = output_target(output, [input], force=force)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
+    recordings = read_input(input, InputOptions(fmt, ignore_time, unit, rr_column, time_column))
+    source = SourceInfo.of_file(input)
+    detector = open_detector(model)
+    with progress() as bar:
+        task = bar.add_task("scoring", total=len(recordings))
+        scored = []
+        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
+            scored += detector.score_many(batch, threshold)
+            bar.advance(task, len(batch))
+    try:
+        write_text(render_report(scored, model=ModelInfo.of(detector), source=source), target)
+    except (OutputError, ReportError) as exc:
+        raise fail(str(exc)) from None
+    n_beats = sum(len(s.recording) for s in scored)
+    n_episodes = sum(len(episodes_of(s)) for s in scored)
+    # With the report on standard output, the summary goes to standard error.
+    (console if target is not None else err_console).print(
+        f"Report of {len(scored)} recording(s), {n_beats} beats, {n_episodes} episodes "
+        f"-> {escape(str(target or 'standard output'))}",
+        highlight=False,
+    )

@@ -1,0 +1,236 @@
+"""The HTML report in Chromium with no network: charts, tables and header, print layout, a day-long recording; and
+the web page's button that downloads the report of the recording shown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
+from cardiospike.detector import ScoredRecording, load_detector
+from cardiospike.recording import measurement_errors
+from cardiospike.report import ModelInfo, SourceInfo, render_report
+
+from .conftest import ARTIFACTS, LAPTOP, screenshot
+from .test_web_app import load_demo, wait_for_recording
+
+pytestmark = pytest.mark.e2e
+
+READY = "() => document.body.dataset.chartsReady"
+#: Beats of a day at about 83 beats per minute.
+DAY_BEATS = 120_000
+
+
+def _charts(html: str) -> list[dict[str, Any]]:
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def open_offline(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Open report files in fresh browser contexts that are offline, where any request is refused and recorded."""
+    contexts: list[Any] = []
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def refuse(route: Any) -> None:
+        requests.append(route.request.url)
+        route.abort()
+
+    def open_file(path: Path, viewport: dict[str, int] = LAPTOP) -> Any:
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        context.set_offline(True)
+        context.route(re.compile(r"^(?!file:)"), refuse)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+        page.goto(path.as_uri())
+        page.wait_for_function(READY)
+        return page
+
+    try:
+        yield open_file
+    finally:
+        for context in contexts:
+            context.close()
+    assert not requests, f"the report asked the network for {requests}"
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def three(
+    tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[ScoredRecording], ModelInfo]:
+    """A report of three recordings scored by the tiny model, one with an id that must be escaped."""
+    detector = load_detector(tiny_model_dir)
+    recordings = [
+        simulate_recording(n, seed=s, id=i)
+        for n, s, i in ((900, 21, "p-21"), (600, 22, "<b>p&22</b>"), (400, 23, "p-23"))
+    ]
+    scored = detector.score_many(recordings)
+    model = ModelInfo.of(detector)
+    path = tmp_path_factory.mktemp("report") / "three.html"
+    path.write_text(render_report(scored, model=model, source=SourceInfo.of_bytes("three.csv", b"x")), encoding="utf-8")
+    return path, scored, model
+
+
+def marks(page: Any, number: int, kind: str) -> int:
+    """How many marks of a kind (beat-marks, episode-shading) the report's script drew on chart ``number``."""
+    return int(page.evaluate(f"() => document.querySelector('#chart-{number} g.{kind}').dataset.count"))
+
+
+def client_point(page: Any, number: int, trace: int, index: int) -> tuple[float, float]:
+    """Where on the screen a point of a chart's trace is."""
+    return tuple(
+        page.evaluate(
+            """([number, trace, index]) => {
+                const c = document.getElementById(`chart-${number}`);
+                const { xaxis, yaxis } = c._fullLayout;
+                const box = c.querySelector('.main-svg').getBoundingClientRect();
+                const t = c.data[trace];
+                return [box.left + xaxis._offset + xaxis.c2p(xaxis.d2c(t.x[index])),
+                        box.top + yaxis._offset + yaxis.c2p(t.y[index])];
+            }""",
+            [number, trace, index],
+        )
+    )
+
+
+def test_report_opens_offline_with_its_charts_and_tables(
+    open_offline: Callable[..., Any], three: tuple[Path, list[ScoredRecording], ModelInfo]
+):
+    path, scored, model = three
+    page = open_offline(path)
+    assert page.locator("section.recording").count() == 3
+    assert page.locator(".overview tbody tr").count() == 3
+    assert page.inner_text("#recording-2-title") == "Recording <b>p&22</b>"  # shown as text, not markup
+    assert page.inner_text("#model-version") == model.version
+    assert page.inner_text("#source-name") == "three.csv"
+    for number, s in enumerate(scored, start=1):
+        assert page.locator(f"#chart-{number} .main-svg").count() > 0  # Plotly drew it
+        assert marks(page, number, "beat-marks") == int(s.is_anomaly.sum()) + int(s.error.sum())
+        episodes = page.locator(f"#recording-{number} .episode-table tbody tr").count()
+        assert marks(page, number, "episode-shading") == episodes
+        assert page.locator(f"#recording-{number} .summary dd").count() == 6
+        assert page.locator(f"#recording-{number} .error-runs tbody tr").count() == int(s.error.sum())
+    assert sum(int(s.is_anomaly.sum()) for s in scored) > 0, "the tiny model should flag some beats"
+    screenshot(page, "report-01-three-recordings")
+
+    # Hovering an anomalous beat shows its probability (the marks are drawn apart from Plotly's own traces).
+    first = int(np.flatnonzero(scored[0].is_anomaly)[0])
+    page.locator("#chart-1").scroll_into_view_if_needed()
+    page.mouse.move(*client_point(page, 1, trace=1, index=0))
+    page.wait_for_selector("#chart-1 .hovertext")
+    assert f"P(anomaly) {scored[0].proba[first]:.3f}" in (page.text_content("#chart-1 .hoverlayer") or "")
+
+
+def test_report_prints_one_recording_a_page_without_controls(
+    open_offline: Callable[..., Any], three: tuple[Path, list[ScoredRecording], ModelInfo]
+):
+    page = open_offline(three[0])
+    page.emulate_media(media="print")
+    assert not page.is_visible("#print")
+    assert not page.locator(".modebar-container").first.is_visible()
+    # 1000 px charts printed 700 px wide: inside an A4 page's 186 mm (703 px) between 12 mm margins.
+    width = page.evaluate("document.getElementById('chart-1').getBoundingClientRect().width")
+    assert 690 <= width <= 703
+    breaks = page.evaluate(
+        "Array.from(document.querySelectorAll('section.recording')).map(s => getComputedStyle(s).breakBefore)"
+    )
+    assert breaks == ["page"] * 3
+    assert page.evaluate("getComputedStyle(document.querySelector('.chart-box')).breakInside") == "avoid"
+    screenshot(page, "report-02-print")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "report-three.pdf"), format="A4", prefer_css_page_size=True)
+    assert (ARTIFACTS / "report-three.pdf").read_bytes().count(b"/Type /Page\n") >= 0
+
+
+def _day(tmp_path: Path) -> tuple[Path, ScoredRecording]:
+    """A 24-hour recording (120,000 beats), its labelled episodes as the flags, many measurement errors."""
+    rec = simulate_recording(DAY_BEATS, seed=24, episodes_per_1000=25, error_rate=0.01, mean_rr=720.0, id="day")
+    assert rec.labels is not None
+    flags = rec.labels.astype(bool)
+    s = ScoredRecording(rec, np.where(flags, 0.8, 0.05), flags, measurement_errors(rec.rr), 0.4)
+    path = tmp_path / "day.html"
+    model = ModelInfo("synthetic-flags", 0.4, None, (300.0, 2000.0))
+    path.write_text(render_report([s], model=model, source=SourceInfo.of_bytes("day.csv", b"x")), encoding="utf-8")
+    return path, s
+
+
+def test_a_day_long_recording_opens_with_every_mark(open_offline: Callable[..., Any], tmp_path: Path):
+    path, s = _day(tmp_path)
+    page = open_offline(path)  # waits until every chart is drawn (the time is measured in benchmarks/)
+    n_marks = int(s.is_anomaly.sum()) + int(s.error.sum())
+    assert n_marks > 20_000
+    assert marks(page, 1, "beat-marks") == n_marks
+    assert "decimated" in page.inner_text("#recording-1 figcaption")
+    assert page.evaluate("document.getElementById('chart-1').data[0].x.length") <= 4000 + 2000
+    screenshot(page, "report-03-day")
+
+    # Zoomed to ten minutes, the chart draws the marks of those ten minutes (and of a margin of 10 pixels).
+    page.evaluate("() => Plotly.relayout('chart-1', {'xaxis.range': ['2000-01-01 12:00:00', '2000-01-01 12:10:00']})")
+    page.wait_for_function("() => Number(document.querySelector('#chart-1 g.beat-marks').dataset.count) < 1000")
+    t = s.recording.time - s.recording.time[0]
+    window = (t >= 12 * 3_600_000) & (t <= 12 * 3_600_000 + 600_000)
+    assert marks(page, 1, "beat-marks") >= int((window & (s.is_anomaly | s.error)).sum())
+    screenshot(page, "report-04-day-zoomed")
+
+
+# --- the web page's button -------------------------------------------------------------------------------------------
+
+
+def _download_report(page: Any, tmp_path: Path) -> str:
+    with page.expect_download() as info:
+        page.click("#report")
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('downloaded')")
+    return target.read_text(encoding="utf-8")
+
+
+def test_web_page_downloads_the_report_of_the_demo(
+    new_page: Callable[..., Any], api: httpx.Client, open_offline: Callable[..., Any], tmp_path: Path
+):
+    page = new_page()
+    load_demo(page)
+    assert page.is_enabled("#report")
+    html = _download_report(page, tmp_path)
+    (chart,) = _charts(html)
+    demo = api.get("/api/v1/demo", params={"seed": 2}).json()
+    expected = api.post("/api/v1/predict", json={k: demo[k] for k in ("study", "sequence", "times")}).json()
+    assert chart["n_beats"] == len(demo["sequence"])
+    assert len(chart["anomalies"]["x"]) == sum(expected["is_anomaly"])
+    assert ">demo-2.json<" in html
+    assert f">{expected['model_version']}<" in html
+    report = open_offline(tmp_path / "demo-2-report.html")  # the downloaded file itself, offline
+    assert marks(report, 1, "beat-marks") == sum(expected["is_anomaly"]) + sum(expected["errors"])
+
+
+def test_web_page_reports_the_uploaded_file_s_recording_shown(new_page: Callable[..., Any], tmp_path: Path):
+    recordings = [simulate_recording(n, seed=s, id=f"patient-{s}") for n, s in ((700, 11), (500, 12), (300, 13))]
+    content = csv_text(recordings_to_frame(recordings).drop(columns="y")).encode()
+    page = new_page()
+    page.goto("/")
+    page.set_input_files("#file-input", files=[{"name": "three.csv", "mimeType": "text/csv", "buffer": content}])
+    wait_for_recording(page, "patient-11")
+    page.select_option("#recording-picker", label="patient-12 (500 beats)")
+    wait_for_recording(page, "patient-12")
+    html = _download_report(page, tmp_path)
+    (chart,) = _charts(html)
+    assert chart["n_beats"] == 500
+    assert "Recording</span> patient-12<" in html
+    assert ">three.csv<" in html
+    assert hashlib.sha256(content).hexdigest() in html  # the file as uploaded, named in the header
+    screenshot(page, "report-05-web-button")
