@@ -106,7 +106,13 @@ def _episode_lines(report: dict[str, Any]) -> list[str]:
     return [
         "",
         f"Episodes: {e['found']} of {e['found'] + e['missed']} labelled found ({e['recall']:.1%}; an episode is "
-        f"found where any of its beats is flagged), {e['false']} false (flagged runs touching no labelled beat)",
+        f"found where any of its beats is flagged), {e['false']} false (flagged runs touching no labelled beat)"
+        + (
+            f"; a found episode's flagged start and end lie {e['start_error']:.2f} and {e['end_error']:.2f} beats "
+            "from the labelled ones on average"
+            if "start_error" in e
+            else ""
+        ),
     ]
 
 

@@ -8,7 +8,8 @@ Usage:
 Both runs must share the folds (same data, ``cv`` settings and seed), so every beat is predicted by each run from a
 model that never saw its recording. The difference of pooled per-beat F1 gets a 95% interval from a paired
 bootstrap over recordings (the same resampled recordings score both runs), since beats of one recording are not
-independent. Also per outer fold, per-recording quartiles, and episodes found, missed and false.
+independent. Also per outer fold, per-recording quartiles, episodes found, missed and false, and how far found episodes'
+flagged edges lie from the labelled ones.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from cardiospike.metrics import episode_counts, precision_recall_f1
+from cardiospike.metrics import boundary_errors, episode_counts, precision_recall_f1
 
 
 def load(path: str, model: str | None) -> dict[str, NDArray]:
@@ -76,6 +77,15 @@ def main() -> None:
     print(f"  per-recording F1 quartiles: {' / '.join(f'{q:.3f}' for q in qa)} -> {' / '.join(f'{q:.3f}' for q in qb)}")
     ea, eb = (episode_counts(r["y"], r["flags"], r["ids"]) for r in (a, b))
     print(f"  episodes found / missed / false: {' / '.join(map(str, ea))} -> {' / '.join(map(str, eb))}")
+
+    def edges(run: dict[str, NDArray]) -> str:
+        start, end = boundary_errors(run["y"], run["flags"], run["ids"])
+        return (
+            f"start {np.abs(start).mean():.2f} (signed {start.mean():+.2f}), "
+            f"end {np.abs(end).mean():.2f} (signed {end.mean():+.2f})"
+        )
+
+    print(f"  found episodes' boundary error, mean beats: {edges(a)} -> {edges(b)}")
 
 
 if __name__ == "__main__":

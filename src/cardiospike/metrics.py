@@ -37,6 +37,17 @@ def f1_score(y: ArrayLike, flags: ArrayLike) -> float:
     return float(precision_recall_f1(*flag_counts(y, flags))[2])
 
 
+def _run_numbers(on: NDArray[np.bool_], new_recording: NDArray[np.bool_]) -> tuple[NDArray[np.int64], int]:
+    """Each beat's run of ``on`` beats (numbered from 1; 0 where off; a run never crosses a recording), and the number
+    of runs."""
+    starts = on & (new_recording | ~np.r_[False, on[:-1]])
+    return np.cumsum(starts) * on, int(starts.sum())
+
+
+def _new_recording(ids: NDArray) -> NDArray[np.bool_]:
+    return np.r_[True, ids[1:] != ids[:-1]] if ids.size else np.zeros(0, bool)
+
+
 def episode_counts(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[int, int, int]:
     """Episodes found, episodes missed, and false episodes of ``flags`` against labels ``y``.
 
@@ -45,17 +56,41 @@ def episode_counts(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[int,
     labelled beat is a false episode.
     """
     y, flags, ids = np.asarray(y).astype(bool), np.asarray(flags).astype(bool), np.asarray(ids)
-    new_recording = np.r_[True, ids[1:] != ids[:-1]] if ids.size else np.zeros(0, bool)
-
-    def run_numbers(on: NDArray[np.bool_]) -> tuple[NDArray[np.int64], int]:
-        """Each beat's run (numbered from 1; 0 where off), and the number of runs."""
-        starts = on & (new_recording | ~np.r_[False, on[:-1]])
-        number = np.cumsum(starts) * on
-        return number, int(starts.sum())
-
-    labelled, n_labelled = run_numbers(y)
-    flagged, n_flagged = run_numbers(flags)
+    new_recording = _new_recording(ids)
+    labelled, n_labelled = _run_numbers(y, new_recording)
+    flagged, n_flagged = _run_numbers(flags, new_recording)
     both = y & flags
     found = np.unique(labelled[both]).size
     true_runs = np.unique(flagged[both]).size
     return found, n_labelled - found, n_flagged - true_runs
+
+
+def boundary_errors(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """How many beats each found episode's flagged start and end lie from the labelled ones.
+
+    For each labelled episode that is found (see :func:`episode_counts`), the flagged runs that touch it span from
+    the first beat of the first to the last beat of the last; returned are the signed differences of that span's
+    start and end to the episode's, in beats (negative: flagged early), one per found episode, in order.
+    """
+    y, flags, ids = np.asarray(y).astype(bool), np.asarray(flags).astype(bool), np.asarray(ids)
+    new_recording = _new_recording(ids)
+    labelled, n_labelled = _run_numbers(y, new_recording)
+    flagged, n_flagged = _run_numbers(flags, new_recording)
+    beat = np.arange(y.size)
+
+    def bounds(number: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """First and last beat of runs 1..n (index 0 unused)."""
+        first, last = np.full(n + 1, y.size, np.int64), np.full(n + 1, -1, np.int64)
+        np.minimum.at(first, number, beat)
+        np.maximum.at(last, number, beat)
+        return first, last
+
+    label_first, label_last = bounds(labelled, n_labelled)
+    flag_first, flag_last = bounds(flagged, n_flagged)
+    both = y & flags
+    episode, run = labelled[both], flagged[both]
+    span_first, span_last = np.full(n_labelled + 1, y.size, np.int64), np.full(n_labelled + 1, -1, np.int64)
+    np.minimum.at(span_first, episode, flag_first[run])
+    np.maximum.at(span_last, episode, flag_last[run])
+    found = np.unique(episode)
+    return span_first[found] - label_first[found], span_last[found] - label_last[found]

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score
 
 from cardiospike.detector import Detector
-from cardiospike.metrics import episode_counts, flag_counts, precision_recall_f1
+from cardiospike.metrics import boundary_errors, episode_counts, flag_counts, precision_recall_f1
 from cardiospike.recording import Recording
 
 
@@ -26,10 +26,18 @@ def beat_metrics(y: np.ndarray, flags: np.ndarray, proba: np.ndarray | None = No
 
 
 def episode_metrics(ids: np.ndarray, y: np.ndarray, flags: np.ndarray) -> dict[str, Any]:
-    """Labelled episodes found and missed, false episodes, and the share of episodes found (see
-    :func:`~cardiospike.metrics.episode_counts`)."""
+    """Labelled episodes found and missed, false episodes, the share of episodes found, and the mean distance in
+    beats of a found episode's flagged start and end to its labelled ones (see :mod:`cardiospike.metrics`)."""
     found, missed, false = episode_counts(y, flags, ids)
-    return {"found": found, "missed": missed, "false": false, "recall": found / max(found + missed, 1)}
+    start, end = boundary_errors(y, flags, ids)
+    return {
+        "found": found,
+        "missed": missed,
+        "false": false,
+        "recall": found / max(found + missed, 1),
+        "start_error": float(np.abs(start).mean()) if start.size else 0.0,
+        "end_error": float(np.abs(end).mean()) if end.size else 0.0,
+    }
 
 
 def recording_f1(ids: np.ndarray, y: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
