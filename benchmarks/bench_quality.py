@@ -75,6 +75,8 @@ def render(report: dict[str, Any], how: str) -> str:
         "",
         f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
         "worst: " + ", ".join(f"{w['id']} ({w['f1']:.2f}, {w['n_beats']} beats)" for w in r["worst"]),
+        "",
+        "Variants tried on the same folds, shipped or not, with their figures: `quality-experiments.md`.",
     ]
     return "\n".join(lines) + "\n"
 
