@@ -80,7 +80,8 @@ async def load(url: str, streams: int, seconds: float) -> tuple[np.ndarray, int,
                 ready = json.loads(await ws.recv())
                 # A stream under way: the beats of the look-ahead arrived already, so every block is decided live.
                 prefill = int(ready["lookahead"]) + int(ready["block"])
-                rr = simulate_recording(prefill + int(seconds * 2) + 10, seed=k).rr
+                # A beat at least every 0.45 s (the wait for an answer), so never more than seconds / 0.45 of them.
+                rr = simulate_recording(prefill + int(seconds / 0.45) + 10, seed=k).rr
                 await ws.send(json.dumps({"rr": rr[:prefill].tolist()}))
                 while json.loads(await ws.recv())["type"] != "beats":
                     pass
@@ -102,8 +103,9 @@ async def load(url: str, streams: int, seconds: float) -> tuple[np.ndarray, int,
                     except TimeoutError:
                         pass
                 await ws.send(json.dumps({"end": True}))
-        except Exception:
+        except Exception as exc:
             errors += 1
+            print(f"stream {k}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     await asyncio.gather(*(client(k) for k in range(streams)))
     return np.array(latencies), decided, errors
