@@ -58,19 +58,13 @@ class ScoredRecording:
     error: NDArray[np.bool_]
     threshold: float
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """The scored CSV's columns (:data:`SCORED_COLUMNS`), one value per beat, in input order:
-        ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
-        ids = np.full(len(self.recording), self.recording.id, dtype=object)
-        return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns([self])), strict=True))
-
     def to_frame(self) -> pd.DataFrame:
-        """:meth:`columns` as a pandas DataFrame."""
+        """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
         return scored_frame([self])
 
 
 def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
-    """The scored CSV's columns of many scored recordings, laid end to end (see :meth:`ScoredRecording.columns`).
+    """The scored CSV's columns (:data:`SCORED_COLUMNS`) of many scored recordings, laid end to end.
 
     The ids are an arrow array taken from the recordings' ids: no Python object per beat.
     """
