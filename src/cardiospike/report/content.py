@@ -220,7 +220,8 @@ def _json_numbers(values: FloatArray, decimals: int) -> list[float | int | None]
     """Numbers rounded for the page, whole ones as integers and NaN as null: JSON as short as it gets."""
     rounded = np.round(np.asarray(values, dtype=np.float64), decimals)
     out = rounded.astype(object)
-    whole = np.isfinite(rounded) & (rounded == np.floor(rounded))
+    # Integers only where int64 holds them exactly: a larger value stays a float, never wraps around.
+    whole = np.isfinite(rounded) & (rounded == np.floor(rounded)) & (np.abs(rounded) < 2.0**53)
     out[whole] = rounded[whole].astype(np.int64)
     out[np.isnan(rounded)] = None
     return out.tolist()

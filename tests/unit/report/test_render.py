@@ -189,6 +189,13 @@ def test_times_beyond_dates_are_drawn_in_seconds():
     assert chart["line"]["x"] == [0, 2e10]
 
 
+def test_times_beyond_integers_are_drawn_as_they_are():
+    # Whole numbers are written as integers only where int64 holds them: 1e300 never wraps around to a negative.
+    rec = Recording(id="huge", rr=np.array([800.0, 800.0]), time=np.array([0.0, 1e300]), labels=np.zeros(2, np.int8))
+    (chart,) = chart_data(render_report([scored(rec)], model=MODEL, source=SOURCE))
+    assert chart["line"]["x"] == [0, 1e297]
+
+
 def test_what_comes_from_the_input_is_escaped():
     evil = '</script><script>alert("id")</script><!--'
     source = SourceInfo.of_bytes('<img src=x onerror=alert("name")>.csv', b"x")

@@ -66,6 +66,13 @@ def test_rr_beyond_the_common_bound_is_refused_in_uploads_as_in_json(client: Tes
     assert_error(client.post(PREDICT, json={"study": "a", "sequence": [800, float(rr)]}), 422, ["body", "sequence", 1])
 
 
+def test_times_read_in_seconds_beyond_any_float_in_ms_are_refused(client: TestClient):
+    body = {"study": "a", "sequence": [0.8, 0.9], "times": [1.0, 1e306], "unit": "s"}
+    error = assert_error(client.post(PREDICT, json=body), 422, ["body", "times", 1], "time_too_large_in_seconds")
+    assert "1e+306" not in error["detail"]
+    assert client.post(PREDICT, json={**body, "unit": "ms", "sequence": [800, 900]}).status_code == 200
+
+
 def test_deeply_nested_json_upload_is_422(client: TestClient):
     body = assert_error(_upload(client, PARSE, b"[" * 100_000 + b"]" * 100_000, "f.json"), 422, ["body", "file"])
     assert "nested too deeply" in body["detail"]

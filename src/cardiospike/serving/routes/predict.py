@@ -44,7 +44,17 @@ async def predict(request: Request, detector: DetectorDep, settings: SettingsDep
                 "milliseconds)",
                 type="rr_too_large_in_seconds",
             )
-        time = None if body.times is None else np.asarray(body.times, dtype=np.float64) * scale
+        time = None
+        if body.times is not None:
+            with np.errstate(over="ignore"):  # times near 1e308 read in seconds: beyond any float in milliseconds
+                time = np.asarray(body.times, dtype=np.float64) * scale
+            beyond = np.flatnonzero(~np.isfinite(time))
+            if beyond.size:
+                raise InputError(
+                    ("body", "times", int(beyond[0])),
+                    'time too large to be read in seconds ("unit": "ms" reads milliseconds)',
+                    type="time_too_large_in_seconds",
+                )
         recording = Recording.from_rr(rr * scale, id=body.study, time=time, unit=unit)
         answer = predict_response(detector.score(recording), detector.model_version)
         return answer.model_copy(update={"unit": unit, "unit_note": note}).model_dump_json().encode()
