@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from typer.testing import CliRunner
 
-from cardiospike.data import recordings_to_frame, simulate_recordings
+from cardiospike.cli import app
+from cardiospike.data import recordings_to_frame, simulate_recordings, write_csv_atomic
 from cardiospike.recording import Recording
 
 #: The columns every scored output holds.
@@ -32,6 +35,19 @@ def write_dataset(folder: Path, frame: pd.DataFrame, partitions: int, *, names: 
         path.parent.mkdir(parents=True, exist_ok=True)
         part.to_parquet(path, index=False)
     return folder
+
+
+def predict(source: Path | str, out: Path | str, *args: str, model: Path | str) -> Any:
+    """``cardiospike predict SOURCE -o OUT --model MODEL ARGS...``, run in this process."""
+    return CliRunner().invoke(app, ["predict", str(source), "-o", str(out), "--model", str(model), *args])
+
+
+def scored_as_one_file(folder: Path, frame: pd.DataFrame, model: Path) -> pd.DataFrame:
+    """What the single-machine ``predict`` writes for the recordings of ``frame`` given as one CSV file."""
+    write_csv_atomic(frame, folder / "all.csv")
+    result = predict(folder / "all.csv", folder / "all-scored.csv", model=model)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(folder / "all-scored.csv")
 
 
 def natural(name: str) -> list[object]:

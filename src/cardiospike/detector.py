@@ -198,6 +198,14 @@ class Detector:
             recording = as_recording(recording, unit=unit, rr_column=rr_column)
         return self.score_many([recording], threshold)[0]
 
+    def score_batches(
+        self, recordings: Sequence[Recording], threshold: float | None = None
+    ) -> Iterator[list[ScoredRecording]]:
+        """Score recordings of any number and length: one :meth:`score_many` per batch of :func:`batches_of`, each
+        batch's scored recordings yielded as it is done (memory holds one batch of features at a time)."""
+        for batch in batches_of(recordings):
+            yield self.score_many(batch, threshold)
+
     def score_many(self, recordings: Sequence[Recording], threshold: float | None = None) -> list[ScoredRecording]:
         """Score many recordings with one call of the model (faster than one call per recording): the same
         probabilities and flags as each scored alone."""

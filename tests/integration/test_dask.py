@@ -20,19 +20,23 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from cardiospike.cli import app
-from cardiospike.data import write_csv_atomic
 from cardiospike.engines.dask import NO_TRIM, connect, cores
 from cardiospike.engines.run import score_dataset
-from tests.datasets import SCORED, assert_same_scores, dataset_frame, read_scored, write_dataset
+from tests.datasets import (
+    SCORED,
+    assert_same_scores,
+    dataset_frame,
+    predict,
+    read_scored,
+    scored_as_one_file,
+    write_dataset,
+)
 from tests.s3 import s3_server
 
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 dask = pytest.importorskip("dask")
-runner = CliRunner()
 CLI = [sys.executable, "-m", "cardiospike.cli"]
 
 
@@ -57,15 +61,7 @@ def frame() -> pd.DataFrame:
 
 @pytest.fixture
 def expected(tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path) -> pd.DataFrame:
-    """What the single-machine ``predict`` writes for the same recordings given as one CSV file."""
-    write_csv_atomic(frame, tmp_path / "all.csv")
-    result = _predict(tmp_path / "all.csv", tmp_path / "all-scored.csv", model=tiny_model_dir)
-    assert result.exit_code == 0, result.output
-    return pd.read_csv(tmp_path / "all-scored.csv")
-
-
-def _predict(source: Path | str, out: Path | str, *args: str, model: Path | str) -> Any:
-    return runner.invoke(app, ["predict", str(source), "-o", str(out), "--model", str(model), *args])
+    return scored_as_one_file(tmp_path, frame, tiny_model_dir)
 
 
 def test_a_local_cluster_has_a_worker_process_per_core_without_the_trimming_threshold():
@@ -82,11 +78,11 @@ def test_a_cluster_scores_as_this_machine_does(
 ):
     data = write_dataset(tmp_path / "data", frame, 8)
     address = client.scheduler.address
-    on_cluster = _predict(data, tmp_path / "dask", "--scheduler", address, model=tiny_model_dir)
+    on_cluster = predict(data, tmp_path / "dask", "--scheduler", address, model=tiny_model_dir)
     assert on_cluster.exit_code == 0, on_cluster.output
     assert f"Dask: 2 worker(s) at {address}" in on_cluster.output
     assert "Scored 8 of 8 partition(s): 24 recording(s), 9600 beats" in on_cluster.output
-    here = _predict(data, tmp_path / "local", "--engine", "local", model=tiny_model_dir)
+    here = predict(data, tmp_path / "local", "--engine", "local", model=tiny_model_dir)
     assert here.exit_code == 0, here.output
     got = read_scored(tmp_path / "dask")
     assert_same_scores(got, read_scored(tmp_path / "local"), columns=[*SCORED, "site"])
@@ -96,8 +92,7 @@ def test_a_cluster_scores_as_this_machine_does(
 
 def test_a_worker_killed_mid_run_costs_no_partition(client: Any, tmp_path: Path, tiny_model_dir: Path):
     frame = dataset_frame(n_recordings=48, n_beats=1500, seed=12)
-    write_csv_atomic(frame, tmp_path / "all.csv")
-    assert _predict(tmp_path / "all.csv", tmp_path / "all-scored.csv", model=tiny_model_dir).exit_code == 0
+    expected = scored_as_one_file(tmp_path, frame, tiny_model_dir)
     data = write_dataset(tmp_path / "data", frame, 48)
     out = tmp_path / "out"
     pids: dict[str, int] = client.run(os.getpid)
@@ -118,7 +113,7 @@ def test_a_worker_killed_mid_run_costs_no_partition(client: Any, tmp_path: Path,
     assert killed is not None, f"no worker was busy while the command ran:\n{output}"
     assert run.returncode == 0, output
     assert "Scored 48 of 48 partition(s)" in " ".join(output.split())
-    assert_same_scores(read_scored(out), pd.read_csv(tmp_path / "all-scored.csv"))
+    assert_same_scores(read_scored(out), expected)
     assert not [p for p in out.iterdir() if ".partial-" in p.name]
     client.wait_for_workers(2, timeout=60)  # the nanny starts a new worker process in its place
     assert killed not in client.run(os.getpid).values()
@@ -130,11 +125,11 @@ def test_resume_scores_only_the_missing_partitions(
     data = write_dataset(tmp_path / "data", frame, 8)
     out = tmp_path / "out"
     args = ("--scheduler", client.scheduler.address)
-    assert _predict(data, out, *args, model=tiny_model_dir).exit_code == 0
+    assert predict(data, out, *args, model=tiny_model_dir).exit_code == 0
     for i in (1, 4, 6):
         (out / f"part.{i}.parquet").unlink()
     kept = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
-    resumed = _predict(data, out, *args, "--resume", model=tiny_model_dir)
+    resumed = predict(data, out, *args, "--resume", model=tiny_model_dir)
     assert resumed.exit_code == 0, resumed.output
     assert "Scored 3 of 8 partition(s) (5 already complete, kept)" in resumed.output
     assert all(out.joinpath(name).stat().st_mtime_ns == t for name, t in kept.items())
@@ -149,7 +144,7 @@ def test_recordings_across_partitions_are_repartitioned_by_id(
     cuts = [0, 1000, 2500, 5000, 7300, len(frame)]  # every cut but the last splits a recording
     for i, (a, b) in enumerate(itertools.pairwise(cuts)):
         frame.iloc[a:b].to_parquet(data / f"day-{i}.parquet", index=False)
-    result = _predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, model=tiny_model_dir)
+    result = predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, model=tiny_model_dir)
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert "recording 'synthetic-13' spans partitions day-0.parquet and day-1.parquet" in output
@@ -163,7 +158,7 @@ def test_recordings_across_partitions_are_repartitioned_by_id(
     assert_same_scores(by_recording, expected.sort_values(["id", "time"], kind="stable").reset_index(drop=True))
     for _, rows in got.groupby("id"):
         assert rows["time"].is_monotonic_increasing
-    again = _predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, "--resume", model=tiny_model_dir)
+    again = predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, "--resume", model=tiny_model_dir)
     assert "Scored 0 of 5 partition(s) (5 already complete, kept)" in again.output
 
 
@@ -179,7 +174,7 @@ def test_an_s3_dataset_on_a_local_cluster_started_by_the_command(
             fs.put_file(str(path), f"cardiospike/models/tiny/{path.name}")
         model = "s3://cardiospike/models/tiny"
 
-        result = _predict("s3://cardiospike/data", "s3://cardiospike/scored", "--engine", "dask", model=model)
+        result = predict("s3://cardiospike/data", "s3://cardiospike/scored", "--engine", "dask", model=model)
         assert result.exit_code == 0, result.output
         assert "Scored 6 of 6 partition(s): 24 recording(s)" in result.output
         names = sorted(p.rsplit("/", 1)[-1] for p in fs.find("cardiospike/scored"))

@@ -1,6 +1,9 @@
-"""What the commands share on the terminal: the consoles, the one way to stop on an error, the progress bar."""
+"""What the commands share on the terminal: the consoles, the one way to stop on an error, the warning about
+recordings that are mostly measurement errors, the progress bar."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import typer
 from rich.console import Console
@@ -19,6 +22,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """
     err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)
+
+
+def warn_mostly_errors(count: int, named: Sequence[str], units: set[str]) -> None:
+    """Say that ``count`` recordings (``named`` the first of them) are mostly measurement errors: their RR are
+    probably in another unit or column. ``units``: the units they were read in."""
+    if not count:
+        return
+    names = ", ".join(repr(i) for i in named) + (f" and {count - len(named)} more" if count > len(named) else "")
+    other = "ms" if units == {"s"} else "s"
+    err_console.print(
+        f"[bold yellow]Warning:[/] more than half the beats of {count} recording(s) ({escape(names)}) are "
+        f"measurement errors (RR outside the measurement range): is RR in another unit or column? Try --unit {other}"
+        ", or --rr-column NAME.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def progress() -> Progress:

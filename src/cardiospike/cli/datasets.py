@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
-from cardiospike.cli.console import console, err_console, fail, progress
+from cardiospike.cli.console import console, err_console, fail, progress, warn_mostly_errors
 from cardiospike.cli.options import InputOptions
 from cardiospike.engines import ENGINES
 from cardiospike.remote import is_url
@@ -149,15 +149,4 @@ def _print_summary(summary: Summary, output: str) -> None:
         name, note = summary.unit_notes[0]
         more = f" (and {len(summary.unit_notes) - 1} other partition(s))" if len(summary.unit_notes) > 1 else ""
         err_console.print(f"{escape(name)}: {escape(note)}{more}", highlight=False, soft_wrap=True)
-    if summary.n_mostly_errors:
-        named = ", ".join(repr(i) for i in summary.mostly_errors)
-        rest = summary.n_mostly_errors - len(summary.mostly_errors)
-        names = named + (f" and {rest} more" if rest > 0 else "")
-        other = "ms" if summary.mostly_errors_units == {"s"} else "s"
-        err_console.print(
-            f"[bold yellow]Warning:[/] more than half the beats of {summary.n_mostly_errors} recording(s) "
-            f"({escape(names)}) are measurement errors (RR outside the measurement range): is RR in another unit or "
-            f"column? Try --unit {other}, or --rr-column NAME.",
-            highlight=False,
-            soft_wrap=True,
-        )
+    warn_mostly_errors(summary.n_mostly_errors, summary.mostly_errors, summary.mostly_errors_units)

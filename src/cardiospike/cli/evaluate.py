@@ -40,7 +40,10 @@ def evaluate(
     """Precision, recall and F1 of a model on labelled recordings, overall and per recording."""
     from cardiospike.training.evaluate import evaluate_detector
 
-    recordings = read_input(labelled, InputOptions(fmt, ignore_time, unit, rr_column, time_column))
+    recordings = read_input(
+        labelled,
+        InputOptions(fmt=fmt, ignore_time=ignore_time, unit=unit, rr_column=rr_column, time_column=time_column),
+    )
     detector = open_detector(model)
     try:
         evaluation = evaluate_detector(detector, recordings)
@@ -69,11 +72,11 @@ def warn_if_training_data(path: Path, detector: Detector) -> None:
     """Warn (on standard error) where the file is the one the model was trained on: its manifest has its SHA-256."""
     from cardiospike.artifact import sha256_file
 
-    lookup = detector.artifact.entry
-    if lookup("training", "data", "sha256") != sha256_file(path):
+    trained_on = detector.artifact.entry("training", "data", "sha256")
+    if trained_on is None or trained_on != sha256_file(path):  # hashing the file only where there is one to match
         return
-    cv = lookup("cv", "outer", "f1")
-    held_out = f" (its cross-validated F1 is {cv:.4f})" if isinstance(cv, float) else ""
+    cv = detector.artifact.cv_f1
+    held_out = f" (its cross-validated F1 is {cv:.4f})" if cv is not None else ""
     err_console.print(
         f"[bold yellow]Warning:[/] {escape(str(path))} is the model's training data (its SHA-256 is the one in the "
         f"model's manifest): these scores say how well the model fits it, not how it does on new recordings"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cardiospike.cli.console import console, err_console, fail, progress
+from cardiospike.cli.console import console, err_console, fail, progress, warn_mostly_errors
 from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
     ForceOption,
@@ -67,21 +67,20 @@ def predict(
 ) -> None:
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error and the
     input's other columns."""
+    how = InputOptions(fmt=fmt, ignore_time=ignore_time, unit=unit, rr_column=rr_column, time_column=time_column)
     if wants_engine(input, output, engine, scheduler, resume):  # Parquet out, or a dataset in: cli/datasets.py
-        how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
         return predict_dataset(
             input, output, model=model, how=how, threshold=threshold, engine=engine, scheduler=scheduler,
             resume=resume, force=force,
         )  # fmt: skip
 
     from cardiospike.data.output import OutputError, output_target, write_csv
-    from cardiospike.detector import batches_of, scored_columns
+    from cardiospike.detector import scored_columns
 
     try:
         target = output_target(output, [input], force=force)
     except OutputError as exc:
         raise fail(str(exc)) from None
-    how = InputOptions(fmt, ignore_time, unit, rr_column, time_column)
     recordings = read_input(Path(input), how, keep_columns=True)
     detector = open_detector(model)
     summaries: list[Scored] = []
@@ -89,8 +88,7 @@ def predict(
     def parts() -> Iterator[dict[str, Any]]:
         """The scored CSV batch by batch: memory holds one batch of scored beats at once, not the whole output."""
         beat = 0
-        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
-            scored = detector.score_many(batch, threshold)
+        for scored in detector.score_batches(recordings, threshold):  # one call of the model per batch
             summaries.extend(Scored.of(s) for s in scored)
             columns = scored_columns(scored)
             n = len(columns["x"])
@@ -98,7 +96,7 @@ def predict(
                 extra = recordings.extra.iloc[beat : beat + n]
                 columns.update({str(name): extra[name].to_numpy() for name in extra.columns})
             beat += n
-            bar.advance(task, len(batch))
+            bar.advance(task, len(scored))
             yield columns
 
     with progress() as bar:
@@ -111,7 +109,8 @@ def predict(
     out = console if target is not None else err_console
     summarise(summaries, out)
     out.print(f"-> {escape(str(target or 'standard output'))}", highlight=False)
-    warn_mostly_errors(summaries)
+    bad = [s for s in summaries if s.errors > MOSTLY_ERRORS * s.n_beats]
+    warn_mostly_errors(len(bad), [s.id for s in bad[:5]], {s.unit for s in bad})
 
 
 @dataclass(frozen=True)
@@ -154,20 +153,4 @@ def summarise(scored: Sequence[Scored], out: Console) -> None:
         f"Scored {len(scored)} recording(s), {n_beats} beats{shown}: {anomalous} anomalous "
         f"({anomalous / max(n_beats, 1):.1%}), {errors} measurement errors",
         highlight=False,
-    )
-
-
-def warn_mostly_errors(scored: Sequence[Scored]) -> None:
-    """Say which recordings are mostly measurement errors: their RR are probably in another unit or column."""
-    bad = [s for s in scored if s.errors > MOSTLY_ERRORS * s.n_beats]
-    if not bad:
-        return
-    names = ", ".join(repr(s.id) for s in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-    other = "ms" if all(s.unit == "s" for s in bad) else "s"
-    err_console.print(
-        f"[bold yellow]Warning:[/] more than half the beats of {len(bad)} recording(s) ({escape(names)}) are "
-        f"measurement errors (RR outside the measurement range): is RR in another unit or column? Try --unit {other}"
-        ", or --rr-column NAME.",
-        highlight=False,
-        soft_wrap=True,
     )

@@ -41,7 +41,6 @@ def report(
     One file that opens offline in any browser (Plotly.js is inside it) and prints as clean pages.
     """
     from cardiospike.data.output import OutputError, output_target, write_text
-    from cardiospike.detector import batches_of
     from cardiospike.report import ModelInfo, ReportError, SourceInfo, render_report
     from cardiospike.summary import episodes_of
 
@@ -49,14 +48,16 @@ def report(
         target = output_target(output, [input], force=force)
     except OutputError as exc:
         raise fail(str(exc)) from None
-    recordings = read_input(input, InputOptions(fmt, ignore_time, unit, rr_column, time_column))
+    recordings = read_input(
+        input, InputOptions(fmt=fmt, ignore_time=ignore_time, unit=unit, rr_column=rr_column, time_column=time_column)
+    )
     source = SourceInfo.of_file(input)
     detector = open_detector(model)
     with progress() as bar:
         task = bar.add_task("scoring", total=len(recordings))
         scored = []
-        for batch in batches_of(recordings):  # one call of the model per batch, however many recordings it holds
-            scored += detector.score_many(batch, threshold)
+        for batch in detector.score_batches(recordings, threshold):
+            scored += batch
             bar.advance(task, len(batch))
     try:
         write_text(render_report(scored, model=ModelInfo.of(detector), source=source), target)

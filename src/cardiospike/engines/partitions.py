@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -35,7 +34,7 @@ from cardiospike.data.formats.parquet import (
 from cardiospike.data.formats.table import OUTPUT_COLUMNS
 from cardiospike.data.io import MAX_INPUT_BYTES, parse_recordings, read_recordings
 from cardiospike.data.output import OutputError, parquet_bytes
-from cardiospike.detector import Detector, batches_of, load_detector, scored_frame
+from cardiospike.detector import Detector, load_detector, scored_frame
 from cardiospike.engines.datasets import METADATA_KEY, DatasetError, Partition, write_output, written_by
 from cardiospike.recording import LABEL, MOSTLY_ERRORS, Format, Unit
 from cardiospike.remote import RemoteError, is_url, open_file, read_file
@@ -129,7 +128,6 @@ class PartitionResult:
     mostly_errors_units: set[str] = field(default_factory=set)
     loaded_model: bool = False
     process: int = 0
-    seconds: float = 0.0
 
 
 _DETECTORS: dict[str | None, Detector] = {}
@@ -154,7 +152,6 @@ def keep_detector(model: str | None, detector: Detector) -> None:
 
 def score_partition(partition: Partition, path: str, job: Job) -> PartitionResult:
     """Read a partition, score it and write its output to ``path`` (skipped where ``job.resume`` finds it done)."""
-    start = time.perf_counter()
     result = PartitionResult(partition.name, process=os.getpid())
     try:
         if job.resume and _done(path, job, source_size=partition.size):
@@ -166,7 +163,6 @@ def score_partition(partition: Partition, path: str, job: Job) -> PartitionResul
             write_output(path, parquet_bytes(frame, _metadata(job, result, meta)))
     except EXPECTED as exc:
         result.failure = str(exc)
-    result.seconds = time.perf_counter() - start
     return result
 
 
@@ -217,9 +213,7 @@ def _score(recordings: Recordings, job: Job, result: PartitionResult) -> pd.Data
     import pandas as pd
 
     detector, result.loaded_model = detector_for(job.model)
-    scored = []
-    for batch in batches_of(recordings):
-        scored += detector.score_many(batch, job.threshold)
+    scored = [s for batch in detector.score_batches(recordings, job.threshold) for s in batch]
     frame = scored_frame(scored)
     if recordings.extra is not None and len(recordings.extra.columns):
         frame = pd.concat([frame, recordings.extra.reset_index(drop=True)], axis=1)
@@ -356,7 +350,6 @@ def score_rows(
     ``source_size`` is the input's size (all its partitions), recorded to tell a changed input."""
     import pyarrow as pa
 
-    start = time.perf_counter()
     name = path.rsplit("/", 1)[-1]
     result = PartitionResult(name, process=os.getpid())
     try:
@@ -378,7 +371,6 @@ def score_rows(
             write_output(path, parquet_bytes(scored, _metadata(job, result, expected)))
     except EXPECTED as exc:
         result.failure = str(exc)
-    result.seconds = time.perf_counter() - start
     return result
 
 

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import fsspec
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from cardiospike.cli import app
-from cardiospike.data import write_csv_atomic
 from cardiospike.engines.datasets import METADATA_KEY, DatasetError, open_dataset, written_by
 from cardiospike.engines.run import score_dataset
-from tests.datasets import SCORED, assert_same_scores, dataset_frame, read_scored, write_dataset
-
-runner = CliRunner()
+from tests.datasets import (
+    SCORED,
+    assert_same_scores,
+    dataset_frame,
+    predict,
+    read_scored,
+    scored_as_one_file,
+    write_dataset,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +34,13 @@ def dataset(tmp_path: Path, frame: pd.DataFrame) -> Path:
 
 @pytest.fixture
 def expected(tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path) -> pd.DataFrame:
-    """What the single-machine ``predict`` writes for the same recordings, given as one CSV file."""
-    write_csv_atomic(frame, tmp_path / "all.csv")
-    result = _predict(tmp_path / "all.csv", tmp_path / "all-scored.csv", model=tiny_model_dir)
-    assert result.exit_code == 0, result.output
-    return pd.read_csv(tmp_path / "all-scored.csv")
-
-
-def _predict(source: Path | str, out: Path | str, *args: str, model: Path) -> Any:
-    return runner.invoke(app, ["predict", str(source), "-o", str(out), "--model", str(model), *args])
+    return scored_as_one_file(tmp_path, frame, tiny_model_dir)
 
 
 def test_a_dataset_is_scored_partition_by_partition_as_predict_scores_it(
     tmp_path: Path, dataset: Path, expected: pd.DataFrame, tiny_model_dir: Path
 ):
-    result = _predict(dataset, tmp_path / "out", model=tiny_model_dir)
+    result = predict(dataset, tmp_path / "out", model=tiny_model_dir)
     assert result.exit_code == 0, result.output
     assert "Scored 4 of 4 partition(s): 12 recording(s), 3600 beats" in result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"part.{i}.parquet" for i in range(4)]
@@ -63,7 +57,7 @@ def test_partitions_keep_their_paths_and_order(tmp_path: Path, frame: pd.DataFra
     assert [p.name for p in open_dataset(str(data)).partitions][:3] == [
         "day=0/part.0.parquet", "day=1/part.1.parquet", "day=2/part.2.parquet"
     ]  # fmt: skip
-    result = _predict(data, tmp_path / "out", model=tiny_model_dir)
+    result = predict(data, tmp_path / "out", model=tiny_model_dir)
     assert result.exit_code == 0, result.output
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.parquet"))
     assert written == sorted(f"day={i}/part.{i}.parquet" for i in range(12))
@@ -71,7 +65,7 @@ def test_partitions_keep_their_paths_and_order(tmp_path: Path, frame: pd.DataFra
 
 
 def test_each_partition_records_the_run_that_wrote_it(tmp_path: Path, dataset: Path, tiny_model_dir: Path):
-    assert _predict(dataset, tmp_path / "out", model=tiny_model_dir).exit_code == 0
+    assert predict(dataset, tmp_path / "out", model=tiny_model_dir).exit_code == 0
     recorded = written_by(str(tmp_path / "out" / "part.1.parquet"))
     assert recorded is not None
     assert recorded["source"] == "part.1.parquet"
@@ -84,18 +78,18 @@ def test_each_partition_records_the_run_that_wrote_it(tmp_path: Path, dataset: P
 
 def test_resume_keeps_complete_partitions_and_scores_the_others(tmp_path: Path, dataset: Path, tiny_model_dir: Path):
     out = tmp_path / "out"
-    assert _predict(dataset, out, model=tiny_model_dir).exit_code == 0
+    assert predict(dataset, out, model=tiny_model_dir).exit_code == 0
     first = read_scored(out)
     kept = (out / "part.0.parquet").stat().st_mtime_ns
     (out / "part.1.parquet").unlink()  # lost
     (out / "part.2.parquet").write_bytes((out / "part.2.parquet").read_bytes()[:500])  # cut short by a crash
     (out / ".part.3.parquet.partial-0123abcd").write_bytes(b"left by a killed worker")
 
-    refused = _predict(dataset, out, model=tiny_model_dir)
+    refused = predict(dataset, out, model=tiny_model_dir)
     assert refused.exit_code == 2
     assert "already holds 3 file(s): --resume completes it" in refused.output
 
-    resumed = _predict(dataset, out, "--resume", model=tiny_model_dir)
+    resumed = predict(dataset, out, "--resume", model=tiny_model_dir)
     assert resumed.exit_code == 0, resumed.output
     assert "Scored 2 of 4 partition(s) (2 already complete, kept)" in resumed.output
     assert (out / "part.0.parquet").stat().st_mtime_ns == kept
@@ -103,16 +97,16 @@ def test_resume_keeps_complete_partitions_and_scores_the_others(tmp_path: Path, 
     assert_same_scores(read_scored(out), first)
 
     # Another threshold is another run: nothing it finds was written by it.
-    again = _predict(dataset, out, "--resume", "--threshold", "0.3", model=tiny_model_dir)
+    again = predict(dataset, out, "--resume", "--threshold", "0.3", model=tiny_model_dir)
     assert "Scored 4 of 4 partition(s)" in again.output
 
 
 def test_resume_rescores_a_partition_whose_input_changed(tmp_path: Path, dataset: Path, tiny_model_dir: Path):
     out = tmp_path / "out"
-    assert _predict(dataset, out, model=tiny_model_dir).exit_code == 0
+    assert predict(dataset, out, model=tiny_model_dir).exit_code == 0
     part = pd.read_parquet(dataset / "part.0.parquet")
     part.iloc[:-10].to_parquet(dataset / "part.0.parquet", index=False)
-    resumed = _predict(dataset, out, "--resume", model=tiny_model_dir)
+    resumed = predict(dataset, out, "--resume", model=tiny_model_dir)
     assert "Scored 1 of 4 partition(s) (3 already complete, kept)" in resumed.output
     assert len(pd.read_parquet(out / "part.0.parquet")) == len(part) - 10
 
@@ -122,7 +116,7 @@ def test_a_recording_across_partitions_is_refused_here(tmp_path: Path, frame: pd
     data.mkdir()
     frame.iloc[:1000].to_parquet(data / "a.parquet", index=False)
     frame.iloc[1000:].to_parquet(data / "b.parquet", index=False)  # cuts the fourth recording in two
-    result = _predict(data, tmp_path / "out", model=tiny_model_dir)
+    result = predict(data, tmp_path / "out", model=tiny_model_dir)
     assert result.exit_code == 2
     assert "recording 'synthetic-8' spans partitions a.parquet and b.parquet" in result.output
     assert "--engine dask repartitions the dataset by recording id" in result.output
@@ -133,7 +127,7 @@ def test_a_bad_partition_stops_the_run_and_says_where(tmp_path: Path, dataset: P
     part = pd.read_parquet(dataset / "part.2.parquet")
     part.loc[5, "x"] = -1.0
     part.to_parquet(dataset / "part.2.parquet", index=False)
-    result = _predict(dataset, tmp_path / "out", model=tiny_model_dir)
+    result = predict(dataset, tmp_path / "out", model=tiny_model_dir)
     assert result.exit_code == 2
     assert f"{dataset / 'part.2.parquet'}, field 'x[5]': RR must not be negative" in result.output
     assert "(2 of 4 partition(s) written: --resume completes the output)" in result.output.replace("\n", " ")
@@ -141,7 +135,7 @@ def test_a_bad_partition_stops_the_run_and_says_where(tmp_path: Path, dataset: P
 
 def test_an_empty_partition_gives_an_empty_output(tmp_path: Path, dataset: Path, frame: pd.DataFrame, tiny_model_dir):
     frame.iloc[:0].to_parquet(dataset / "part.9.parquet", index=False)
-    assert _predict(dataset, tmp_path / "out", model=tiny_model_dir).exit_code == 0
+    assert predict(dataset, tmp_path / "out", model=tiny_model_dir).exit_code == 0
     empty = pd.read_parquet(tmp_path / "out" / "part.9.parquet")
     assert len(empty) == 0
     assert list(empty.columns) == [*SCORED, "site"]
@@ -160,7 +154,7 @@ def test_an_empty_partition_gives_an_empty_output(tmp_path: Path, dataset: Path,
 def test_outputs_that_would_harm_the_input_are_refused(
     tmp_path: Path, dataset: Path, tiny_model_dir: Path, out: str, message: str
 ):
-    result = _predict(dataset, out.format(data=dataset, tmp=tmp_path), model=tiny_model_dir)
+    result = predict(dataset, out.format(data=dataset, tmp=tmp_path), model=tiny_model_dir)
     assert result.exit_code == 2
     assert message in result.output
 
@@ -169,15 +163,15 @@ def test_files_are_scored_into_parquet_files_and_parquet_into_csv(
     tmp_path: Path, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
 ):
     frame.to_parquet(tmp_path / "all.parquet", index=False)
-    result = _predict(tmp_path / "all.parquet", tmp_path / "scored.parquet", model=tiny_model_dir)
+    result = predict(tmp_path / "all.parquet", tmp_path / "scored.parquet", model=tiny_model_dir)
     assert result.exit_code == 0, result.output
     assert_same_scores(pd.read_parquet(tmp_path / "scored.parquet"), expected)
     # A CSV file into Parquet, and Parquet into CSV (the single-machine path, which now reads Parquet too).
-    assert _predict(tmp_path / "all.csv", tmp_path / "from-csv.pq", model=tiny_model_dir).exit_code == 0
+    assert predict(tmp_path / "all.csv", tmp_path / "from-csv.pq", model=tiny_model_dir).exit_code == 0
     assert_same_scores(pd.read_parquet(tmp_path / "from-csv.pq"), expected)
-    assert _predict(tmp_path / "all.parquet", tmp_path / "back.csv", model=tiny_model_dir).exit_code == 0
+    assert predict(tmp_path / "all.parquet", tmp_path / "back.csv", model=tiny_model_dir).exit_code == 0
     assert_same_scores(pd.read_csv(tmp_path / "back.csv"), expected)
-    refused = _predict(tmp_path / "all.parquet", tmp_path / "x.csv", "--resume", model=tiny_model_dir)
+    refused = predict(tmp_path / "all.parquet", tmp_path / "x.csv", "--resume", model=tiny_model_dir)
     assert refused.exit_code == 2
     assert "name the output NAME.parquet" in refused.output
 

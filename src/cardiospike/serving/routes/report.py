@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
-from cardiospike.detector import batches_of
 from cardiospike.report import ModelInfo, SourceInfo, file_stem, render_report
 from cardiospike.serving.bodies import file_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
@@ -55,7 +54,7 @@ async def report(request: Request, detector: DetectorDep, settings: SettingsDep,
             recordings = [r for r in recordings if r.id == recording]
             if not recordings:
                 raise InputError(["body", RECORDING], f"{source} has no recording with this id", "recording_not_found")
-        scored = [s for batch in batches_of(recordings) for s in detector.score_many(batch)]
+        scored = [s for batch in detector.score_batches(recordings) for s in batch]
         html = render_report(scored, model=ModelInfo.of(detector), source=SourceInfo.of_bytes(source, content))
         return html, sum(len(r) for r in recordings)
 
