@@ -29,6 +29,7 @@ from cardiospike.data import read_recordings, simulate_recording
 from cardiospike.detector import ScoredRecording, load_detector
 from cardiospike.recording import Recording, measurement_errors
 from cardiospike.report import ModelInfo, SourceInfo, render_report
+from cardiospike.report.decimate import BUCKETS, MAX_LINE_POINTS
 from cardiospike.report.render import inline_script
 from cardiospike.web import plotly_js
 
@@ -144,7 +145,8 @@ def main() -> None:
         ),
         f"| Plotly.js alone (the floor) | | | | {plotly_size / 2**20:.1f} MiB | {ms(plotly_only)} | |",
         "",
-        "The RR line is drawn from at most 4,000 points (the lowest and highest beat of 2,000 stretches of time); "
+        f"The RR line is drawn from at most {MAX_LINE_POINTS:,} points (the lowest and highest beat of {BUCKETS:,} "
+        "stretches of time); "
         "every anomalous beat and measurement error is drawn, as one SVG path per colour rather than one element "
         "per beat.",
     ]

@@ -65,50 +65,72 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def load(url: str, streams: int, seconds: float) -> tuple[np.ndarray, int, int]:
-    """(latencies in ms of every block decision, decided beats, errors) of ``streams`` clients at 2 beats/s."""
+async def load(url: str, pid: int, streams: int, seconds: float) -> tuple[np.ndarray, int, int, float]:
+    """(latencies in ms of every block decision, decided beats, errors, the server's largest RSS in MB while the
+    streams were open) of ``streams`` clients sending a beat every 0.5 s."""
     import websockets
 
     latencies: list[float] = []
     decided = errors = 0
+    open_streams = 0
     ws_url = url.replace("http://", "ws://") + "/api/v1/stream"
 
     async def client(k: int) -> None:
-        nonlocal decided, errors
+        nonlocal decided, errors, open_streams
         try:
             async with websockets.connect(ws_url, max_size=None, open_timeout=30) as ws:
+                open_streams += 1
                 ready = json.loads(await ws.recv())
+                lookahead = int(ready["lookahead"])
                 # A stream under way: the beats of the look-ahead arrived already, so every block is decided live.
-                prefill = int(ready["lookahead"]) + int(ready["block"])
-                # A beat at least every 0.45 s (the wait for an answer), so never more than seconds / 0.45 of them.
-                rr = simulate_recording(prefill + int(seconds / 0.45) + 10, seed=k).rr
+                prefill = lookahead + int(ready["block"])
+                rr = simulate_recording(prefill + int(seconds * 2) + 10, seed=k).rr
                 await ws.send(json.dumps({"rr": rr[:prefill].tolist()}))
                 while json.loads(await ws.recv())["type"] != "beats":
                     pass
                 await asyncio.sleep(k % 50 * 0.01)  # spread the clients over the first half second
+                sent: dict[int, float] = {}  # when each beat was sent, by its index in the stream
                 deadline = time.monotonic() + seconds
+                next_at = time.monotonic()
                 i = prefill
-                while time.monotonic() < deadline:
-                    sent = time.perf_counter()
+                while next_at < deadline:
+                    sent[i] = time.perf_counter()
                     await ws.send(json.dumps({"rr": [float(rr[i])]}))
                     i += 1
+                    next_at += 0.5
                     try:
-                        while True:  # what this beat made final arrives at once; then wait for the next beat
-                            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.45))
+                        while (wait := next_at - time.monotonic()) > 0:  # answers until the next beat is due
+                            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=wait))
                             if message["type"] == "beats":
-                                latencies.append((time.perf_counter() - sent) * 1e3)
+                                # Timed from the beat that completed the block's look-ahead, whenever it was sent.
+                                completing = message["start_index"] + len(message["is_anomaly"]) - 1 + lookahead
+                                if completing in sent:
+                                    latencies.append((time.perf_counter() - sent[completing]) * 1e3)
                                 decided += len(message["is_anomaly"])
                             elif message["type"] == "error":
                                 errors += 1
                     except TimeoutError:
                         pass
+                open_streams -= 1
                 await ws.send(json.dumps({"end": True}))
         except Exception as exc:
             errors += 1
             print(f"stream {k}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
+    async def sample() -> float:
+        """The server's largest RSS while every stream is open, read every 0.5 s."""
+        peak = 0.0
+        while not done.is_set():
+            if open_streams == streams:
+                peak = max(peak, _rss_mb(pid))
+            await asyncio.sleep(0.5)
+        return peak
+
+    done = asyncio.Event()
+    sampler = asyncio.create_task(sample())
     await asyncio.gather(*(client(k) for k in range(streams)))
-    return np.array(latencies), decided, errors
+    done.set()
+    return np.array(latencies), decided, errors, await sampler
 
 
 def server_pid(url: str) -> int:
@@ -139,8 +161,7 @@ def main() -> None:
     with server(model, workers=1) as url:
         pid = server_pid(url)
         before = _rss_mb(pid)
-        latencies, decided, errors = asyncio.run(load(url, args.streams, args.seconds))
-        after = _rss_mb(pid)
+        latencies, decided, errors, after = asyncio.run(load(url, pid, args.streams, args.seconds))
     p50, p99 = np.percentile(latencies, [50, 99]) if latencies.size else (float("nan"),) * 2
 
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -160,13 +181,14 @@ def main() -> None:
         "| ---: | ---: | ---: | ---: |",
         *rows,
         "",
-        f"## {args.streams} concurrent streams at 2 beats/s for {args.seconds:.0f} s (one server worker, loopback)",
+        f"## {args.streams} concurrent streams, a beat every 0.5 s each, for {args.seconds:.0f} s (one server worker, "
+        "loopback)",
         "",
         "- decision latency (the beat that completes a block's look-ahead sent -> that block's decisions received; "
         "each stream started with its look-ahead already sent): "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {latencies.size} block decisions ({decided} beats decided); "
         f"{errors} errors",
-        f"- server memory (RSS): {before:.0f} MB before, {after:.0f} MB with the streams open: "
+        f"- server memory (RSS): {before:.0f} MB before, {after:.0f} MB at most with every stream open: "
         f"{(after - before) / max(args.streams, 1) * 1024:.0f} KB per stream",
     ]
     text = "\n".join(lines) + "\n"

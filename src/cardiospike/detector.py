@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
-from cardiospike.features import beat_features
+from cardiospike.features import features_for_recordings
 from cardiospike.live import BLOCK, HISTORY, BeatStream
 from cardiospike.models.forest import Engine
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
@@ -160,8 +160,7 @@ class Detector:
         forest, whatever the number of recordings.
         """
         lengths = [len(r) for r in recordings]
-        rr = np.concatenate([r.rr for r in recordings]) if recordings else np.zeros(0)
-        features = beat_features(rr, self.artifact.features, lengths)
+        features = features_for_recordings(recordings, self.artifact.features)
         lgbm = self.artifact.model.predict_proba(features)
         stacker = self.artifact.stacker
         if stacker is None or self.network is None:

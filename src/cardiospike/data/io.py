@@ -31,7 +31,7 @@ from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
 from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
 from cardiospike.data.formats.parquet import SUFFIXES, is_parquet, read_parquet
-from cardiospike.recording import FILE_FORMATS, FORMATS, ID, LABEL, RR, TIME, UNITS, Format, Recording, Unit
+from cardiospike.recording import FILE_FORMATS, FORMATS, ID, LABEL, RR, TIME, Format, Recording, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,10 +169,8 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
         )
     if fmt not in FORMATS:
         raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if opts.unit not in UNITS:
-        raise RecordingFormatError(source, f"unknown unit {opts.unit!r}; expected one of {', '.join(UNITS)}")
     data = Content(content, source)
-    if not data.raw.strip():
+    if not data.raw or data.raw.isspace():  # no stripped copy of the whole input
         raise RecordingFormatError(source, "file is empty")
     name, why = (fmt, "as asked") if fmt != "auto" else sniff(data, source)
     reader = READERS[name]
@@ -195,9 +193,6 @@ _OTHER = {"csv": "text", "text": "csv", "json": "ndjson", "ndjson": "json"}
 
 def detect_format(content: str | bytes, source: str = "") -> Format:
     """The format ``auto`` reads an input as (from binary signatures, the extension, then the content)."""
-    if not content:
-        suffix = Path(source).suffix.lower()
-        return cast(Format, next((r.name for r in READERS.values() if suffix in r.suffixes), "text"))
     return cast(Format, sniff(Content(content, source), source)[0])
 
 

@@ -129,7 +129,6 @@ def parquet_bytes(frame: pd.DataFrame, metadata: dict[str, str] | None = None) -
 
     Values keep their types (Parquet is no spreadsheet text: nothing in it is run as a formula).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -109,6 +109,11 @@ def test_bad_values_are_named_by_column_and_row(tmp_path: Path, frame: pd.DataFr
     assert str(caught.value).startswith(str(tmp_path / "rr.parquet"))
 
 
+def test_an_unknown_unit_is_refused_as_for_other_formats(tmp_path: Path):
+    with pytest.raises(RecordingFormatError, match="unknown unit 'us'"):
+        read_recordings(_written(tmp_path, COMPETITION), unit="us")  # type: ignore[arg-type]
+
+
 def test_not_a_parquet_file(tmp_path: Path):
     path = tmp_path / "broken.parquet"
     path.write_bytes(b"PAR1 and nothing else")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from cardiospike.data.formats.base import Content, Options, Reader, Recordings
-from cardiospike.data.formats.delimited import MAX_COLUMNS, read_csv
+from cardiospike.data.formats.delimited import MAX_COLUMNS, SEPARATORS, read_csv
 from cardiospike.data.formats.fit import is_fit, read_fit
 from cardiospike.data.formats.hrm import is_hrm, read_hrm
 from cardiospike.data.formats.jsondoc import read_json, read_ndjson
@@ -67,7 +67,7 @@ def _by_content(head: str) -> str:
         return "json"
     if not lines or data_like(lines[0]):
         return "text"
-    sep = max((",", ";", "\t"), key=lines[0].count)
+    sep = max(SEPARATORS, key=lines[0].count)
     fields = lines[0].count(sep) if sep in lines[0] else 0
     single = fields == 0 and data_like(lines[1]) and len(lines[1].split()) == 1 if len(lines) > 1 else False
     if len(lines) > 1 and lines[1].count(sep) == fields and (fields or single):

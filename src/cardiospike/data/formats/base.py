@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.columns import Known
-from cardiospike.recording import Recording, Unit
+from cardiospike.recording import UNITS, Recording, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +34,11 @@ class Options:
     keep_columns: bool = False
     path: Path | None = None
     fixed_unit: Known | None = None
+
+    def __post_init__(self) -> None:
+        # Here, not in one entry point: every path (files, content, Parquet, dataset partitions) builds its options.
+        if self.unit not in UNITS:
+            raise RecordingFormatError(self.source, f"unknown unit {self.unit!r}; expected one of {', '.join(UNITS)}")
 
 
 class Content:

@@ -27,7 +27,7 @@ from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
 MAX_COLUMNS = 256
-_SEPARATORS = (",", ";", "\t")
+SEPARATORS = (",", ";", "\t")
 
 
 class _Header:
@@ -41,7 +41,7 @@ class _Header:
             raise RecordingFormatError(opts.source, "no header row")
         header = lines[self.skipped]
         self.line = self.skipped + 1
-        self.sep = max(_SEPARATORS, key=header.count)
+        self.sep = max(SEPARATORS, key=header.count)
         # Counted before anything reads the rows: every row would get as many fields as the header has.
         if header.count(self.sep) >= MAX_COLUMNS:
             raise RecordingFormatError(

@@ -252,7 +252,9 @@ def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np
             out.append(torch.sigmoid(logits).double().numpy())
         return out
     windows = cut([len(rec) for rec in recs], windowing)
-    batches = windows.batches([inputs(rec.rr) for rec in recs], config.network.padding, 256)
-    logits = np.concatenate([module(torch.from_numpy(batch)).numpy() for batch in batches])
-    proba = sigmoid(windows.gather(logits))
-    return np.split(proba, np.cumsum([len(rec) for rec in recs])[:-1])
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        return module(torch.from_numpy(batch)).numpy()
+
+    logits = windows.run(forward, [inputs(rec.rr) for rec in recs], config.network.padding, 256)
+    return np.split(sigmoid(logits), np.cumsum([len(rec) for rec in recs])[:-1])

@@ -75,10 +75,8 @@ class OnnxBeatNet:
             return [sigmoid(self._whole(x)) if rr.size else np.zeros(0) for rr, x in zip(rrs, arrays, strict=True)]
         windows = cut([rr.size for rr in rrs], self.windowing)
         sources = list(features) if shared else [self.inputs(rr) for rr in rrs]  # type: ignore[arg-type]
-        batches = windows.batches(sources, network_kind(self.kind).padding, WINDOWS_PER_CALL, rows=shared)
-        parts = [self._run(batch) for batch in batches]
-        logits = np.concatenate(parts) if parts else np.zeros((0, self.windowing.length), np.float32)
-        return np.split(sigmoid(windows.gather(logits)), np.cumsum([rr.size for rr in rrs])[:-1])
+        logits = windows.run(self._run, sources, network_kind(self.kind).padding, WINDOWS_PER_CALL, rows=shared)
+        return np.split(sigmoid(logits), np.cumsum([rr.size for rr in rrs])[:-1])
 
     def _whole(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
         """Per-beat logits of one recording's inputs, scored whole (a batch of one, or its windows of beats)."""

@@ -11,7 +11,7 @@ either side in its window (fewer only at a recording's own ends). Then a beat's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +83,19 @@ class Cut:
                 part = source[first : first + self.length].T if rows else source[:, first : first + self.length]
                 x[i, :, : part.shape[1]] = part
             yield x
+
+    def run(
+        self,
+        forward: Callable[[NDArray[np.float32]], NDArray[np.floating]],
+        inputs: Sequence[NDArray[np.floating]],
+        fill: float,
+        size: int,
+        rows: bool = False,
+    ) -> NDArray[np.float64]:
+        """Per-beat outputs (all recordings laid end to end) of ``forward`` run on the windows' inputs, ``size``
+        windows a call (see :meth:`batches` and :meth:`gather`)."""
+        parts = [forward(batch) for batch in self.batches(inputs, fill, size, rows)]
+        return self.gather(np.concatenate(parts) if parts else np.zeros((0, self.length), np.float32))
 
     def gather(self, outputs: NDArray[np.floating]) -> NDArray[np.float64]:
         """Per-beat values (all recordings laid end to end) from the windows' outputs (n_windows, length)."""
