@@ -144,7 +144,9 @@ def main() -> None:
     args = parser.parse_args()
 
     data = args.folder / "data"
-    if not (data / f"part-{args.partitions - 1:03d}.parquet").is_file():
+    existing = sorted(data.glob("*.parquet"))
+    same = len(existing) == args.partitions and sum(pq.read_metadata(p).num_rows for p in existing) == args.beats
+    if not same:  # a dataset of other flags (or none): written afresh
         shutil.rmtree(args.folder, ignore_errors=True)
         start = time.perf_counter()
         beats = write_dataset(data, args.beats, args.partitions)
