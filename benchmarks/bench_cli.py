@@ -1,6 +1,6 @@
 """What a user of the command line waits for, on one core: start-up, many short recordings, a day-long recording.
 
-Usage: python benchmarks/bench_cli.py [--model DIR] [--repeats 5]
+Usage: python benchmarks/bench_cli.py [--model DIR] [--repeats 5] [--output benchmarks/results/cli.md]
 
 Each figure is the median of ``--repeats`` runs of a whole command (``taskset -c 0``: one core), timed from outside:
 
@@ -13,7 +13,7 @@ Each figure is the median of ``--repeats`` runs of a whole command (``taskset -c
   (the maximum resident set size, from ``/usr/bin/time``).
 
 The forest is compiled once before the runs (the cache is warm: what every run after the first one sees).
-Results go to stdout and benchmarks/results/cli.md.
+Results go to stdout and ``--output``.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=None)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results") / "cli.md")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []
     detector = load_detector(args.model)  # compiles the forest into the cache, if it is not there yet
@@ -124,9 +125,8 @@ def main() -> None:
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    path = Path(__file__).with_name("results") / "cli.md"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
 
 
 def _verdict(met: bool) -> str:

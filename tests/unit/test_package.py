@@ -30,6 +30,18 @@ def test_importing_the_package_loads_no_heavy_library():
     assert out.stdout.strip() == "[]"
 
 
+def test_loading_the_default_model_imports_no_reader():
+    from cardiospike.detector import load_detector
+
+    load_detector()  # the compiled forest in the cache (compiling imports lleaves, which needs pandas)
+    code = (
+        "import sys; from cardiospike.detector import load_detector; load_detector(); "
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'sklearn', 'cardiospike.data') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def _pyproject() -> dict:
     import tomllib
 

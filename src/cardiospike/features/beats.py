@@ -126,9 +126,11 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
     lengths = np.array([rr.size] if lengths is None else lengths, dtype=np.int64)
     if lengths.sum() != rr.size:
         raise ValueError(f"lengths add up to {lengths.sum()} beats, not the {rr.size} given")
-    out = np.empty((rr.size, len(feature_names(spec))), dtype=np.float32)
+    # Filled column by column, so each column is contiguous (writing a column of a row-major matrix touches a cache
+    # line per value); the caller gets the (n_beats, n_features) view of it.
+    out = np.empty((len(feature_names(spec)), rr.size), dtype=np.float32)
     if rr.size == 0:
-        return out
+        return out.T
     layout = _Padded(lengths, spec.window_reach)
     columns = _Columns(out, layout.real)
 
@@ -221,13 +223,13 @@ class _Columns:
     def add(self, *values: FloatArray) -> None:
         """Columns of values per (padded) beat."""
         for column in values:
-            self.out[:, self.at] = column[self.rows]
+            self.out[self.at] = column[self.rows]
             self.at += 1
 
     def shifted(self, values: FloatArray, offsets: range) -> None:
         """Columns ``values[i + o]`` for each offset: the padding is wider than any offset, so it gives NaN there."""
         for o in offsets:
-            self.out[:, self.at] = values[self.rows + o]
+            self.out[self.at] = values[self.rows + o]
             self.at += 1
 
     def window_max(self, values: FloatArray, half: int) -> FloatArray:
@@ -237,8 +239,8 @@ class _Columns:
         return out
 
     def done(self) -> np.ndarray:
-        assert self.at == self.out.shape[1], "feature_names and beat_features disagree"
-        return self.out
+        assert self.at == self.out.shape[0], "feature_names and beat_features disagree"
+        return self.out.T
 
 
 class _Padded:

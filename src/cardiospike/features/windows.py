@@ -6,8 +6,6 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -30,12 +28,19 @@ def local_outliers(x: FloatArray, tolerance: float, half: int = LOCAL_HALF) -> n
     padded[half : half + n] = x
     windows = sliding_window_view(padded, 2 * half + 1)
     median = np.empty(n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # windows without a valid beat: no median, no outlier
-        for start in range(0, n, _MEDIAN_ROWS):  # nanmedian copies its windows: a bounded number at a time
-            median[start : start + _MEDIAN_ROWS] = np.nanmedian(windows[start : start + _MEDIAN_ROWS], axis=1)
+    for start in range(0, n, _MEDIAN_ROWS):  # sorting copies the windows: a bounded number at a time
+        median[start : start + _MEDIAN_ROWS] = _nan_median_of_rows(windows[start : start + _MEDIAN_ROWS])
     with np.errstate(invalid="ignore"):
         return np.abs(x / median - 1.0) > tolerance
+
+
+def _nan_median_of_rows(rows: FloatArray) -> FloatArray:
+    """``np.nanmedian(rows, axis=1)`` (NaN for a row without a value), from one sort: NaN sorts last, so a row's
+    ``k`` values come first and its median is the mean of the middle one or two of them (several times faster)."""
+    ordered = np.sort(rows, axis=1)
+    k = rows.shape[1] - np.isnan(ordered).sum(axis=1)
+    at = np.arange(rows.shape[0])
+    return (ordered[at, np.maximum(k - 1, 0) // 2] + ordered[at, k // 2]) / 2
 
 
 def step_before(values: FloatArray) -> FloatArray:

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from cardiospike.features import FeatureSpec, beat_features, feature_names, features_for_recordings
-from cardiospike.features.windows import WindowSums, distance_to_flags, local_outliers, step_before
+from cardiospike.features.windows import (
+    WindowSums,
+    _nan_median_of_rows,
+    distance_to_flags,
+    local_outliers,
+    step_before,
+)
 from cardiospike.recording import Recording
 
 
@@ -57,6 +63,18 @@ def test_local_outliers_are_missed_or_extra_beats():
     rr[10], rr[20], rr[30] = 1200.0, 300.0, 650.0  # a missed beat, an extra one, a spike (8%)
     outliers = local_outliers(rr, 0.3)
     np.testing.assert_array_equal(np.flatnonzero(outliers), [10, 20])
+
+
+def test_local_medians_equal_numpys_nanmedian():
+    rng = np.random.default_rng(3)
+    rows = rng.normal(800, 50, (500, 17))
+    rows[rng.random(rows.shape) < 0.3] = np.nan
+    rows[:3] = np.nan  # windows without a value: no median
+    rows[3, :8] = np.nan  # nine values (odd), and below eight (even)
+    rows[4, :9] = np.nan
+    with pytest.warns(RuntimeWarning):
+        expected = np.nanmedian(rows, axis=1)
+    np.testing.assert_array_equal(_nan_median_of_rows(rows), expected)
 
 
 def test_step_before():

@@ -37,14 +37,17 @@ class Windowing:
         """For a recording of ``n`` beats: each window's first beat, and the first and stop beat it keeps.
 
         The kept parts tile the recording in order. A window starts ``context`` beats before its kept part, but
-        never before the recording nor so late that it would run past the end (there it ends with the recording).
+        never before the recording nor so late that it would run past the end (there it ends with the recording);
+        no two windows start at the same beat.
         """
         if n <= self.length:
             return np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([n], np.int64)
         first = np.arange(0, n, self.keep, dtype=np.int64)
-        stop = np.minimum(first + self.keep, n)
         start = np.clip(first - self.context, 0, n - self.length)
-        return start, first, stop
+        # Near the end several windows can start at the same beat: one window keeps all their parts.
+        distinct = np.flatnonzero(np.r_[True, start[1:] != start[:-1]])
+        start, first = start[distinct], first[distinct]
+        return start, first, np.append(first[1:], n)
 
 
 @dataclass(frozen=True)

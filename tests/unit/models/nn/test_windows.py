@@ -21,6 +21,12 @@ def test_kept_parts_tile_the_recording_with_context_on_both_sides(n: int):
         assert s + windowing.length - t >= windowing.context or s + windowing.length >= n  # and after
 
 
+@pytest.mark.parametrize("n", [17, 20, 23, 41, 1000])
+def test_no_two_windows_of_a_recording_start_at_the_same_beat(n: int):
+    start, _, _ = Windowing(16, 4).spans(n)
+    assert (np.diff(start) > 0).all()
+
+
 @pytest.mark.parametrize("size", [1, 3, 100])
 def test_cut_and_gather_return_every_beat_in_order(size: int):
     inputs = [np.arange(n, dtype=np.float32)[None] * (i + 1) for i, n in enumerate((5, 40, 16, 1))]
