@@ -70,8 +70,9 @@ def test_local_medians_equal_numpys_nanmedian():
     rows = rng.normal(800, 50, (500, 17))
     rows[rng.random(rows.shape) < 0.3] = np.nan
     rows[:3] = np.nan  # windows without a value: no median
-    rows[3, :8] = np.nan  # nine values (odd), and below eight (even)
-    rows[4, :9] = np.nan
+    rows[3], rows[4] = rng.normal(800, 50, 17), rng.normal(800, 50, 17)
+    rows[3, :8] = np.nan  # nine values (odd)
+    rows[4, :9] = np.nan  # eight values (even)
     with pytest.warns(RuntimeWarning):
         expected = np.nanmedian(rows, axis=1)
     np.testing.assert_array_equal(_nan_median_of_rows(rows), expected)
