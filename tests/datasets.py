@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 
 from cardiospike.cli import app
 from cardiospike.data import recordings_to_frame, simulate_recordings, write_csv_atomic
+from cardiospike.engines.datasets import natural_key
 from cardiospike.recording import Recording
 
 #: The columns every scored output holds.
@@ -50,15 +50,11 @@ def scored_as_one_file(folder: Path, frame: pd.DataFrame, model: Path) -> pd.Dat
     return pd.read_csv(folder / "all-scored.csv")
 
 
-def natural(name: str) -> list[object]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
-
-
 def read_scored(folder: Path) -> pd.DataFrame:
     """Every output partition below ``folder``, in the natural order of their paths, as one frame."""
     files = sorted(
         (p for p in folder.rglob("*.parquet") if not p.name.startswith(".")),
-        key=lambda p: natural(p.relative_to(folder).as_posix()),
+        key=lambda p: natural_key(p.relative_to(folder).as_posix()),
     )
     return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
 

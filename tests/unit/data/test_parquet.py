@@ -129,7 +129,12 @@ def test_parquet_content_is_refused_outside_files(tmp_path: Path):
         parse_recordings("id,x\n1,800\n", fmt="parquet")
 
 
-def test_an_arrow_table_reads_as_its_file_does():
+def test_an_arrow_table_reads_as_its_file_does(tmp_path: Path):
     table = pa.Table.from_pandas(COMPETITION, preserve_index=False)
     recs = recordings_of_arrow(table, Options(source="table"))
     assert [len(r) for r in recs] == [3, 2]
+    for got, want in zip(recs, read_recordings(_written(tmp_path, COMPETITION)), strict=True):
+        assert got.id == want.id
+        np.testing.assert_array_equal(got.rr, want.rr)
+        np.testing.assert_array_equal(got.time, want.time)
+        np.testing.assert_array_equal(got.labels, want.labels)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import fsspec
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from cardiospike.data import write_csv_atomic
 from cardiospike.engines.datasets import METADATA_KEY, DatasetError, open_dataset, written_by
 from cardiospike.engines.run import score_dataset
 from tests.datasets import (
@@ -167,7 +170,8 @@ def test_files_are_scored_into_parquet_files_and_parquet_into_csv(
     assert result.exit_code == 0, result.output
     assert_same_scores(pd.read_parquet(tmp_path / "scored.parquet"), expected)
     # A CSV file into Parquet, and Parquet into CSV (the single-machine path, which now reads Parquet too).
-    assert predict(tmp_path / "all.csv", tmp_path / "from-csv.pq", model=tiny_model_dir).exit_code == 0
+    write_csv_atomic(frame, tmp_path / "input.csv")
+    assert predict(tmp_path / "input.csv", tmp_path / "from-csv.pq", model=tiny_model_dir).exit_code == 0
     assert_same_scores(pd.read_parquet(tmp_path / "from-csv.pq"), expected)
     assert predict(tmp_path / "all.parquet", tmp_path / "back.csv", model=tiny_model_dir).exit_code == 0
     assert_same_scores(pd.read_csv(tmp_path / "back.csv"), expected)
@@ -176,8 +180,19 @@ def test_files_are_scored_into_parquet_files_and_parquet_into_csv(
     assert "name the output NAME.parquet" in refused.output
 
 
-def test_urls_are_read_and_written_through_fsspec(frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path):
+@pytest.fixture
+def memory_fs() -> Iterator[Any]:
+    """fsspec's in-memory file system, emptied of this test's files after it (it lives as long as the process)."""
     fs = fsspec.filesystem("memory")
+    yield fs
+    if fs.exists("/engines-test"):
+        fs.rm("/engines-test", recursive=True)
+
+
+def test_urls_are_read_and_written_through_fsspec(
+    memory_fs: Any, frame: pd.DataFrame, expected: pd.DataFrame, tiny_model_dir: Path
+):
+    fs = memory_fs
     for i, ids in enumerate((frame["id"].unique()[:6], frame["id"].unique()[6:])):
         with fs.open(f"/engines-test/data/part-{i}.parquet", "wb") as handle:
             frame[frame["id"].isin(ids)].to_parquet(handle, index=False)
@@ -195,8 +210,21 @@ def test_urls_are_read_and_written_through_fsspec(frame: pd.DataFrame, expected:
     assert (resumed.scored, resumed.skipped) == (0, 2)
 
 
-def test_the_model_is_loaded_once(tmp_path: Path, dataset: Path, tiny_model_dir: Path):
+def test_the_model_is_loaded_once(tmp_path: Path, dataset: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    import cardiospike.engines.partitions
+    import cardiospike.engines.run
+    from cardiospike.detector import load_detector
+
+    loads: list[object] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return load_detector(*args, **kwargs)
+
+    for module in (cardiospike.engines.run, cardiospike.engines.partitions):
+        monkeypatch.setattr(module, "load_detector", counted)
     summary = score_dataset(str(dataset), str(tmp_path / "out"), model=str(tiny_model_dir))
     assert summary.processes == 1
-    assert summary.model_loads <= 1
+    assert summary.model_loads == 0  # the partitions use the model the run loaded to check it
     assert summary.scored == 4
+    assert len(loads) == 1
