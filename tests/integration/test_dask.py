@@ -64,12 +64,17 @@ def expected(tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path) -> pd.Da
     return scored_as_one_file(tmp_path, frame, tiny_model_dir)
 
 
-def test_a_local_cluster_has_a_worker_process_per_core_without_the_trimming_threshold():
+def test_a_local_cluster_has_a_worker_process_per_core_without_the_trimming_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     # With MALLOC_TRIM_THRESHOLD_ set (Dask's default for its workers), every large array is a fresh mapping of
     # zeroed pages, and scoring is about 40% slower (benchmarks/results/dask.md).
+    # The cache folder comes from elsewhere than the variable, which the workers would inherit: they are told it.
+    monkeypatch.delenv("CARDIOSPIKE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with connect(None) as started:
         assert list(started.run(os.getenv, "MALLOC_TRIM_THRESHOLD_").values()) == [None] * cores()
-        assert set(started.run(os.getenv, "CARDIOSPIKE_CACHE_DIR").values()) == {os.environ["CARDIOSPIKE_CACHE_DIR"]}
+        assert set(started.run(os.getenv, "CARDIOSPIKE_CACHE_DIR").values()) == {str(tmp_path / "cardiospike")}
         assert {w["nthreads"] for w in started.scheduler_info()["workers"].values()} == {1}
 
 
@@ -160,6 +165,19 @@ def test_recordings_across_partitions_are_repartitioned_by_id(
         assert rows["time"].is_monotonic_increasing
     again = predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, "--resume", model=tiny_model_dir)
     assert "Scored 0 of 5 partition(s) (5 already complete, kept)" in again.output
+
+
+def test_a_dataset_to_repartition_whose_partition_has_no_id_column_is_refused(
+    client: Any, tmp_path: Path, frame: pd.DataFrame, tiny_model_dir: Path
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    frame.iloc[:1000].to_parquet(data / "day-0.parquet", index=False)
+    frame.iloc[1000:2500].to_parquet(data / "day-1.parquet", index=False)  # splits a recording
+    frame.iloc[2500:3000].drop(columns="id").to_parquet(data / "day-2.parquet", index=False)
+    result = predict(data, tmp_path / "out", "--scheduler", client.scheduler.address, model=tiny_model_dir)
+    assert result.exit_code == 2, result.output
+    assert "day-2.parquet has no 'id' column" in " ".join(result.output.split())
 
 
 def test_an_s3_dataset_on_a_local_cluster_started_by_the_command(

@@ -133,6 +133,11 @@ def _repartitioned(
     import numpy as np
 
     id_column = next(s.id_column for s in surveys if s.id_column is not None)
+    if lacking := [s.name for s in surveys if s.id_column != id_column]:
+        raise DatasetError(
+            f"{describe_spans(spans)}, yet {lacking[0]} has no {id_column!r} column: the dataset cannot be "
+            "repartitioned by recording"
+        )
     n = len(dataset.partitions)
     report.note(f"{describe_spans(spans)}: repartitioning the dataset by {id_column!r} into {n} partitions first")
     offsets = np.concatenate([[0], np.cumsum([s.rows for s in surveys])[:-1]]).astype(int).tolist()
