@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
@@ -46,17 +47,27 @@ RESULTS = Path(__file__).resolve().parent / "results" / "dask.md"
 CLI = [sys.executable, "-m", "cardiospike.cli"]
 
 
-def write_dataset(folder: Path, beats: int, partitions: int) -> int:
-    """Seeded recordings of 2,000 to 8,000 beats, cut into ``partitions`` files at whole recordings; returns the
-    beats written."""
+def seeded_lengths(beats: int) -> list[int]:
+    """The lengths of seeded recordings of 2,000 to 8,000 beats (the last one maybe fewer), ``beats`` in all;
+    recording ``i`` is simulated with seed ``i``."""
     rng = np.random.default_rng(0)
     lengths: list[int] = []
     while sum(lengths) < beats:
         lengths.append(int(rng.integers(2000, 8001)))
-    lengths[-1] -= sum(lengths) - beats
-    if lengths[-1] < 1:
-        lengths.pop()
-    bounds = np.linspace(0, len(lengths), partitions + 1).round().astype(int)
+    lengths[-1] -= sum(lengths) - beats  # the last one shorter, to make up ``beats``
+    return lengths
+
+
+def partition_bounds(n_recordings: int, partitions: int) -> np.ndarray:
+    """Where ``partitions`` partitions of about as many recordings each start (and the last ends)."""
+    return np.linspace(0, n_recordings, partitions + 1).round().astype(int)
+
+
+def write_dataset(folder: Path, beats: int, partitions: int) -> int:
+    """The recordings of :func:`seeded_lengths`, cut into ``partitions`` files at whole recordings; returns the
+    beats written."""
+    lengths = seeded_lengths(beats)
+    bounds = partition_bounds(len(lengths), partitions)
     folder.mkdir(parents=True, exist_ok=True)
     for p in range(partitions):
         recordings = [simulate_recording(lengths[i], seed=i, id=f"r{i:06d}") for i in range(bounds[p], bounds[p + 1])]
@@ -201,7 +212,7 @@ def main() -> None:
     lines = [
         "# Scoring a Parquet dataset: one machine, and Dask",
         "",
-        f"- command: `python benchmarks/bench_dask.py --beats {args.beats} --partitions {args.partitions}`",
+        f"- command: `{shlex.join(['python', 'benchmarks/bench_dask.py', *sys.argv[1:]])}`",
         f"- data: {beats:,} beats, {n_recordings:,} synthetic recordings of 2,000-8,000 beats, in {args.partitions} "
         f"Parquet partitions ({size / 2**20:.0f} MiB); columns `id,time,x`",
         f"- model: {detector.model_version} (the shipped stack: LightGBM compiled by lleaves + the feature network in "
@@ -209,11 +220,13 @@ def main() -> None:
         f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, cardiospike "
         f"{package_version()}, Python {platform.python_version()}",
         "- each run: `cardiospike predict` in a process of its own, timed from start to exit; Dask runs go to a "
-        "local cluster of 1 or 2 worker processes (one thread each, as `--engine dask` starts it: without glibc's "
+        f"local cluster of {' or '.join(args.workers.split(','))} worker processes (one thread each, as `--engine "
+        "dask` starts it: without glibc's "
         "trimming threshold) started beforehand (model loading in each worker included), except the one that starts "
         "its own",
         "- peak memory: of each Dask worker process (its peak resident set, from the OS), else of the command (for "
-        "`--engine dask` alone: the command's process, which holds the scheduler, not its workers)",
+        "`--engine dask` alone: the largest of the command's process and the worker processes it started, as the "
+        "OS reports a process with its children)",
         "",
         "| run | seconds | beats/s | peak memory per process (MiB) | load average before -> after (1, 5, 15 min) |",
         "| --- | ---: | ---: | ---: | --- |",
@@ -229,6 +242,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     if not args.keep:
         for r in rows:

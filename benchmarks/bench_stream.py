@@ -188,8 +188,13 @@ def main() -> None:
         "each stream started with its look-ahead already sent): "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {latencies.size} block decisions ({decided} beats decided); "
         f"{errors} errors",
-        f"- server memory (RSS): {before:.0f} MB before, {after:.0f} MB at most with every stream open: "
-        f"{(after - before) / max(args.streams, 1) * 1024:.0f} KB per stream",
+        f"- server memory (RSS): {before:.0f} MB before, "
+        + (
+            f"{after:.0f} MB at most with every stream open: {(after - before) / max(args.streams, 1) * 1024:.0f} KB "
+            "per stream"
+            if after > 0
+            else "not measured: the streams were never all open at once"
+        ),
     ]
     text = "\n".join(lines) + "\n"
     print(text)
