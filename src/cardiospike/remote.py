@@ -100,12 +100,8 @@ class RemoteFolder:
             return bytes(self.fs.cat_file(f"{self.path}/{name}"))
         except FileNotFoundError:
             raise
-        except PermissionError as exc:  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
-            raise RemoteError(f"{self.url}/{name}: access denied ({first_line(exc)}): {S3_CREDENTIALS_HINT}") from None
         except Exception as exc:
-            # Whatever the store's client raises (botocore's EndpointConnectionError, NoCredentialsError, timeouts
-            # ...): every such failure means the same thing, this file cannot be read, and why.
-            raise RemoteError(f"{self.url}/{name}: cannot read it: {type(exc).__name__}: {first_line(exc)}") from None
+            raise _failure(f"{self.url}/{name}", "read it", exc) from None
 
     @property
     def bucket(self) -> str | None:
@@ -119,7 +115,7 @@ class RemoteFolder:
                 return "bucket"
             return None if self.fs.exists(self.path) else "folder"
         except Exception as exc:  # the store failed in between: say what failed
-            raise RemoteError(f"{self.url}: cannot read it: {type(exc).__name__}: {first_line(exc)}") from None
+            raise _failure(self.url, "read it", exc) from None
 
 
 def upload(folder: Path, url: str, last: str | None = None) -> None:
@@ -136,7 +132,7 @@ def upload(folder: Path, url: str, last: str | None = None) -> None:
         try:
             fs.put_file(str(folder / name), f"{path}/{name}")
         except Exception as exc:
-            raise RemoteError(f"{url}/{name}: cannot upload it: {type(exc).__name__}: {first_line(exc)}") from None
+            raise _failure(f"{url}/{name}", "upload it", exc) from None
 
 
 @contextmanager
@@ -157,7 +153,11 @@ def mirrored(location: str) -> Iterator[str]:
 
 
 def _failure(url: str, doing: str, exc: Exception) -> RemoteError:
-    """One store failure as a :class:`RemoteError` that names the URL and says why (access denied: which settings)."""
+    """One store failure as a :class:`RemoteError` that names the URL and says why (access denied: which settings).
+
+    Whatever the store's client raises (botocore's EndpointConnectionError, NoCredentialsError, timeouts ...) means
+    the same thing: this cannot be done, and why.
+    """
     if isinstance(exc, PermissionError):  # s3fs: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch
         return RemoteError(f"{url}: access denied ({first_line(exc)}): {S3_CREDENTIALS_HINT}")
     return RemoteError(f"{url}: cannot {doing}: {type(exc).__name__}: {first_line(exc)}")
