@@ -81,9 +81,9 @@ def scored_frame(scored: Sequence[ScoredRecording]) -> pd.DataFrame:
     """:func:`scored_columns` as a pandas DataFrame, the ids as Python strings."""
     import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
 
-    lengths = [len(s.recording) for s in scored]
-    ids = np.repeat(np.array([s.recording.id for s in scored], dtype=object), lengths)
-    return pd.DataFrame(dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True)))
+    columns = scored_columns(scored)
+    columns[ID] = columns[ID].to_numpy(zero_copy_only=False)
+    return pd.DataFrame(columns)
 
 
 def _beat_columns(scored: Sequence[ScoredRecording]) -> tuple[np.ndarray, ...]:
@@ -198,14 +198,18 @@ class Detector:
     def score_batches(
         self, recordings: Sequence[Recording], threshold: float | None = None
     ) -> Iterator[list[ScoredRecording]]:
-        """Score recordings of any number and length: one :meth:`score_many` per batch of :func:`batches_of`, each
+        """Score recordings of any number and length, one call of the model per batch of :func:`batches_of`, each
         batch's scored recordings yielded as it is done (memory holds one batch of features at a time)."""
         for batch in batches_of(recordings):
-            yield self.score_many(batch, threshold)
+            yield self._score_batch(batch, threshold)
 
     def score_many(self, recordings: Sequence[Recording], threshold: float | None = None) -> list[ScoredRecording]:
-        """Score many recordings with one call of the model (faster than one call per recording): the same
-        probabilities and flags as each scored alone."""
+        """Score many recordings, in the batches of :meth:`score_batches` (far faster than one call per recording):
+        the same probabilities and flags as each scored alone."""
+        return [scored for batch in self.score_batches(recordings, threshold) for scored in batch]
+
+    def _score_batch(self, recordings: Sequence[Recording], threshold: float | None) -> list[ScoredRecording]:
+        """Score recordings with one call of the model."""
         if not recordings:
             return []
         post = self.artifact.postprocess

@@ -43,8 +43,9 @@ ERROR_RR_MAX_MS = 2000.0
 MODEL_RR_MIN_MS = 300.0
 MODEL_RR_MAX_MS = 1400.0
 #: A recording with a larger share of its beats outside the measurement range is probably read wrongly (RR in
-#: another unit or column): the commands warn about it.
+#: another unit or column): the commands warn about it (:func:`mostly_errors`), naming the first few of them.
 MOSTLY_ERRORS = 0.5
+NAMED_MOSTLY_ERRORS = 5
 #: The largest value read as an RR interval (ms), in files and in the API alike. Devices write dropped beats as 0 or
 #: 65,535 (kept and flagged as measurement errors); a value beyond 100 s is no heart beat interval in milliseconds
 #: (microseconds, or another column), and the bound keeps cumulative beat times exact.
@@ -166,6 +167,11 @@ def time_from_rr(rr: FloatArray) -> FloatArray:
     steps = np.where(np.isfinite(rr) & (rr > 0), rr, 0.0)
     time = np.cumsum(steps, dtype=np.float64)
     return time - steps[0] if rr.size else time
+
+
+def mostly_errors(errors: int, n_beats: int) -> bool:
+    """Whether more than :data:`MOSTLY_ERRORS` of a recording's ``n_beats`` beats are measurement errors."""
+    return errors > MOSTLY_ERRORS * n_beats
 
 
 def measurement_errors(

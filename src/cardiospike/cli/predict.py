@@ -27,7 +27,7 @@ from cardiospike.cli.options import (
     open_detector,
     read_input,
 )
-from cardiospike.recording import MOSTLY_ERRORS
+from cardiospike.recording import NAMED_MOSTLY_ERRORS, mostly_errors
 
 if TYPE_CHECKING:
     from cardiospike.detector import ScoredRecording
@@ -109,8 +109,8 @@ def predict(
     out = console if target is not None else err_console
     summarise(summaries, out)
     out.print(f"-> {escape(str(target or 'standard output'))}", highlight=False)
-    bad = [s for s in summaries if s.errors > MOSTLY_ERRORS * s.n_beats]
-    warn_mostly_errors(len(bad), [s.id for s in bad[:5]], {s.unit for s in bad})
+    bad = [s for s in summaries if mostly_errors(s.errors, s.n_beats)]
+    warn_mostly_errors(len(bad), [s.id for s in bad[:NAMED_MOSTLY_ERRORS]], {s.unit for s in bad})
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from cardiospike.data.io import MAX_INPUT_BYTES, parse_recordings, read_recordin
 from cardiospike.data.output import OutputError, parquet_bytes
 from cardiospike.detector import Detector, load_detector, scored_frame
 from cardiospike.engines.datasets import METADATA_KEY, DatasetError, Partition, write_output, written_by
-from cardiospike.recording import LABEL, MOSTLY_ERRORS, Format, Unit
+from cardiospike.recording import LABEL, NAMED_MOSTLY_ERRORS, Format, Unit, mostly_errors
 from cardiospike.remote import RemoteError, is_url, open_file, read_file
 from cardiospike.summary import episodes_of
 from cardiospike.version import package_version
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-#: Ids of recordings that are mostly measurement errors, named per partition (the rest are counted).
-NAMED_MOSTLY_ERRORS = 5
 #: The column that keeps each row's place in the input while a dataset is repartitioned by recording id.
 POSITION = "__cardiospike_row"
 #: The errors a partition can fail with, reported with their message (anything else is a fault, raised).
@@ -213,7 +211,7 @@ def _score(recordings: Recordings, job: Job, result: PartitionResult) -> pd.Data
     import pandas as pd
 
     detector, result.loaded_model = detector_for(job.model)
-    scored = [s for batch in detector.score_batches(recordings, job.threshold) for s in batch]
+    scored = detector.score_many(recordings, job.threshold)
     frame = scored_frame(scored)
     if recordings.extra is not None and len(recordings.extra.columns):
         frame = pd.concat([frame, recordings.extra.reset_index(drop=True)], axis=1)
@@ -222,7 +220,7 @@ def _score(recordings: Recordings, job: Job, result: PartitionResult) -> pd.Data
     result.errors = int(sum(int(s.error.sum()) for s in scored))
     result.episodes = sum(len(episodes_of(s)) for s in scored)
     result.unit_note = recordings.unit_note
-    bad = [s for s in scored if len(s.recording) and s.error.mean() > MOSTLY_ERRORS]
+    bad = [s for s in scored if mostly_errors(int(s.error.sum()), len(s.recording))]
     result.mostly_errors = [s.recording.id for s in bad[:NAMED_MOSTLY_ERRORS]]
     result.n_mostly_errors = len(bad)
     result.mostly_errors_units = {s.recording.unit for s in bad}

@@ -9,8 +9,9 @@ from cardiospike.artifact import load_artifact
 from cardiospike.detector import default_model_path, load_detector
 from cardiospike.engines import ENGINES, Engine
 from cardiospike.engines.datasets import DatasetError, open_dataset, open_target, remove_partials
-from cardiospike.engines.partitions import NAMED_MOSTLY_ERRORS, Job, PartitionResult, Reading, keep_detector, run_key
+from cardiospike.engines.partitions import Job, PartitionResult, Reading, keep_detector, run_key
 from cardiospike.engines.report import Report, Silent
+from cardiospike.recording import NAMED_MOSTLY_ERRORS
 from cardiospike.remote import is_url
 
 

@@ -88,7 +88,7 @@ def evaluate_detector(detector: Detector, recordings: Sequence[Recording]) -> Ev
     """
     if any(r.labels is None for r in recordings):
         raise ValueError("evaluation needs labels: add a 'y' column (0/1 per beat)")
-    scored = [s for batch in detector.score_batches(recordings) for s in batch]
+    scored = detector.score_many(recordings)
     y = np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(bool)
     flags = np.concatenate([s.is_anomaly for s in scored])
     ids = np.repeat([r.id for r in recordings], [len(r) for r in recordings])

@@ -54,7 +54,7 @@ async def report(request: Request, detector: DetectorDep, settings: SettingsDep,
             recordings = [r for r in recordings if r.id == recording]
             if not recordings:
                 raise InputError(["body", RECORDING], f"{source} has no recording with this id", "recording_not_found")
-        scored = [s for batch in detector.score_batches(recordings) for s in batch]
+        scored = detector.score_many(recordings)
         html = render_report(scored, model=ModelInfo.of(detector), source=SourceInfo.of_bytes(source, content))
         return html, sum(len(r) for r in recordings)
 
