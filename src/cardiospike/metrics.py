@@ -37,11 +37,14 @@ def f1_score(y: ArrayLike, flags: ArrayLike) -> float:
     return float(precision_recall_f1(*flag_counts(y, flags))[2])
 
 
-def _run_numbers(on: NDArray[np.bool_], new_recording: NDArray[np.bool_]) -> tuple[NDArray[np.int64], int]:
-    """Each beat's run of ``on`` beats (numbered from 1; 0 where off; a run never crosses a recording), and the number
-    of runs."""
+def _runs(
+    on: NDArray[np.bool_], new_recording: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Each beat's run of ``on`` beats (numbered from 1; 0 where off; a run never crosses a recording), and each
+    run's first and last beat (run ``k`` at index ``k - 1``)."""
     starts = on & (new_recording | ~np.r_[False, on[:-1]])
-    return np.cumsum(starts) * on, int(starts.sum())
+    ends = on & (np.r_[new_recording[1:], True] | ~np.r_[on[1:], False])
+    return np.cumsum(starts) * on, np.flatnonzero(starts), np.flatnonzero(ends)
 
 
 def _new_recording(ids: NDArray) -> NDArray[np.bool_]:
@@ -57,12 +60,12 @@ def episode_counts(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[int,
     """
     y, flags, ids = np.asarray(y).astype(bool), np.asarray(flags).astype(bool), np.asarray(ids)
     new_recording = _new_recording(ids)
-    labelled, n_labelled = _run_numbers(y, new_recording)
-    flagged, n_flagged = _run_numbers(flags, new_recording)
+    labelled, label_first, _ = _runs(y, new_recording)
+    flagged, flag_first, _ = _runs(flags, new_recording)
     both = y & flags
     found = np.unique(labelled[both]).size
     true_runs = np.unique(flagged[both]).size
-    return found, n_labelled - found, n_flagged - true_runs
+    return found, label_first.size - found, flag_first.size - true_runs
 
 
 def boundary_errors(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -74,22 +77,13 @@ def boundary_errors(y: ArrayLike, flags: ArrayLike, ids: ArrayLike) -> tuple[NDA
     """
     y, flags, ids = np.asarray(y).astype(bool), np.asarray(flags).astype(bool), np.asarray(ids)
     new_recording = _new_recording(ids)
-    labelled, n_labelled = _run_numbers(y, new_recording)
-    flagged, n_flagged = _run_numbers(flags, new_recording)
-    beat = np.arange(y.size)
-
-    def bounds(number: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """First and last beat of runs 1..n (index 0 unused)."""
-        first, last = np.full(n + 1, y.size, np.int64), np.full(n + 1, -1, np.int64)
-        np.minimum.at(first, number, beat)
-        np.maximum.at(last, number, beat)
-        return first, last
-
-    label_first, label_last = bounds(labelled, n_labelled)
-    flag_first, flag_last = bounds(flagged, n_flagged)
+    labelled, label_first, label_last = _runs(y, new_recording)
+    flagged, flag_first, flag_last = _runs(flags, new_recording)
     both = y & flags
-    episode, run = labelled[both], flagged[both]
-    span_first, span_last = np.full(n_labelled + 1, y.size, np.int64), np.full(n_labelled + 1, -1, np.int64)
+    episode, run = labelled[both] - 1, flagged[both] - 1
+    # The span of the flagged runs touching each labelled episode: the first start and the last end among them.
+    span_first = np.full(label_first.size, y.size, np.int64)
+    span_last = np.full(label_first.size, -1, np.int64)
     np.minimum.at(span_first, episode, flag_first[run])
     np.maximum.at(span_last, episode, flag_last[run])
     found = np.unique(episode)
