@@ -71,6 +71,7 @@ def render(report: dict[str, Any], how: str) -> str:
             for f in report["folds"]
         ),
         *_base_model_lines(report),
+        *_view_lines(report),
         *_episode_lines(report),
         "",
         f"Per-recording F1: mean {r['mean']:.3f}, quartiles {r['q25']:.3f} / {r['median']:.3f} / {r['q75']:.3f}; "
@@ -96,6 +97,35 @@ def _base_model_lines(report: dict[str, Any]) -> list[str]:
         *(
             f"| {f['fold']} | {f['f1']:.4f} | " + " | ".join(f"{f['base_f1'][name]:.4f}" for name in names) + " |"
             for f in report["folds"]
+        ),
+    ]
+
+
+def _view_lines(report: dict[str, Any]) -> list[str]:
+    """Per-beat F1 of the recordings as labelled, laid end to end and cut into pieces, where the report has them."""
+    views = report.get("views")
+    if not views:
+        return []
+    o = report["outer"]
+    rows = [("recordings as labelled", o["f1"], o["precision"], o["recall"], o["n_beats"], report["f1_per_fold"])]
+    names = {"long": "laid end to end (one recording per fold)", "pieces": "cut into pieces of 64-256 beats"}
+    rows += [
+        (names.get(k, k), v["f1"], v["precision"], v["recall"], v["n_beats"], v["f1_per_fold"])
+        for k, v in views.items()
+    ]
+    return [
+        "",
+        "Views of each outer fold's recordings, scored by the model that never saw them "
+        "(`cardiospike.training.views`): as labelled, shuffled and laid end to end as one recording (repeated, each "
+        "time in a new order, to at least 100,000 beats), and each cut into pieces of 64-256 beats.",
+        "",
+        "| view | per-beat F1 | minus as labelled | precision | recall | beats | F1 per outer fold |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        *(
+            f"| {name} | {f1:.4f} | {f1 - o['f1']:+.4f} | {p:.4f} | {r:.4f} | {n:,} | "
+            + " / ".join(f"{x:.4f}" for x in folds)
+            + " |"
+            for name, f1, p, r, n, folds in rows
         ),
     ]
 

@@ -60,6 +60,30 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Re
     return trained.location
 
 
+@pytest.fixture(scope="session")
+def tiny_stack_dir(tmp_path_factory: pytest.TempPathFactory, recordings: list[Recording]) -> Path:
+    """LightGBM and a feature network stacked, trained as ``cardiospike train debug=default`` trains them, on
+    ``recordings``; the network scores windows of 64 beats (16 of context), so a few hundred beats hold many."""
+    pytest.importorskip("torch")
+    pytest.importorskip("lightning")
+    from cardiospike.training.run import train_model
+
+    folder = tmp_path_factory.mktemp("stack")
+    data = folder / "train.csv"
+    write_csv_atomic(recordings_to_frame(recordings), data)
+    overrides = [
+        "debug=default",
+        "model/nn=features",
+        "model.nn.crop_len=64",
+        "model.nn.window_context=16",
+        f"data.path={data}",
+        f"out={folder / 'stack'}",
+    ]
+    trained = train_model(overrides, command="pytest (tests/conftest.py)")
+    assert isinstance(trained.location, Path)
+    return trained.location
+
+
 def real_data(name: str) -> Path:
     """Path of a real data file, or skip the test with the reason."""
     path = DATA_DIR / name

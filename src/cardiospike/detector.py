@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import features_for_recordings
-from cardiospike.live import BLOCK, HISTORY, BeatStream
+from cardiospike.live import BLOCK, BeatStream
 from cardiospike.models.forest import Engine
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
@@ -151,11 +151,18 @@ class Detector:
     def model_version(self) -> str:
         return self.artifact.model_version
 
-    def raw_proba(self, recordings: Sequence[Recording]) -> FloatArray:
+    @property
+    def reach(self) -> int:
+        """The furthest (in beats) a beat's probability looks from it, either way: the features', or the network's
+        (its window and its inputs). A beat's probability is a function of the beats within ``reach`` of it."""
+        return max(self.artifact.features.reach, 0 if self.network is None else self.network.reach)
+
+    def raw_proba(self, recordings: Sequence[Recording], offsets: Sequence[int] | None = None) -> FloatArray:
         """Anomaly probability of every beat of the recordings (stacked), before post-processing.
 
         One feature matrix for all the recordings (features never cross a recording's edge) and one call of the
-        forest, whatever the number of recordings.
+        forest, whatever the number of recordings. ``offsets``: each recording is a piece that starts at that beat
+        of a longer recording (see :meth:`score_piece`); default: whole recordings.
         """
         lengths = [len(r) for r in recordings]
         features = features_for_recordings(recordings, self.artifact.features)
@@ -166,11 +173,15 @@ class Detector:
         # A network over the same feature matrix reads the one just computed rather than building it again.
         cut = np.cumsum(lengths)[:-1]
         shared = np.split(features, cut) if self.network.features == self.artifact.features else None
-        network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared))
+        network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared, offsets))
         return stacker.predict_proba(np.column_stack([lgbm, network]))
 
     def stream(
-        self, lookahead: int | None = None, block: int = BLOCK, history: int = HISTORY, threshold: float | None = None
+        self,
+        lookahead: int | None = None,
+        block: int = BLOCK,
+        history: int | None = None,
+        threshold: float | None = None,
     ) -> BeatStream:
         """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive."""
         return BeatStream(self, lookahead, block, history, threshold)
@@ -195,6 +206,16 @@ class Detector:
             recording = as_recording(recording, unit=unit, rr_column=rr_column)
         return self.score_many([recording], threshold)[0]
 
+    def score_piece(self, recording: Recording, offset: int, threshold: float | None = None) -> ScoredRecording:
+        """Score ``recording`` as a piece that starts at beat ``offset`` of a longer recording.
+
+        Its beats further than :attr:`reach` (plus what post-processing looks at) from the piece's ends score exactly
+        as in the whole recording: the network's windows are laid as in the whole (see
+        :mod:`cardiospike.models.nn.windows`), and every feature looks no further. Live streams score their history
+        so.
+        """
+        return self._score_batch([recording], threshold, [offset])[0]
+
     def score_batches(
         self, recordings: Sequence[Recording], threshold: float | None = None
     ) -> Iterator[list[ScoredRecording]]:
@@ -208,15 +229,17 @@ class Detector:
         the same probabilities and flags as each scored alone."""
         return [scored for batch in self.score_batches(recordings, threshold) for scored in batch]
 
-    def _score_batch(self, recordings: Sequence[Recording], threshold: float | None) -> list[ScoredRecording]:
-        """Score recordings with one call of the model."""
+    def _score_batch(
+        self, recordings: Sequence[Recording], threshold: float | None, offsets: Sequence[int] | None = None
+    ) -> list[ScoredRecording]:
+        """Score recordings with one call of the model (``offsets``: see :meth:`raw_proba`)."""
         if not recordings:
             return []
         post = self.artifact.postprocess
         if threshold is not None:
             post = replace(post, threshold=float(threshold))
         lengths = np.array([len(r) for r in recordings])
-        proba = post.proba(self.raw_proba(recordings), lengths)
+        proba = post.proba(self.raw_proba(recordings, offsets), lengths)
         flags = post.flags(proba, lengths)
         low, high = self.artifact.rr_range
         cut = np.cumsum(lengths)[:-1]

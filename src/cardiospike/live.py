@@ -1,16 +1,16 @@
-"""Live scoring of a beat stream: final decisions after a fixed look-ahead, from a bounded window of past beats.
+"""Live scoring of a beat stream: final decisions after a fixed look-ahead, equal to the whole recording's.
 
 A chest strap or a phone app delivers RR intervals as they happen. A :class:`BeatStream` takes them in chunks of any
 size and decides the beats in blocks of ``block`` beats: a block is decided once ``lookahead`` beats have followed
-its last beat, by scoring the last ``history`` beats up to then as if the recording ended there (the detector's
-whole pipeline: features, models, post-processing). Every block is decided once, from the same beats whatever the
-chunks were, so feeding beats one by one, in chunks of any size or all at once gives the same decisions; a decision
-is final when it is given, and so are the episode events derived from the decisions. Closing the stream decides the
-last beats as the end of a recording is decided. Memory is bounded: the stream keeps ``history + lookahead + block``
-beats.
+its last beat, by scoring the last ``history`` beats up to then as a piece of the whole recording
+(:meth:`~cardiospike.detector.Detector.score_piece`: the detector's whole pipeline, its network windows laid as in
+the whole recording). A beat's probability depends only on the beats within the model's reach of it, so with the
+default look-ahead and history (:func:`default_lookahead`, :func:`default_history`) every decision is the one the
+whole recording gets in a batch, however long the stream and whatever the chunks were. A decision is final when it
+is given, and so are the episode events derived from the decisions. Closing the stream decides the last beats as
+the end of a recording is decided. Memory is bounded: the stream keeps ``history + lookahead + block`` beats.
 
-A beat is decided at most ``lookahead + block - 1`` beats after it arrived, and at least ``lookahead`` beats after:
-:func:`default_lookahead` takes what the model's features, network windows and post-processing look ahead.
+A beat is decided at most ``lookahead + block - 1`` beats after it arrived, and at least ``lookahead`` beats after.
 """
 
 from __future__ import annotations
@@ -30,26 +30,22 @@ if TYPE_CHECKING:
 
 #: Beats decided together: one scoring of the window per block.
 BLOCK = 16
-#: Past beats a decision sees (beyond the look-ahead): wider than any feature window and a network window.
+#: Past beats a decision sees at least (more where the model looks further back: see :func:`default_history`).
 HISTORY = 512
-#: What a feature set without a bound on its look-ahead (``reach``) is given, where its windows reach less far
-#: (:attr:`~cardiospike.features.FeatureSpec.window_reach`): its distances to the next spike rarely matter further.
-UNBOUNDED_FEATURES_LOOKAHEAD = 32
-#: What a network scored on whole recordings is given.
-WHOLE_NETWORK_LOOKAHEAD = 64
 
 
 def default_lookahead(detector: Detector) -> int:
-    """The beats a decision waits for: the furthest the features, the network's windows and the post-processing
-    look ahead (see the module docstring)."""
-    spec = detector.artifact.features
-    features = spec.reach if spec.reach is not None else max(spec.window_reach, UNBOUNDED_FEATURES_LOOKAHEAD)
-    network = 0
-    if detector.network is not None:
-        windowing = detector.network.windowing
-        network = WHOLE_NETWORK_LOOKAHEAD if windowing is None else windowing.context
+    """The beats a decision waits for: how far the model looks (:attr:`~cardiospike.detector.Detector.reach`) and,
+    beyond that, what post-processing looks at (smoothing, gaps, the shortest run). Then a decision equals the one
+    the whole recording gets."""
     post = detector.artifact.postprocess
-    return max(features, network) + post.smooth + post.max_gap + post.min_run
+    return detector.reach + post.smooth + post.max_gap + post.min_run
+
+
+def default_history(detector: Detector) -> int:
+    """The past beats a decision sees: :data:`HISTORY`, or what the model and post-processing look back at where
+    that is more (as far as they look ahead)."""
+    return max(HISTORY, default_lookahead(detector))
 
 
 @dataclass(frozen=True)
@@ -101,8 +97,8 @@ class BeatStream:
         Beats a decision waits for (default: :func:`default_lookahead`).
     block : int
         Beats decided together.
-    history : int
-        Past beats a decision sees.
+    history : int, optional
+        Past beats a decision sees (default: :func:`default_history`).
     threshold : float, optional
         Decision threshold instead of the model's.
     """
@@ -112,11 +108,12 @@ class BeatStream:
         detector: Detector,
         lookahead: int | None = None,
         block: int = BLOCK,
-        history: int = HISTORY,
+        history: int | None = None,
         threshold: float | None = None,
     ) -> None:
         self.detector = detector
         self.lookahead = default_lookahead(detector) if lookahead is None else int(lookahead)
+        history = default_history(detector) if history is None else int(history)
         if self.lookahead < 0 or block < 1 or history < 0:
             raise ValueError("lookahead and history must be >= 0, block >= 1")
         self.block, self.history, self.threshold = block, history, threshold
@@ -175,7 +172,7 @@ class BeatStream:
         first = max(0, self.decided - self.history)
         window = slice(first - self._offset, end - self._offset)
         recording = Recording(id="stream", rr=self._rr[window], time=self._time[window])
-        scored = self.detector.score(recording, self.threshold)
+        scored = self.detector.score_piece(recording, first, self.threshold)
         part = slice(self.decided - first, stop - first)
         decisions = BeatDecisions(self.decided, scored.proba[part], scored.is_anomaly[part], scored.error[part])
         events: list[Event] = [decisions, *self._episode_events(decisions)]

@@ -221,3 +221,14 @@ def test_garbage_network_is_an_error_not_a_traceback(model_copy: Path):
     )
     with pytest.raises(ArtifactError, match="network cannot be loaded"):
         load_detector(model_copy)
+
+
+def test_a_model_whose_features_read_whole_recordings_is_refused_with_the_remedy(model_copy: Path):
+    """Models trained before bounded context read a recording's length and median: they must not score quietly."""
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    features = {k: v for k, v in manifest["features"].items() if k not in ("level_half", "distance_reach", "reach")}
+    old = {**manifest, "features": {**features, "name": "spike-context-v2", "reach": None}}
+    (model_copy / MANIFEST).write_text(json.dumps(old))
+    with pytest.raises(ArtifactError, match=r"reads whole recordings.*retrain the model"):
+        load_detector(model_copy)
+    assert manifest["features"]["reach"] == FeatureSpec.from_dict(manifest["features"]).reach  # recorded

@@ -14,6 +14,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1: "1 beat", "2 beats", "0 measurement errors"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``Error: message`` on stderr (one unwrapped line, no traceback) and return the exit to raise.
 

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
-from cardiospike.cli.console import console, err_console, fail, progress, warn_mostly_errors
+from cardiospike.cli.console import console, counted, err_console, fail, progress, warn_mostly_errors
 from cardiospike.cli.options import InputOptions
 from cardiospike.engines import ENGINES
 from cardiospike.remote import is_url
@@ -140,8 +140,8 @@ def _print_summary(summary: Summary, output: str) -> None:
     share = summary.anomalous / max(summary.beats, 1)
     console.print(
         f"Scored {summary.scored} of {summary.partitions} partition(s){skipped}: {summary.recordings} recording(s), "
-        f"{summary.beats} beats, {summary.episodes} episodes: {summary.anomalous} anomalous ({share:.1%}), "
-        f"{summary.errors} measurement errors",
+        f"{counted(summary.beats, 'beat')}, {counted(summary.episodes, 'episode')}: {summary.anomalous} anomalous "
+        f"({share:.1%}), {counted(summary.errors, 'measurement error')}",
         highlight=False,
     )
     console.print(f"-> {escape(output)}", highlight=False)

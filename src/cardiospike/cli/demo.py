@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cardiospike.cli.console import console
+from cardiospike.cli.console import console, counted
 from cardiospike.cli.options import ModelOption, open_detector
 from cardiospike.recording import MAX_RECORDING_BEATS
 
@@ -30,7 +30,8 @@ def demo(
     detector = open_detector(model)
     scored = detector.score(recording)
     episodes = episodes_of(scored)
-    table = Table(title=f"Synthetic demo recording (seed {seed}, {n_beats} beats): {len(episodes)} episodes")
+    title = f"Synthetic demo recording (seed {seed}, {counted(n_beats, 'beat')}): {counted(len(episodes), 'episode')}"
+    table = Table(title=title)
     for col in ("start beat", "end beat", "start (s)", "end (s)", "beats", "peak probability"):
         table.add_column(col, justify="right")
     for e in episodes:
@@ -41,5 +42,5 @@ def demo(
     console.print(table)
     console.print(
         f"Model {detector.model_version}, threshold {detector.threshold:.3f}; the simulation placed "
-        f"{len(episodes_of(recording))} episodes; {int(scored.error.sum())} beats are measurement errors."
+        f"{counted(len(episodes_of(recording)), 'episode')}; {counted(int(scored.error.sum()), 'measurement error')}."
     )

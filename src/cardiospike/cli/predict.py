@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cardiospike.cli.console import console, err_console, fail, progress, warn_mostly_errors
+from cardiospike.cli.console import console, counted, err_console, fail, progress, warn_mostly_errors
 from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
     ForceOption,
@@ -148,9 +148,9 @@ def summarise(scored: Sequence[Scored], out: Console) -> None:
             table.add_row(escape(s.id), str(s.n_beats), str(s.n_episodes), f"{share:.1%}", str(s.errors))
         out.print(table)
     episodes = sum(s.n_episodes for s in scored) if len(scored) > MAX_TABLE_ROWS else None
-    shown = "" if episodes is None else f", {episodes} episodes"
+    shown = "" if episodes is None else f", {counted(episodes, 'episode')}"
     out.print(
-        f"Scored {len(scored)} recording(s), {n_beats} beats{shown}: {anomalous} anomalous "
-        f"({anomalous / max(n_beats, 1):.1%}), {errors} measurement errors",
+        f"Scored {len(scored)} recording(s), {counted(n_beats, 'beat')}{shown}: {anomalous} anomalous "
+        f"({anomalous / max(n_beats, 1):.1%}), {counted(errors, 'measurement error')}",
         highlight=False,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from cardiospike.cli.console import console, err_console, fail, progress
+from cardiospike.cli.console import console, counted, err_console, fail, progress
 from cardiospike.cli.options import (
     ForceOption,
     FormatOption,
@@ -67,7 +67,7 @@ def report(
     n_episodes = sum(len(episodes_of(s)) for s in scored)
     # With the report on standard output, the summary goes to standard error.
     (console if target is not None else err_console).print(
-        f"Report of {len(scored)} recording(s), {n_beats} beats, {n_episodes} episodes "
+        f"Report of {len(scored)} recording(s), {counted(n_beats, 'beat')}, {counted(n_episodes, 'episode')} "
         f"-> {escape(str(target or 'standard output'))}",
         highlight=False,
     )

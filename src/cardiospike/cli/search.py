@@ -31,14 +31,14 @@ app = typer.Typer(
 EXIT_INTERRUPTED = 130
 
 StudyOption = Annotated[
-    str | None, typer.Option("--study", "-s", help="Study name [default: the configuration's study].")
+    str | None, typer.Option("--study", "-s", help="Study name (default: the configuration's study).")
 ]
 StorageOption = Annotated[
     str | None,
     typer.Option(
         "--storage",
         help="SQLAlchemy URL (postgresql+psycopg2://..., sqlite:///f.db) or journal:///f.log "
-        "[default: the configuration's storage].",
+        "(default: the configuration's storage).",
     ),
 ]
 
@@ -124,6 +124,7 @@ def best(
     storage: StorageOption = None,
 ) -> None:
     """Write the best trial's parameters as a training configuration (model: {lgbm: {...}}) to a YAML file."""
+    _require_extra()
     from cardiospike.search.report import best_of, best_yaml, overrides
 
     try:
@@ -143,6 +144,7 @@ def best(
 @app.command()
 def status(study: StudyOption = None, storage: StorageOption = None) -> None:
     """Print the study's trials by state and its best trial so far."""
+    _require_extra()
     from cardiospike.search.report import best_of, state_counts
 
     found = _study(study, storage)

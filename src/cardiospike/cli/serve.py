@@ -12,10 +12,10 @@ from cardiospike.cli.options import ModelOption, open_detector
 
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: CARDIOSPIKE_HOST or 127.0.0.1].")
+        str | None, typer.Option(help="Address to listen on (default: CARDIOSPIKE_HOST or 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: CARDIOSPIKE_PORT or 8000].")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes [default: CARDIOSPIKE_WORKERS or 1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: CARDIOSPIKE_PORT or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: CARDIOSPIKE_WORKERS or 1).")] = None,
     model: ModelOption = None,
 ) -> None:
     """Serve the REST API (docs at /docs) and the web app (at /); options override CARDIOSPIKE_* variables and .env."""

@@ -28,6 +28,13 @@ def train(
         str | None, typer.Option("--out", "-o", help="Artifact folder or s3:// URL to write (sets out).")
     ] = None,
     cfg: Annotated[str | None, typer.Option("--cfg", help="Print the resolved configuration ('job') and exit.")] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions",
+            help="Also write every beat's outer nested-CV prediction to this .npz file (for compare_quality.py).",
+        ),
+    ] = None,
 ) -> None:
     """Train the beat detector with nested cross-validation and write a model artifact."""
     try:
@@ -54,7 +61,8 @@ def train(
 
         typer.echo(OmegaConf.to_yaml(run.cfg))
         return
-    # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run.
+    # Rebuilt from the arguments, so the record reads the same whatever shell or wrapper started the run
+    # (--predictions changes no model: it is left out).
     command = shlex.join(
         ["cardiospike", "train"]
         + (["--data", str(data)] if data is not None else [])
@@ -68,6 +76,8 @@ def train(
     except (RecordingFormatError, ValueError, ArtifactError) as exc:  # bad data; an s3:// folder that cannot be written
         raise fail(str(exc)) from None
     result = trained.result
+    if predictions is not None:
+        result.outer.save(predictions)
     _print_cv(result.report)
     post, rounds = result.postprocess, result.fitted.tuning.rounds
     console.print(

@@ -1,9 +1,15 @@
 """The per-beat feature matrix the beat classifier learns from.
 
-A labelled episode is a short spike in an otherwise steady stretch (one RR about 8% above the recording's median
+A labelled episode is a short spike in an otherwise steady stretch (one RR about 8% above the level around it
 followed at once by one about 8% below), with a few beats of context on each side. So beside windows of RR and
 its successive differences, the features describe local variability at several widths and where the nearest
-spike-shaped step lies. Everything is relative to the recording's median RR, so it does not depend on heart rate.
+spike-shaped step lies. Everything is relative to the local level (the median of the valid beats within
+``level_half`` beats), so it does not depend on heart rate.
+
+A beat's features depend only on the beats within :attr:`FeatureSpec.reach` of it: never on the recording's length
+or on where the beat lies in it, apart from the true edges (a beat near the first or last beat sees less context,
+and says how much less, up to the widest window). So a day-long recording is scored as its pieces are, and a live
+stream's features are final once ``reach`` beats have followed a beat.
 """
 
 from __future__ import annotations
@@ -14,11 +20,22 @@ from typing import Any
 
 import numpy as np
 
-from cardiospike.features.windows import LOCAL_HALF, WindowSums, distance_to_flags, local_outliers, step_before
+from cardiospike.features.windows import (
+    LOCAL_HALF,
+    WindowSums,
+    centred_median,
+    distance_to_flags,
+    local_outliers,
+    step_before,
+)
 from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, FloatArray, Recording, in_model_range
 
-FEATURE_SET = "spike-context-v2"
-#: Successive differences above this (relative to the median RR) count as "big" steps.
+#: The name of the only feature set this version builds (``spike-context-v2`` and earlier read whole recordings).
+FEATURE_SET = "local-context-v3"
+#: Half-width (beats) of the rolling median every relative value divides by: 257 beats, two to four minutes, are
+#: many more than a spike (so it does not move the level) and few enough to follow a day's changes of heart rate.
+LEVEL_HALF = 128
+#: Successive differences above this (relative to the level) count as "big" steps.
 BIG_STEP = 0.05
 #: Half-width of the widest fixed window of spike scores (``spike_max_13``, ``spikes_13_*``). A spike score also
 #: reads the step after its beat, so these windows look one beat further ahead.
@@ -44,18 +61,20 @@ class FeatureSpec:
         input range (:data:`~cardiospike.recording.MODEL_RR_MIN_MS`, :data:`~cardiospike.recording.MODEL_RR_MAX_MS`).
     local_tolerance : float or None
         Beats further than this (relative) from the median of the valid beats around them are masked too (see
-        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask (as in feature sets saved before
-        the mask existed, which :meth:`from_dict` reads so).
-    reach : int or None
-        The furthest any feature looks (beats), so that a beat's features are final once that many beats have
-        followed it (live scoring) and depend only on the beats around it: distances to the next and the last spike
-        or step are missing beyond it, the distances to the recording's start and end are capped at it, and the
-        recording's length is left out. None: no bound. At least :attr:`window_reach`.
+        :func:`~cardiospike.features.windows.local_outliers`); None: no such mask.
+    level_half : int
+        Half-width (beats) of the centred rolling median of the valid beats that RR is divided by (the local level).
+    distance_reach : int
+        Distances to the last and the next spike or step are missing beyond this many beats (episodes are at most
+        about 40 beats long).
     """
 
     def __post_init__(self) -> None:
-        if self.reach is not None and self.reach < self.window_reach:
-            raise ValueError(f"reach {self.reach} is shorter than the feature windows ({self.window_reach} beats)")
+        if list(self.stat_halves) != sorted(set(self.stat_halves)):
+            raise ValueError(f"stat_halves must increase: {self.stat_halves}")
+        for name in ("level_half", "distance_reach"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1 beat, not {getattr(self, name)}")
 
     half_window: int = 8
     stat_halves: tuple[int, ...] = (2, 4, 8, 16)
@@ -64,29 +83,48 @@ class FeatureSpec:
     rr_min: float = MODEL_RR_MIN_MS
     rr_max: float = MODEL_RR_MAX_MS
     local_tolerance: float | None = 0.3
-    reach: int | None = None
+    level_half: int = LEVEL_HALF
+    distance_reach: int = 32
     name: str = FEATURE_SET
 
     @property
     def window_reach(self) -> int:
-        """How far (in beats) the feature windows look from their beat, either way: the least ``reach`` may be, what
-        a live stream waits for at least, and the padding that keeps recordings laid end to end apart."""
+        """How far (in beats) the feature windows look from their beat, either way (over the relative RR and steps
+        they read): the padding that keeps recordings laid end to end apart, and the cap of the edge columns."""
         return max(self.half_window, *self.stat_halves, self.spike_half + 1, LOCAL_HALF, SPIKE_COUNT_HALF + 1)
 
+    @property
+    def reach(self) -> int:
+        """The furthest (in beats) any feature looks from its beat, either way: a beat's features are a function of
+        the beats within ``reach`` of it (and of whether the recording ends closer).
+
+        A feature window (or a distance) reaches a beat whose relative RR and step read the level around it, whose
+        median reads the beats around it, whose validity reads the local median of the beats around them.
+        """
+        return max(self.window_reach, self.distance_reach + 1) + self.level_half + LOCAL_HALF + 1
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields, and the :attr:`reach` they make (recorded for readers of a manifest)."""
+        return {**asdict(self), "reach": self.reach}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
+        """The feature set :meth:`to_dict` saved; ValueError for one this version cannot build."""
         data = dict(data)
+        name = data.get("name", FEATURE_SET)
+        if name != FEATURE_SET:
+            raise ValueError(
+                f"feature set {name!r} reads whole recordings (their length, a beat's position and the median RR), "
+                f"so it scores long recordings wrongly; this version builds {FEATURE_SET!r}: retrain the model"
+            )
         for key in ("stat_halves", "spike_thresholds"):
             if key in data:
                 data[key] = tuple(data[key])
-        data.setdefault("local_tolerance", None)  # saved before the mask existed: none
-        # Saved (as null) by versions that had a rolling median; a feature set that used it cannot be rebuilt.
-        if data.pop("median_back", None) is not None:
-            raise ValueError("median_back (a rolling median) is no longer supported")
-        return cls(**data)
+        reach = data.pop("reach", None)
+        spec = cls(**data)
+        if reach is not None and reach != spec.reach:
+            raise ValueError(f"reach {reach} does not match the feature set, whose features reach {spec.reach} beats")
+        return spec
 
 
 def _offsets(half: int) -> range:
@@ -98,8 +136,7 @@ def feature_names(spec: FeatureSpec) -> list[str]:
     names = [f"r_{o:+d}" for o in _offsets(spec.half_window)]
     names += [f"d_{o:+d}" for o in _offsets(spec.half_window)]
     names += [f"dd_{o:+d}" for o in _offsets(3)]
-    names += ["rr_ms", "median_rr", *([] if spec.reach is not None else ["n_beats"]), "beats_from_start"]
-    names += ["beats_to_end", "valid_in_window", "valid"]
+    names += ["rr_ms", "level_rr", "beats_from_start", "beats_to_end", "valid_in_window", "valid"]
     for h in spec.stat_halves:
         names += [f"{s}_{2 * h + 1}" for s in ("mean", "sdnn", "deviation", "rmssd", "sdsd", "big_steps")]
     names += ["hr_relative"]
@@ -151,21 +188,18 @@ def beat_features(rr: FloatArray, spec: FeatureSpec, lengths: Sequence[int] | np
 
 
 def _relative_rr(layout: _Padded, x: FloatArray, spec: FeatureSpec) -> tuple[FloatArray, list[FloatArray]]:
-    """RR relative to the median of the valid beats (NaN where not valid), and the RR, median, position and validity
-    columns."""
+    """RR relative to the local level (NaN where not valid), and the RR, level, edge and validity columns."""
     valid = in_model_range(x, spec.rr_min, spec.rr_max)
     if spec.local_tolerance is not None:
         valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
-    median = layout.per_beat(layout.segment_median(x, valid))
+    level = layout.centred_median(np.where(valid, x, np.nan), spec.level_half)
     valid_f = valid.astype(np.float64)
-    position, n_beats = layout.positions()
     valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
-    to_end = n_beats - 1 - position
-    r = np.where(valid, x / median, np.nan)
-    if spec.reach is None:
-        return r, [x, median, n_beats, position, to_end, valid_near, valid_f]
-    # Capped both ways: a beat's features then depend on nothing further than ``reach`` from it.
-    return r, [x, median, np.minimum(position, spec.reach), np.minimum(to_end, spec.reach), valid_near, valid_f]
+    # Beats from either edge, capped where the widest window stops reaching past it: they say how much context a
+    # beat near an edge lacks, and nothing about the recording's length.
+    from_start, to_end = (np.minimum(p, spec.window_reach) for p in layout.positions())
+    r = np.where(valid, x / level, np.nan)
+    return r, [x, level, from_start, to_end, valid_near, valid_f]
 
 
 def _local_statistics(r: FloatArray, d: FloatArray, spec: FeatureSpec, columns: _Columns) -> None:
@@ -200,9 +234,9 @@ def _spike_columns(d: FloatArray, layout: _Padded, spec: FeatureSpec, columns: _
     first, stop = layout.bounds()
     for t in spec.spike_thresholds:
         is_spike = spike0 > t
-        since, until = distance_to_flags(is_spike, first, stop, spec.reach)
-        since_up, until_up = distance_to_flags(d0 > t, first, stop, spec.reach)
-        since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.reach)
+        since, until = distance_to_flags(is_spike, first, stop, spec.distance_reach)
+        since_up, until_up = distance_to_flags(d0 > t, first, stop, spec.distance_reach)
+        since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.distance_reach)
         spikes_near = WindowSums(is_spike.astype(np.float64), SPIKE_COUNT_HALF).sums(SPIKE_COUNT_HALF)[1]
         columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
 
@@ -247,7 +281,7 @@ class _Padded:
     """Recordings laid end to end with ``pad`` missing beats before, between and after them.
 
     Windows of at most ``pad`` beats then never see a neighbouring recording, so every window computation runs
-    once over all recordings; what depends on a whole recording (median, position) is computed per segment.
+    once over all recordings; the wider rolling median is laid out with a wider padding of its own.
     """
 
     def __init__(self, lengths: np.ndarray, pad: int) -> None:
@@ -270,22 +304,16 @@ class _Padded:
         """A value per recording, at each of its beats (NaN in the padding)."""
         return self.spread(per_recording[self.segment])
 
-    def segment_median(self, x: FloatArray, valid: np.ndarray) -> FloatArray:
-        """The median of each recording's valid beats (NaN where it has none), as ``np.median`` gives it."""
-        values = np.where(valid, x, np.inf)[self.real]
-        order = np.lexsort((values, self.segment))
-        ordered = values[order]
-        counts = np.bincount(self.segment, weights=valid[self.real], minlength=self.lengths.size).astype(np.int64)
-        # The middle one or two of each recording's sorted valid values (any index where it has none: masked).
-        low, high = self.firsts + np.maximum(counts - 1, 0) // 2, self.firsts + counts // 2
-        with np.errstate(invalid="ignore"):  # inf + inf / 2 where a recording has no valid beat
-            middle = (ordered[low] + ordered[np.minimum(high, len(ordered) - 1)]) / 2
-        return np.where(counts > 0, middle, np.nan)
+    def centred_median(self, x: FloatArray, half: int) -> FloatArray:
+        """The median of the non-missing values within ``half`` beats of each beat, in its recording (NaN where there
+        are none), at every position (NaN in the padding)."""
+        wide = _Padded(self.lengths, half)
+        return self.spread(centred_median(wide.spread(x[self.real]), half)[wide.real])
 
     def positions(self) -> tuple[FloatArray, FloatArray]:
-        """Each beat's index within its recording, and its recording's number of beats."""
-        index = np.arange(self.size, dtype=np.float64) - self.per_beat(self.starts.astype(np.float64))
-        return index, self.per_beat(self.lengths.astype(np.float64))
+        """Each beat's distance (in beats) from its recording's first beat and from its last."""
+        from_start = np.arange(self.size, dtype=np.float64) - self.per_beat(self.starts.astype(np.float64))
+        return from_start, self.per_beat(self.lengths.astype(np.float64)) - 1 - from_start
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """For every position, the first position of its recording and one past its last (padding: its own)."""

@@ -6,6 +6,7 @@ reach past either end of a recording see NaN (missing), which the sums skip.
 
 from __future__ import annotations
 
+import bottleneck as bn
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -43,6 +44,23 @@ def _nan_median_of_rows(rows: FloatArray) -> FloatArray:
     return (ordered[at, np.maximum(k - 1, 0) // 2] + ordered[at, k // 2]) / 2
 
 
+def centred_median(x: FloatArray, half: int) -> FloatArray:
+    """The median of the non-missing values of ``x[i - half : i + half + 1]`` for every ``i`` (NaN where there are
+    none), windows cut at the array's ends.
+
+    Bottleneck's moving median (a double heap: O(n log w), where sorting every window would be O(n w log w)); a
+    median picks one value or the mean of two, so a beat's median is the same to the bit whatever lies beyond its
+    window.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return x.copy()
+    gap = np.full(half, np.nan)
+    # Bottleneck's window ends at its index: the window centred on beat i (at i + half in the padded array) ends at
+    # i + 2 * half. The padding also makes the array at least as long as the window, as bottleneck requires.
+    return np.asarray(bn.move_median(np.concatenate([gap, x, gap]), 2 * half + 1, min_count=1)[2 * half :])
+
+
 def step_before(values: FloatArray) -> FloatArray:
     """``values[i] - values[i - 1]`` (NaN for the first beat)."""
     out = np.full(values.size, np.nan)
@@ -51,28 +69,42 @@ def step_before(values: FloatArray) -> FloatArray:
 
 
 class WindowSums:
-    """NaN-skipping count, sum and sum of squares over centred windows, from one prefix sum each.
+    """NaN-skipping count, sum and sum of squares over centred windows, the same to the bit wherever the array starts.
 
-    ``sums(h)`` covers beats ``i - h .. i + h``; O(n) per width however wide the window.
+    ``sums(h)`` covers beats ``i - h .. i + h``. Counts come from a prefix sum (whole numbers: exact). Sums and sums
+    of squares are added up beat by beat outwards from the centre (``h`` additions of two shifted arrays per width,
+    every width up to the widest on the way): a prefix sum would be O(n) too, but its rounding depends on where the
+    array starts, so a beat's features, and through a network its probability, would differ in the last bits
+    between a recording and a piece of it (a live stream's history).
     """
 
     def __init__(self, values: FloatArray, max_half: int) -> None:
         ok = ~np.isnan(values)
-        z = np.where(ok, values, 0.0)
         self.n, self.max_half = values.size, max_half
-        self._prefix = [self._padded(np.cumsum(a, dtype=np.float64)) for a in (ok.astype(np.float64), z, z * z)]
-
-    def _padded(self, cumsum: FloatArray) -> FloatArray:
-        last = cumsum[-1] if cumsum.size else 0.0
-        return np.concatenate([np.zeros(self.max_half + 1), cumsum, np.full(self.max_half, last)])
+        counts = np.cumsum(ok, dtype=np.float64)
+        self._counts = np.concatenate(
+            [np.zeros(max_half + 1), counts, np.full(max_half, counts[-1] if self.n else 0.0)]
+        )
+        z = np.concatenate([np.zeros(max_half), np.where(ok, values, 0.0), np.zeros(max_half)])
+        self._z, self._zz = z, z * z
+        self._half, self._total, self._squares = (
+            0,
+            z[max_half : max_half + self.n].copy(),
+            self._zz[max_half:][: self.n].copy(),
+        )
 
     def sums(self, half: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(count, sum, sum of squares) of the non-missing values in each centred window of ``2 * half + 1``."""
-        k = self.max_half
-        hi = slice(k + 1 + half, k + 1 + half + self.n)
-        lo = slice(k - half, k - half + self.n)
-        count, total, squares = (c[hi] - c[lo] for c in self._prefix)
-        return count, total, squares
+        """(count, sum, sum of squares) of the non-missing values in each centred window of ``2 * half + 1``; widths
+        asked for in increasing order (each widens the last)."""
+        if not self._half <= half <= self.max_half:
+            raise ValueError(f"window half-widths must grow, up to {self.max_half}: {half} after {self._half}")
+        k, n = self.max_half, self.n
+        for h in range(self._half + 1, half + 1):
+            self._total = self._total + self._z[k - h : k - h + n] + self._z[k + h : k + h + n]
+            self._squares = self._squares + self._zz[k - h : k - h + n] + self._zz[k + h : k + h + n]
+        self._half = half
+        count = self._counts[k + 1 + half : k + 1 + half + n] - self._counts[k - half : k - half + n]
+        return count, self._total, self._squares
 
 
 def distance_to_flags(

@@ -56,7 +56,9 @@ def train_config(cfg: DictConfig) -> TrainConfig:
     """The training run a composed configuration describes."""
     try:
         features = FeatureSpec.from_dict(dict(cfg.features))
-        cv = CVConfig(outer=int(cfg.cv.outer), inner=int(cfg.cv.inner), seed=int(cfg.cv.seed))
+        cv = CVConfig(
+            outer=int(cfg.cv.outer), inner=int(cfg.cv.inner), seed=int(cfg.cv.seed), long_beats=int(cfg.cv.long_beats)
+        )
         threads = int(cfg.trainer.threads)
         models = {name: params for name in LEARNERS if (params := model_params(cfg, name, threads)) is not None}
         if "lgbm" not in models:

@@ -4,7 +4,8 @@ Inner folds choose what is learned from validation data: each base model's round
 epochs) by early stopping, the stacking logistic regression over their out-of-fold probabilities, and the
 post-processing (smoothing, decision threshold, gap filling, minimum run length) on the pooled inner out-of-fold
 predictions. The outer folds, never used for a choice, give the honest estimate of how the whole procedure does on
-patients it has not seen, for the stacked model and for each base model alone.
+patients it has not seen, for the stacked model and for each base model alone; and, in the views of
+:mod:`~cardiospike.training.views`, how it does on the same recordings laid end to end and cut into pieces.
 """
 
 from __future__ import annotations
@@ -25,17 +26,20 @@ from cardiospike.models.postprocess import PostProcess, choose_postprocess, run_
 from cardiospike.recording import FloatArray, Recording
 from cardiospike.training.evaluate import beat_metrics, episode_metrics, recording_f1, recording_summary
 from cardiospike.training.learners import Learner, Outputs, TrainingData, build_learners, fit_fold, fold_rows
+from cardiospike.training.views import LONG_BEATS, cut_into_pieces, laid_end_to_end
 
 Step = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class CVConfig:
-    """Fold counts and the seed of the recording shuffle."""
+    """Fold counts, the seed of the recording shuffle, and the least length of the long view of each outer fold
+    (:func:`~cardiospike.training.views.laid_end_to_end`)."""
 
     outer: int = 5
     inner: int = 5
     seed: int = 42
+    long_beats: int = LONG_BEATS
 
     @property
     def protocol(self) -> str:
@@ -88,12 +92,19 @@ class Fitted:
         stacker = self.tuning.stacker
         return (base[:, 0] if stacker is None else stacker.predict_proba(base)), base
 
+    def flag(self, recordings: Sequence[Recording], features: FeatureSpec) -> tuple[np.ndarray, FloatArray, np.ndarray]:
+        """(labels, smoothed final probabilities, flags) of every beat of other labelled recordings, in order."""
+        data = TrainingData.build(recordings, features)
+        final, _ = self.predict(data, np.arange(len(data.y)))
+        return (data.y, *apply_postprocess(self.tuning.postprocess, final, data.ids))
+
 
 @dataclass
 class TrainResult:
-    """The final base models, the stacker and post-processing, and the nested-CV report."""
+    """The final base models, the stacker and post-processing, and the nested CV's predictions and report."""
 
     fitted: Fitted
+    outer: OuterPredictions
     report: dict[str, Any]
 
     @property
@@ -170,9 +181,45 @@ def apply_postprocess(postprocess: PostProcess, proba: np.ndarray, ids: np.ndarr
 
 
 @dataclass(frozen=True)
+class ViewPredictions:
+    """Labels, smoothed probabilities and flags of the beats of one view (:mod:`~cardiospike.training.views`) of
+    every outer fold, each predicted by the model that never saw its fold, folds one after another."""
+
+    y: np.ndarray
+    proba: np.ndarray
+    flags: np.ndarray
+    fold: np.ndarray
+
+    @classmethod
+    def join(cls, parts: Sequence[tuple[np.ndarray, FloatArray, np.ndarray]]) -> ViewPredictions:
+        """The views of the outer folds, in fold order."""
+        fold = np.concatenate([np.full(p[0].size, k) for k, p in enumerate(parts)]) if parts else np.zeros(0)
+        y, proba, flags = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0) for i in range(3))
+        return cls(y, proba, flags, fold.astype(np.int64))
+
+    def report(self) -> dict[str, Any]:
+        """Pooled per-beat metrics, and F1 per outer fold."""
+        folds = [beat_metrics(self.y[self.fold == k], self.flags[self.fold == k])["f1"] for k in np.unique(self.fold)]
+        return beat_metrics(self.y, self.flags, self.proba) | {"f1_per_fold": folds}
+
+
+def fold_views(
+    fitted: Fitted, recordings: Sequence[Recording], features: FeatureSpec, seed: int, long_beats: int = LONG_BEATS
+) -> dict[str, tuple[np.ndarray, FloatArray, np.ndarray]]:
+    """The held-out ``recordings`` laid end to end (``long_beats`` at least) and cut into pieces, flagged by
+    ``fitted``."""
+    rng = np.random.default_rng(seed)
+    return {
+        "long": fitted.flag([laid_end_to_end(recordings, rng, long_beats)], features),
+        "pieces": fitted.flag(cut_into_pieces(recordings, rng), features),
+    }
+
+
+@dataclass(frozen=True)
 class OuterPredictions:
     """What nested CV predicted for every beat from the outer fold that held it out: the stack's smoothed
-    probabilities and flags, and each base model's alone (each with its own inner-chosen post-processing)."""
+    probabilities and flags, and each base model's alone (each with its own inner-chosen post-processing); and
+    the stack's on the other views of the folds' recordings (``views``: "long", "pieces")."""
 
     ids: np.ndarray
     y: np.ndarray
@@ -183,10 +230,14 @@ class OuterPredictions:
     base_proba: np.ndarray
     base_flags: np.ndarray
     folds: list[dict[str, Any]]
+    views: dict[str, ViewPredictions] = field(default_factory=dict)
 
     def save(self, path: str | Path) -> None:
-        """Write the arrays to a ``.npz`` file (no pickle: ids as text), to compare runs beat by beat later."""
+        """Write the arrays to a ``.npz`` file (no pickle: ids as text), to compare runs beat by beat later; a
+        view's arrays are ``<view>_y``, ``<view>_proba``, ``<view>_flags`` and ``<view>_fold``."""
         arrays = {k: getattr(self, k) for k in ("y", "fold", "proba", "flags", "base_proba", "base_flags")}
+        for name, view in self.views.items():
+            arrays |= {f"{name}_{k}": getattr(view, k) for k in ("y", "proba", "flags", "fold")}
         np.savez_compressed(path, ids=self.ids.astype(str), names=np.array(self.names, dtype=str), **arrays)
 
     def report(self, protocol: str) -> dict[str, Any]:
@@ -205,6 +256,7 @@ class OuterPredictions:
             "f1_per_fold": [f["f1"] for f in self.folds],
             "episodes": episode_metrics(self.ids, y, self.flags),
             "per_recording_f1": recording_summary(recording_f1(self.ids, y, self.flags)),
+            "views": {name: view.report() for name, view in self.views.items()},
         }
 
 
@@ -216,6 +268,7 @@ def outer_predictions(data: TrainingData, config: TrainConfig, step: Step = no_p
     proba, pred, fold = np.empty(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
     base_proba, base_pred = np.empty((n, len(learners))), np.zeros((n, len(learners)), dtype=bool)
     folds = []
+    views: dict[str, list[tuple[np.ndarray, FloatArray, np.ndarray]]] = {"long": [], "pieces": []}
     for k, outer in enumerate(nested_group_folds(data.ids, config.cv.outer, config.cv.inner, config.cv.seed)):
         tuning = tune(data, outer.inner, learners, step, config.stack_c)
         fitted = fit_tuned(data, outer.train, learners, tuning)
@@ -240,24 +293,35 @@ def outer_predictions(data: TrainingData, config: TrainConfig, step: Step = no_p
                 "base_f1": {name: beat_metrics(data.y[test], base_pred[test, j])["f1"] for j, name in enumerate(names)},
             }
         )
+        held_out = data.recordings_at(test)
+        for name, view in fold_views(
+            fitted, held_out, config.features, config.cv.seed + k, config.cv.long_beats
+        ).items():
+            views[name].append(view)
         step(f"outer fold {k + 1}/{config.cv.outer}")
-    return OuterPredictions(data.ids, data.y, fold, proba, pred, names, base_proba, base_pred, folds)
-
-
-def nested_cv(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> dict[str, Any]:
-    """Run nested CV and report it (:meth:`OuterPredictions.report`)."""
-    return outer_predictions(data, config, step).report(config.cv.protocol)
+    return OuterPredictions(
+        data.ids,
+        data.y,
+        fold,
+        proba,
+        pred,
+        names,
+        base_proba,
+        base_pred,
+        folds,
+        {name: ViewPredictions.join(parts) for name, parts in views.items()},
+    )
 
 
 def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = no_progress) -> TrainResult:
     """Nested CV for the estimate, then the final models tuned on inner folds of all recordings and fit on all."""
     data = TrainingData.build(recordings, config.features)
-    report = nested_cv(data, config, step)
+    outer = outer_predictions(data, config, step)
     learners = config.learners()
     tuning = tune(data, group_folds(data.ids, config.cv.inner, config.cv.seed), learners, step, config.stack_c)
     fitted = fit_tuned(data, np.arange(len(data.y)), learners, tuning)
     step("final model")
-    return TrainResult(fitted=fitted, report=report)
+    return TrainResult(fitted=fitted, outer=outer, report=outer.report(config.cv.protocol))
 
 
 def count_steps(config: CVConfig) -> int:

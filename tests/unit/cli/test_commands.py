@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -41,19 +42,23 @@ def test_help_loads_no_heavy_library_and_python_m_works():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
-    module = subprocess.run([sys.executable, "-m", "cardiospike.cli", "--version"], capture_output=True, text=True)
-    assert module.returncode == 0
-    assert module.stdout.startswith("cardiospike ")
+    for name in ("cardiospike", "cardiospike.cli"):
+        module = subprocess.run([sys.executable, "-m", name, "--version"], capture_output=True, text=True)
+        assert module.returncode == 0
+        assert module.stdout.startswith("cardiospike ")
 
 
 def test_train_writes_an_artifact_with_the_command_and_config(tmp_path: Path, labelled_csv: Path):
-    out = tmp_path / "model"
-    args = ["train", "--data", str(labelled_csv), "--out", str(out), "debug=default", "model.lgbm.num_leaves=5"]
-    result = runner.invoke(app, args)
+    out, predictions = tmp_path / "model", tmp_path / "outer.npz"
+    args = ["train", "--data", str(labelled_csv), "--out", str(out), "--predictions", str(predictions)]
+    result = runner.invoke(app, [*args, "debug=default", "model.lgbm.num_leaves=5"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     config = manifest["training"]["config"]
-    assert config["cv"] == {"outer": 2, "inner": 2, "seed": 42}
+    assert config["cv"] == {"outer": 2, "inner": 2, "seed": 42, "long_beats": 2000}
+    assert "--predictions" not in manifest["training"]["command"]  # it changes no model
+    with np.load(predictions, allow_pickle=False) as outer:
+        assert outer["y"].size == manifest["training"]["data"]["n_beats"]
     assert config["model"]["lgbm"]["num_leaves"] == 5
     assert config["data"]["path"] == str(labelled_csv)
     assert manifest["training"]["command"].startswith("cardiospike train --data")
@@ -309,3 +314,21 @@ def test_a_killed_write_leaves_only_a_visible_partial_file(labelled_csv: Path, t
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     assert [p.name for p in tmp_path.iterdir()] == [labelled_csv.name]
+
+
+@pytest.mark.parametrize("args", [["search", "status"], ["search", "best", "-o", "best.yaml"], ["search", "run"]])
+def test_the_search_without_its_extra_says_which_to_install(monkeypatch: pytest.MonkeyPatch, args: list[str]):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if not installed: importing it fails
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "pip install 'cardiospike[search]'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_counts_are_singular_for_one(tmp_path: Path):
+    one = tmp_path / "one.csv"
+    one.write_text("id,time,x\na,0,800\n")
+    result = runner.invoke(app, ["predict", str(one), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "1 beat:" in result.output
+    assert "0 measurement errors" in result.output

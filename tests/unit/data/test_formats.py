@@ -425,3 +425,11 @@ def test_content_head_is_whole_lines_of_the_start(raw: bytes | str):
     assert Content(raw, "a.txt").head() == "800\n810\n820\n"
     assert Content(raw, "a.txt").head(9) == "800\n810\n"  # the line cut short is left out
     assert Content(raw * 1000, "a.txt").head(10).endswith("810\n")
+
+
+@pytest.mark.parametrize("name", ["patient", "patient_id", "Subject ID", "file", "filename", "recording"])
+def test_a_column_naming_patients_or_files_keeps_them_apart(name: str):
+    text = f"{name},RR\n" + "".join(f"{p},{800 + i}\n" for p in ("p1", "p2", "p3") for i in range(4))
+    recordings = parse_recordings(text, source="patients.csv")
+    assert [r.id for r in recordings] == ["p1", "p2", "p3"]
+    assert [len(r) for r in recordings] == [4, 4, 4]

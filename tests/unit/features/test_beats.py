@@ -5,6 +5,7 @@ from cardiospike.features import FeatureSpec, beat_features, feature_names, feat
 from cardiospike.features.windows import (
     WindowSums,
     _nan_median_of_rows,
+    centred_median,
     distance_to_flags,
     local_outliers,
     step_before,
@@ -17,13 +18,14 @@ from cardiospike.recording import Recording
     [([800.0, 900.0, 1000.0, 50.0], 900.0), ([800.0, 900.0, 1000.0, 1100.0], 950.0), ([10.0, 20.0], None)],
 )
 def test_rr_is_relative_to_the_median_of_the_valid_beats(rr: list[float], median: float | None):
+    """In a recording shorter than the level's window, the level is the median of all its valid beats."""
     names = feature_names(FeatureSpec())
     X = beat_features(np.array(rr), FeatureSpec())
     if median is None:  # no valid beat: nothing is relative to anything
-        assert np.isnan(X[:, names.index("median_rr")]).all()
+        assert np.isnan(X[:, names.index("level_rr")]).all()
         assert np.isnan(X[:, names.index("r_+0")]).all()
         return
-    assert (X[:, names.index("median_rr")] == median).all()
+    assert (X[:, names.index("level_rr")] == median).all()
     valid = (np.array(rr) > 300) & (np.array(rr) < 1400)
     np.testing.assert_allclose(X[valid, names.index("r_+0")], np.array(rr)[valid] / median, rtol=1e-6)
 
@@ -134,7 +136,7 @@ def test_features_are_scale_free_in_rr_and_mask_out_of_range_beats():
     assert np.isnan(X[29, names.index("r_+1")])
 
 
-@pytest.mark.parametrize("local_tolerance", [None, 0.3])  # without the mask, as models saved before it
+@pytest.mark.parametrize("local_tolerance", [None, 0.3])  # without the mask too
 def test_many_recordings_at_once_equal_each_alone(recordings, local_tolerance):
     """Features never cross a recording's edge: only the rounding of the running window sums may differ."""
     spec = FeatureSpec(local_tolerance=local_tolerance)
@@ -160,28 +162,65 @@ def test_local_tolerance_masks_the_outliers_in_every_feature():
     assert np.isnan(masked[31, names.index("since_spike_0.08")])
 
 
-def test_a_feature_set_saved_before_the_local_mask_reads_without_it():
-    saved = FeatureSpec(local_tolerance=None).to_dict()
-    del saved["local_tolerance"]
-    assert FeatureSpec.from_dict(saved).local_tolerance is None
-    assert FeatureSpec().local_tolerance == 0.3
-
-
 def test_spec_round_trips_through_dict():
     spec = FeatureSpec(half_window=5, stat_halves=(3,), spike_thresholds=(0.04,))
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
 
 
-def test_a_reach_shorter_than_the_feature_windows_is_refused():
-    spec = FeatureSpec()
-    assert spec.window_reach == max(spec.stat_halves)
-    assert FeatureSpec(reach=spec.window_reach).reach == spec.window_reach
-    with pytest.raises(ValueError, match="shorter than the feature windows"):
-        FeatureSpec(reach=spec.window_reach - 1)
+def test_feature_sets_that_read_whole_recordings_are_refused_with_the_remedy():
+    saved = {**FeatureSpec().to_dict(), "name": "spike-context-v2", "reach": None, "median_back": None}
+    del saved["level_half"]
+    with pytest.raises(ValueError, match=r"reads whole recordings.*retrain the model"):
+        FeatureSpec.from_dict(saved)
 
 
-def test_feature_sets_saved_with_an_unused_median_back_still_load():
-    saved = {**FeatureSpec().to_dict(), "median_back": None}
-    assert FeatureSpec.from_dict(saved) == FeatureSpec()
-    with pytest.raises(ValueError, match="median_back"):
-        FeatureSpec.from_dict({**saved, "median_back": 64})
+def test_the_reach_is_recorded_and_checked():
+    spec = FeatureSpec(level_half=64, distance_reach=10)
+    # The windows (16 beats) reach a beat whose level looks 64 beats on, whose validity looks 8 more, and a step 1.
+    assert spec.to_dict()["reach"] == spec.reach == 16 + 64 + 8 + 1
+    with pytest.raises(ValueError, match="reach 10 does not match"):
+        FeatureSpec.from_dict({**spec.to_dict(), "reach": 10})
+
+
+def test_the_level_is_the_median_of_the_beats_around():
+    """A heart rate that changes through a long recording: RR is relative to the level around each beat."""
+    spec = FeatureSpec(level_half=32)
+    names = feature_names(spec)
+    rr = np.concatenate([np.full(300, 600.0), np.full(300, 900.0)])
+    X = beat_features(rr, spec)
+    level = X[:, names.index("level_rr")]
+    assert (level[:250] == 600).all()
+    assert (level[350:] == 900).all()
+    r = X[:, names.index("r_+0")]
+    np.testing.assert_allclose(r[:250], 1.0)
+    np.testing.assert_allclose(r[350:], 1.0)
+    # Bottleneck's moving median equals numpy's over each clipped window, missing values skipped.
+    rng = np.random.default_rng(4)
+    x = rng.normal(800, 40, 500)
+    x[rng.random(500) < 0.2] = np.nan
+    x[100:140] = np.nan  # a window without a value: NaN
+    expected = [
+        np.nanmedian(x[max(i - 16, 0) : i + 17]) if np.isfinite(x[max(i - 16, 0) : i + 17]).any() else np.nan
+        for i in range(500)
+    ]
+    np.testing.assert_array_equal(centred_median(x, 16), expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_beats_features_depend_only_on_the_beats_within_reach(seed: int):
+    """The same beats inside a longer recording, anywhere in it, get the same features, however long it is."""
+    spec = FeatureSpec(level_half=40)
+    rng = np.random.default_rng(seed)
+    middle = 700 + 30 * rng.standard_normal(300)
+    middle[rng.random(300) < 0.05] = 2000.0  # measurement errors too
+    before, after = rng.normal(500, 50, 1000), rng.normal(1000, 80, 700)
+    alone = beat_features(middle, spec)
+    inside = beat_features(np.concatenate([before, middle, after]), spec)[1000:1300]
+    far = slice(spec.reach, 300 - spec.reach)  # beats further than reach from the ends of the middle part
+    assert not np.array_equal(alone[: spec.reach], inside[: spec.reach], equal_nan=True)  # the edges differ
+    np.testing.assert_array_equal(np.isnan(alone[far]), np.isnan(inside[far]))
+    # Identical but for the rounding of the running window sums (their sums start at another beat).
+    np.testing.assert_allclose(alone[far], inside[far], rtol=1e-5, atol=1e-6, equal_nan=True)
+    names = feature_names(spec)
+    exact = [names.index(n) for n in ("level_rr", "r_+0", "beats_from_start", "beats_to_end", "since_spike_0.05")]
+    np.testing.assert_array_equal(alone[far][:, exact], inside[far][:, exact])

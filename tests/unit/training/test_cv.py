@@ -61,3 +61,21 @@ def test_outer_predictions_keep_every_beat_and_save_without_pickle(recordings, c
         assert saved["ids"].tolist() == [str(i) for i in outer.ids]
         assert np.array_equal(saved["flags"], outer.flags)
         assert saved["names"].tolist() == ["lgbm"]
+        # The other views of the outer folds: their recordings laid end to end and cut into pieces.
+        assert saved["long_y"].size >= config.cv.outer * config.cv.long_beats
+        assert np.array_equal(saved["pieces_y"], outer.views["pieces"].y)
+
+
+def test_the_report_scores_each_outer_fold_laid_end_to_end_and_in_pieces(recordings, config):
+    from cardiospike.training.cv import outer_predictions
+    from cardiospike.training.learners import TrainingData
+
+    data = TrainingData.build(recordings[:6], config.features)
+    report = outer_predictions(data, config).report(config.cv.protocol)
+    long, pieces = report["views"]["long"], report["views"]["pieces"]
+    assert long["n_beats"] >= config.cv.outer * config.cv.long_beats
+    assert pieces["n_beats"] == report["outer"]["n_beats"]  # every beat once, in pieces
+    assert len(long["f1_per_fold"]) == len(pieces["f1_per_fold"]) == config.cv.outer
+    # Features of bounded context: the same beats score about alike in every view (synthetic spikes are easy).
+    assert abs(long["f1"] - report["outer"]["f1"]) < 0.05
+    assert abs(pieces["f1"] - report["outer"]["f1"]) < 0.05

@@ -34,7 +34,7 @@ NAMES: dict[Role, frozenset[str]] = {
         "interbeatintervals sequence rrdata"
     ),
     "time": _words("time times t timestamp timestamps phonetimestamp beattime clock datetime elapsed elapsedtime"),
-    "id": _words("id study recording recordingid record subject session"),
+    "id": _words("id study recording recordingid record subject subjectid session patient patientid file filename"),
     "label": _words("y label labels"),
 }
 SHOWN_RR_NAMES = "x, rr, rri, nni, RR_list, rr_ms, RR interval (ms) ..."

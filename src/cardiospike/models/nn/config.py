@@ -21,17 +21,18 @@ class NetConfig:
 
     ``crop_len`` is the length of the training crops of whole-recording kinds, and ``batch_size`` counts crops for
     them and windows for window kinds; ``augment_scale`` rescales crops of kinds whose inputs allow it.
-    ``window_context``: where set, a whole-recording kind is validated and scored on windows of ``crop_len`` beats
-    that keep all but ``window_context`` beats at each side (see :mod:`~cardiospike.models.nn.windows`); None: on
-    whole recordings. ``max_epochs`` bounds training; with a validation set, training stops after ``patience``
-    epochs without a better ``monitor`` ("loss": validation loss, "ap": validation average precision) and keeps
-    the best epoch's weights. ``n_jobs`` is the number of torch threads.
+    ``window_context``: a whole-recording kind is validated and scored on windows of ``crop_len`` beats that keep
+    all but ``window_context`` beats at each side (see :mod:`~cardiospike.models.nn.windows`), so its output for a
+    beat depends only on the beats around it, whatever the recording's length. ``max_epochs`` bounds training;
+    with a validation set, training stops after ``patience`` epochs without a better ``monitor`` ("loss":
+    validation loss, "ap": validation average precision) and keeps the best epoch's weights. ``n_jobs`` is the
+    number of torch threads.
     """
 
     kind: str = "sequence"
     arch: Any = None
     crop_len: int = 256
-    window_context: int | None = None
+    window_context: int = 64
     augment_scale: float = 0.0
     monitor: Literal["loss", "ap"] = "loss"
     batch_size: int = 16
@@ -59,8 +60,9 @@ class NetConfig:
         return KINDS[self.kind]
 
     def windowing(self) -> Windowing | None:
-        """The windows a whole-recording kind is validated and scored on (None: whole recordings)."""
-        if self.window_context is None or self.network.layout.windows:
+        """The windows a whole-recording kind is validated and scored on (None: a window kind, whose every beat is
+        the centre of a window of its own)."""
+        if self.network.layout.windows:
             return None
         return Windowing(self.crop_len, self.window_context)
 

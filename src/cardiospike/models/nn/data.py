@@ -99,28 +99,6 @@ class CropBatches(IterableDataset[Batch]):
             yield pad_batch(xs, ys, self.crop_len, self.fill)
 
 
-class RecordingBatches(Dataset[Batch]):
-    """Whole recordings in padded batches of similar length (for validation): the loss sees every beat once."""
-
-    def __init__(
-        self, recordings: Sequence[Recording], inputs: RecordingInputs, batch_size: int = 16, fill: float = 0.0
-    ) -> None:
-        order = np.argsort([len(r) for r in recordings], kind="stable")
-        arrays = [inputs(r.rr) for r in recordings]
-        labels = [_labels(r) for r in recordings]
-        self.batches = [
-            pad_batch([arrays[i] for i in chunk], [labels[i] for i in chunk], fill=fill)
-            for chunk in np.array_split(order, max(1, -(-len(order) // batch_size)))
-            if chunk.size
-        ]
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-    def __getitem__(self, i: int) -> Batch:
-        return self.batches[i]
-
-
 def window_batches(
     recordings: Sequence[Recording], inputs: RecordingInputs, windowing: Windowing, fill: float, batch_size: int
 ) -> list[Batch]:

@@ -8,8 +8,9 @@ Three layouts:
   feature network; shape (n_features, n).
 
 Beats outside the models' input range (:func:`cardiospike.recording.in_model_range`, 300-1,400 ms) are masked
-(value 0, mask 0), as in the LightGBM features. Everything is relative (to the recording's median or the window's
-mean), so the inputs do not depend on heart rate.
+(value 0, mask 0), as in the LightGBM features. Everything is relative (to the local level, the rolling median of
+:mod:`cardiospike.features`, or the window's mean), so the inputs do not depend on heart rate, and a beat's inputs
+depend only on the beats around it, never on the recording's length.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from cardiospike.features import FeatureSpec, beat_features
+from cardiospike.features.beats import LEVEL_HALF
+from cardiospike.features.windows import WindowSums, centred_median
 from cardiospike.recording import MODEL_RR_MAX_MS, MODEL_RR_MIN_MS, in_model_range
 
 #: Version of the input layout; stored with exported networks so a runtime never feeds one layout to another.
-INPUTS_VERSION = "nn-inputs-v1"
+INPUTS_VERSION = "nn-inputs-v2"
 #: Labelled spikes are steps of about 8% of the median RR; scaling by 10 puts them near 1, where networks train well.
 SCALE = 10.0
 #: Relative deviations beyond +-50% (scaled: 5) carry no more information about a spike and would dominate.
@@ -40,8 +43,9 @@ def sequence_inputs(
 ) -> Float32Array:
     """Per-beat channels of one recording for the sequence labeller, shape (4, n), float32.
 
-    Channels: ``rr_rel`` = RR / median valid RR - 1; ``step`` = the change of ``rr_rel`` from the previous beat
-    (0 where either beat is invalid, and for the first beat); ``rr_rel_local`` = RR / the mean valid RR of the
+    Channels: ``rr_rel`` = RR / the median valid RR within :data:`~cardiospike.features.beats.LEVEL_HALF` beats
+    - 1; ``step`` = the change of ``rr_rel`` from the previous beat (0 where either beat is invalid, and for the
+    first beat); ``rr_rel_local`` = RR / the mean valid RR of the
     centred window of ``2 * LOCAL_HALF + 1`` beats - 1 (free of slow drifts of the heart rate, which the spikes
     ride on); ``valid`` = 1 for beats in range. Relative values
     are scaled by :data:`SCALE` and clipped to +-:data:`CLIP`; invalid beats are 0 in every channel.
@@ -51,17 +55,15 @@ def sequence_inputs(
     out = np.zeros((len(SEQUENCE_CHANNELS), rr.size), dtype=np.float32)
     if not valid.any():
         return out
-    median = float(np.median(rr[valid]))
-    rel = np.where(valid, np.clip(SCALE * (rr / median - 1.0), -CLIP, CLIP), 0.0)
+    level = centred_median(np.where(valid, rr, np.nan), LEVEL_HALF)
+    rel = np.where(valid, np.clip(SCALE * (rr / level - 1.0), -CLIP, CLIP), 0.0)
     step = np.zeros(rr.size)
     both = valid[1:] & valid[:-1]
     step[1:] = np.where(both, np.clip(rel[1:] - rel[:-1], -CLIP, CLIP), 0.0)
-    # Centred window means from prefix sums (O(n)); every window holds its own valid centre beat when it matters.
-    prefix_n = np.concatenate([[0.0], np.cumsum(valid)])
-    prefix_s = np.concatenate([[0.0], np.cumsum(np.where(valid, rr, 0.0))])
-    i = np.arange(rr.size)
-    lo, hi = np.maximum(i - LOCAL_HALF, 0), np.minimum(i + LOCAL_HALF + 1, rr.size)
-    local = (prefix_s[hi] - prefix_s[lo]) / np.maximum(prefix_n[hi] - prefix_n[lo], 1.0)
+    # Centred window means, the same to the bit in a piece of the recording (see WindowSums); every window holds its
+    # own valid centre beat when it matters.
+    count, total, _ = WindowSums(np.where(valid, rr, np.nan), LOCAL_HALF).sums(LOCAL_HALF)
+    local = total / np.maximum(count, 1.0)
     rel_local = np.where(valid, np.clip(SCALE * (rr / np.where(valid, local, 1.0) - 1.0), -CLIP, CLIP), 0.0)
     out[0], out[1], out[2], out[3] = rel, step, rel_local, valid
     return out

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cardiospike.features import FeatureSpec, feature_names
+from cardiospike.features.beats import LEVEL_HALF
 from cardiospike.models.nn.inputs import (
     SEQUENCE_CHANNELS,
     WINDOW_CHANNELS,
@@ -60,6 +61,15 @@ class NetInputs:
     def __call__(self, rr: NDArray[np.floating]) -> Float32Array:
         """The input array of one recording (unbatched)."""
         return KINDS[self.kind].inputs(rr, self)
+
+    @property
+    def reach(self) -> int:
+        """The furthest (in beats) a beat's inputs look from it, either way."""
+        if self.features is not None:
+            return self.features.reach
+        if KINDS[self.kind].layout.windows:
+            return self.half_window  # each window is scaled by its own beats
+        return LEVEL_HALF + 1  # the rolling level, and the step from the beat before
 
 
 # --- architectures: each kind's own fields ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
 from cardiospike.arrays import sigmoid
 from cardiospike.models.nn.config import NetConfig
-from cardiospike.models.nn.data import Batch, CropBatches, RecordingBatches, WindowBeats, window_batches
+from cardiospike.models.nn.data import Batch, CropBatches, WindowBeats, window_batches
 from cardiospike.models.nn.windows import cut
 from cardiospike.recording import Recording
 
@@ -137,13 +137,9 @@ def _loaders(
             fill=network.padding,
         )
         train = DataLoader(crops, batch_size=None)
-        if valid_recs:
-            windowing = config.windowing()
-            batches: Any = (
-                RecordingBatches(valid_recs, inputs, config.batch_size, network.padding)
-                if windowing is None
-                else window_batches(valid_recs, inputs, windowing, network.padding, 4 * config.batch_size)
-            )
+        windowing = config.windowing()
+        if valid_recs and windowing is not None:  # always, for a kind that reads crops
+            batches: Any = window_batches(valid_recs, inputs, windowing, network.padding, 4 * config.batch_size)
             valid = DataLoader(batches, batch_size=None)
         return train, valid
     beats = WindowBeats(train_recs, inputs)
@@ -240,8 +236,8 @@ def _feature_scaling(inputs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor]:
 
 @torch.no_grad()
 def predict_network(module: BeatNetModule, recs: Sequence[Recording]) -> list[np.ndarray]:
-    """Per-beat anomaly probabilities (float64) of each recording: on windows where the configuration has them (all
-    recordings' windows in batches), else one whole recording at a time (no padding)."""
+    """Per-beat anomaly probabilities (float64) of each recording: on the windows of a whole-recording kind (all
+    recordings' windows in batches), or each recording's own windows of beats for a window kind."""
     module.eval()
     config = module.config
     inputs, layout, windowing = config.inputs(), config.network.layout, config.windowing()

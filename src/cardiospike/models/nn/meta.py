@@ -21,7 +21,7 @@ META_HALF = "half_window"
 META_RR_MIN = "rr_min"
 META_RR_MAX = "rr_max"
 META_FEATURES = "features"
-#: ``length,context`` of the windows a whole-recording network is scored on; absent: whole recordings.
+#: ``length,context`` of the windows a whole-recording kind is scored on; absent for a window kind.
 META_WINDOWS = "windows"
 
 
@@ -42,7 +42,7 @@ def write_metadata(inputs: NetInputs, windowing: Windowing | None = None) -> dic
 
 
 def read_windowing(meta: Mapping[str, str]) -> Windowing | None:
-    """The windows an exported network is scored on (None: whole recordings, as networks exported before them)."""
+    """The windows an exported network is scored on (None: none recorded, as for a window kind)."""
     if META_WINDOWS not in meta:
         return None
     length, context = (int(part) for part in meta[META_WINDOWS].split(","))

@@ -46,13 +46,22 @@ class OnnxBeatNet:
         self.session = ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
         self.inputs = read_metadata(meta)
-        #: The windows the network is scored on (None: whole recordings).
+        #: The windows a whole-recording kind is scored on (None: a window kind, one window per beat).
         self.windowing = read_windowing(meta)
         self.kind = self.inputs.kind
         #: The feature matrix the network reads (None: it reads RR alone).
         self.features = self.inputs.features
         self._layout = network_kind(self.kind).layout
+        if self.windowing is None and not self._layout.windows:
+            raise ValueError("the network reads whole recordings (no windows in its metadata): retrain it")
         self._input = self.session.get_inputs()[0].name
+
+    @property
+    def reach(self) -> int:
+        """The furthest (in beats) a beat's probability looks from it, either way: its window's beats (at most
+        ``length - context - 1`` away) and how far their inputs look."""
+        window = 0 if self.windowing is None else self.windowing.length - self.windowing.context - 1
+        return window + self.inputs.reach
 
     def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
         """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms).
@@ -63,23 +72,28 @@ class OnnxBeatNet:
         return self.predict_many([rr], None if features is None else [features])[0]
 
     def predict_many(
-        self, rrs: Sequence[NDArray[np.floating]], features: Sequence[NDArray[np.float32]] | None = None
+        self,
+        rrs: Sequence[NDArray[np.floating]],
+        features: Sequence[NDArray[np.float32]] | None = None,
+        offsets: Sequence[int] | None = None,
     ) -> list[FloatArray]:
-        """Probabilities of several recordings (see :meth:`predict_proba`): their windows in batches where the
-        network is scored on windows (a window's output never depends on the others), else each recording whole,
-        one call each (no padding)."""
+        """Probabilities of several recordings (see :meth:`predict_proba`): their windows in batches (a window's
+        output never depends on the others), or for a window kind each recording's windows, one call each.
+
+        ``offsets``: each recording is a piece that starts at that beat of a longer one, cut into windows as the
+        whole is (see :meth:`~cardiospike.models.nn.windows.Windowing.spans`); default: whole recordings.
+        """
         rrs = [np.asarray(rr, dtype=np.float64) for rr in rrs]
         shared = self.features is not None and features is not None  # a feature network reads the caller's matrices
-        if self.windowing is None:
-            arrays = [np.ascontiguousarray(f.T) for f in features] if shared else [self.inputs(rr) for rr in rrs]  # type: ignore[union-attr]
-            return [sigmoid(self._whole(x)) if rr.size else np.zeros(0) for rr, x in zip(rrs, arrays, strict=True)]
-        windows = cut([rr.size for rr in rrs], self.windowing)
+        if self.windowing is None:  # a window kind: every beat is the centre of a window of its own
+            return [sigmoid(self._whole(self.inputs(rr))) if rr.size else np.zeros(0) for rr in rrs]
+        windows = cut([rr.size for rr in rrs], self.windowing, offsets)
         sources = list(features) if shared else [self.inputs(rr) for rr in rrs]  # type: ignore[arg-type]
         logits = windows.run(self._run, sources, network_kind(self.kind).padding, WINDOWS_PER_CALL, rows=shared)
         return np.split(sigmoid(logits), np.cumsum([rr.size for rr in rrs])[:-1])
 
     def _whole(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Per-beat logits of one recording's inputs, scored whole (a batch of one, or its windows of beats)."""
+        """Per-beat logits of one recording's inputs: its windows of beats, one batch."""
         return np.asarray(self._layout.unbatch(self._run(self._layout.batch(x))))
 
     def _run(self, batch: NDArray[np.float32]) -> NDArray[np.float32]:

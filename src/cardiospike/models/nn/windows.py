@@ -7,6 +7,11 @@ each recording is cut into windows of ``length`` beats (a shorter recording is o
 training pads its crops), and each window keeps the outputs of its middle: every kept beat has ``context`` beats on
 either side in its window (fewer only at a recording's own ends). Then a beat's output depends on at most
 ``length`` beats around it, all windows have one shape (many recordings are one batch), and memory is bounded.
+
+The kept parts tile the beats from the recording's first in steps of ``length - 2 * context``, and a window is never
+moved to fit the recording's end (it is padded there instead): so which window scores a beat depends on the beat's
+index alone, a piece of a recording that starts at beat ``offset`` of it (a live stream's history) is cut as the
+whole recording is, and its beats far enough from the piece's ends score exactly as in the whole.
 """
 
 from __future__ import annotations
@@ -33,20 +38,21 @@ class Windowing:
     def keep(self) -> int:
         return self.length - 2 * self.context
 
-    def spans(self, n: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-        """For a recording of ``n`` beats: each window's first beat, and the first and stop beat it keeps.
+    def spans(self, n: int, offset: int = 0) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """For ``n`` beats that start at beat ``offset`` of a recording: each window's first beat, and the first and
+        stop beat it keeps (counted from the first of the ``n``).
 
-        The kept parts tile the recording in order. A window starts ``context`` beats before its kept part, but
-        never before the recording nor so late that it would run past the end (there it ends with the recording);
-        no two windows start at the same beat.
+        The kept parts tile the recording in steps of :attr:`keep` from its first beat; a window starts ``context``
+        beats before its kept part, but never before the ``n`` beats, and is padded past their end. A whole recording
+        of at most ``length`` beats is one window.
         """
-        if n <= self.length:
+        if offset == 0 and n <= self.length:
             return np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([n], np.int64)
-        first = np.arange(0, n, self.keep, dtype=np.int64)
-        start = np.clip(first - self.context, 0, n - self.length)
-        # Near the end several windows can start at the same beat: one window keeps all their parts.
-        distinct = np.flatnonzero(np.r_[True, start[1:] != start[:-1]])
-        start, first = start[distinct], first[distinct]
+        if n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        tiles = np.arange(offset // self.keep * self.keep, offset + n, self.keep, dtype=np.int64) - offset
+        first = np.maximum(tiles, 0)
+        start = np.maximum(first - self.context, 0)
         return start, first, np.append(first[1:], n)
 
 
@@ -107,8 +113,9 @@ class Cut:
         return out
 
 
-def cut(lengths: Sequence[int], windowing: Windowing) -> Cut:
-    """The windows of recordings of ``lengths`` beats."""
+def cut(lengths: Sequence[int], windowing: Windowing, offsets: Sequence[int] | None = None) -> Cut:
+    """The windows of recordings of ``lengths`` beats, each a piece that starts at beat ``offsets[i]`` of a longer
+    recording (default: whole recordings, all 0; see :meth:`Windowing.spans`)."""
     owners: list[NDArray[np.int64]] = []
     starts: list[NDArray[np.int64]] = []
     kept_window: list[NDArray[np.int64]] = []
@@ -116,7 +123,7 @@ def cut(lengths: Sequence[int], windowing: Windowing) -> Cut:
     kept_beat: list[NDArray[np.int64]] = []
     base = beat0 = 0
     for r, n in enumerate(lengths):
-        start, first, stop = windowing.spans(int(n))
+        start, first, stop = windowing.spans(int(n), 0 if offsets is None else int(offsets[r]))
         w = np.repeat(np.arange(start.size), stop - first)
         beat = np.arange(n)  # the kept parts tile the recording in order
         owners.append(np.full(start.size, r, np.int64))

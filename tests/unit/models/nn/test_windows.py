@@ -42,3 +42,29 @@ def test_cut_and_gather_return_every_beat_in_order(size: int):
 def test_context_must_leave_something():
     with pytest.raises(ValueError, match="leaves nothing"):
         Windowing(16, 8)
+
+
+@pytest.mark.parametrize(("offset", "m"), [(5, 60), (32, 70), (37, 17), (100, 100)])
+def test_a_piece_is_cut_as_the_whole_recording(offset: int, m: int):
+    """Beats of a piece (a live stream's history) whose window lies inside it get the window the whole gives them."""
+    windowing = Windowing(16, 4)
+    whole = {int(f): (int(s), int(t)) for s, f, t in zip(*windowing.spans(400), strict=True)}
+    start, first, stop = windowing.spans(m, offset)
+    np.testing.assert_array_equal(
+        np.concatenate([np.arange(a, b) for a, b in zip(first, stop, strict=True)]), np.arange(m)
+    )
+    inside = 0
+    for s, f, t in zip(start, first, stop, strict=True):
+        if f - windowing.context >= 0:  # its context before lies in the piece
+            whole_start, whole_stop = whole[int(f) + offset]
+            assert (s + offset, min(t + offset, offset + m)) == (whole_start, min(whole_stop, offset + m))
+            inside += 1
+    assert inside >= (m - 2 * windowing.keep) // windowing.keep
+
+
+def test_which_window_scores_a_beat_does_not_depend_on_the_recordings_end():
+    windowing = Windowing(16, 4)
+    for n in (17, 30, 41, 100):
+        start, first, _ = windowing.spans(n)
+        np.testing.assert_array_equal(first, np.arange(0, n, windowing.keep))
+        np.testing.assert_array_equal(start, np.maximum(first - windowing.context, 0))
