@@ -28,7 +28,7 @@ LAYERS = [
     {"report"},
     {"training", "serving", "engines"},
     {"search"},
-    {"cli"},
+    {"cli", "__main__"},
 ]
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 #: Pairs of the same or a later layer that still must not meet: the service never loads training, the search or

@@ -193,9 +193,8 @@ class ViewPredictions:
     @classmethod
     def join(cls, parts: Sequence[tuple[np.ndarray, FloatArray, np.ndarray]]) -> ViewPredictions:
         """The views of the outer folds, in fold order."""
-        fold = np.concatenate([np.full(p[0].size, k) for k, p in enumerate(parts)]) if parts else np.zeros(0)
-        y, proba, flags = (np.concatenate([p[i] for p in parts]) if parts else np.zeros(0) for i in range(3))
-        return cls(y, proba, flags, fold.astype(np.int64))
+        y, proba, flags = (np.concatenate([p[i] for p in parts]) for i in range(3))
+        return cls(y, proba, flags, np.concatenate([np.full(p[0].size, k, np.int64) for k, p in enumerate(parts)]))
 
     def report(self) -> dict[str, Any]:
         """Pooled per-beat metrics, and F1 per outer fold."""

@@ -703,7 +703,6 @@
         message.is_anomaly.forEach((f, i) => (result.is_anomaly[at + i] = f));
         message.errors.forEach((e, i) => (result.errors[at + i] = e));
         session.decided = at + message.is_anomaly.length;
-        if (session.decided >= n) session.finish(`Done: ${n.toLocaleString("en")} beats decided live, ${result.episodes.length} episodes.`);
       } else if (message.type === "episode_close") {
         result.episodes.push(message);
       } else if (message.type === "error") {
@@ -711,7 +710,14 @@
       }
       drawLive(session, false);
     });
-    socket.addEventListener("close", () => session.finish(session.decided >= n ? el.liveStatus.textContent : "The stream closed."));
+    // The server closes the stream after its last events (the last decisions, then the episode still open): done.
+    socket.addEventListener("close", () =>
+      session.finish(
+        session.decided >= n
+          ? `Done: ${n.toLocaleString("en")} beats decided live, ${result.episodes.length} episodes.`
+          : "The stream closed.",
+      ),
+    );
   }
 
   /** Send the beats whose time has come (at `speed` times real time), then wait for the next ones. */
