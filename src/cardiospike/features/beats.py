@@ -194,7 +194,7 @@ def _relative_rr(layout: _Padded, x: FloatArray, spec: FeatureSpec) -> tuple[Flo
         valid &= ~local_outliers(np.where(valid, x, np.nan), spec.local_tolerance)
     level = layout.centred_median(np.where(valid, x, np.nan), spec.level_half)
     valid_f = valid.astype(np.float64)
-    valid_near = WindowSums(valid_f, spec.half_window).sums(spec.half_window)[1]
+    valid_near = WindowSums(valid_f, spec.half_window).totals(spec.half_window)[1]
     # Beats from either edge, capped where the widest window stops reaching past it: they say how much context a
     # beat near an edge lacks, and nothing about the recording's length.
     from_start, to_end = (np.minimum(p, spec.window_reach) for p in layout.positions())
@@ -216,7 +216,7 @@ def _local_statistics(r: FloatArray, d: FloatArray, spec: FeatureSpec, columns: 
             d_mean = d_total / d_count
             rmssd = np.sqrt(d_squares / d_count)
             sdsd = np.sqrt(np.maximum(d_squares / d_count - d_mean**2, 0.0)) + np.where(d_count < 2, np.nan, 0.0)
-            b_count, b_total, _ = big_sums.sums(h)
+            b_count, b_total = big_sums.totals(h)
             columns.add(mean, sdnn, r - mean, rmssd, sdsd, b_total / b_count)
         columns.add(1.0 / r)
 
@@ -237,7 +237,7 @@ def _spike_columns(d: FloatArray, layout: _Padded, spec: FeatureSpec, columns: _
         since, until = distance_to_flags(is_spike, first, stop, spec.distance_reach)
         since_up, until_up = distance_to_flags(d0 > t, first, stop, spec.distance_reach)
         since_down, until_down = distance_to_flags(d0 < -t, first, stop, spec.distance_reach)
-        spikes_near = WindowSums(is_spike.astype(np.float64), SPIKE_COUNT_HALF).sums(SPIKE_COUNT_HALF)[1]
+        spikes_near = WindowSums(is_spike.astype(np.float64), SPIKE_COUNT_HALF).totals(SPIKE_COUNT_HALF)[1]
         columns.add(since, until, np.fmin(since, until), since_up, until_up, since_down, until_down, spikes_near)
 
 

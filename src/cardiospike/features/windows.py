@@ -71,40 +71,52 @@ def step_before(values: FloatArray) -> FloatArray:
 class WindowSums:
     """NaN-skipping count, sum and sum of squares over centred windows, the same to the bit wherever the array starts.
 
-    ``sums(h)`` covers beats ``i - h .. i + h``. Counts come from a prefix sum (whole numbers: exact). Sums and sums
-    of squares are added up beat by beat outwards from the centre (``h`` additions of two shifted arrays per width,
-    every width up to the widest on the way): a prefix sum would be O(n) too, but its rounding depends on where the
-    array starts, so a beat's features, and through a network its probability, would differ in the last bits
-    between a recording and a piece of it (a live stream's history).
+    ``totals(h)`` and ``sums(h)`` cover beats ``i - h .. i + h``. Counts come from a prefix sum (whole numbers:
+    exact). Sums (and sums of squares, only where asked for) are added up beat by beat outwards from the centre (two
+    shifted arrays per step, every width up to the widest on the way): a prefix sum would be O(n) too, but its
+    rounding depends on where the array starts, so a beat's features, and through a network its probability, would
+    differ in the last bits between a recording and a piece of it (a live stream's history).
     """
 
     def __init__(self, values: FloatArray, max_half: int) -> None:
         ok = ~np.isnan(values)
         self.n, self.max_half = values.size, max_half
         counts = np.cumsum(ok, dtype=np.float64)
-        self._counts = np.concatenate(
-            [np.zeros(max_half + 1), counts, np.full(max_half, counts[-1] if self.n else 0.0)]
-        )
+        last = counts[-1] if self.n else 0.0
+        self._counts = np.concatenate([np.zeros(max_half + 1), counts, np.full(max_half, last)])
         z = np.concatenate([np.zeros(max_half), np.where(ok, values, 0.0), np.zeros(max_half)])
-        self._z, self._zz = z, z * z
-        self._half, self._total, self._squares = (
-            0,
-            z[max_half : max_half + self.n].copy(),
-            self._zz[max_half:][: self.n].copy(),
-        )
+        self._total = _Widening(z, max_half, self.n)
+        self._squares: _Widening | None = None
+
+    def totals(self, half: int) -> tuple[FloatArray, FloatArray]:
+        """(count, sum) of the non-missing values in each centred window of ``2 * half + 1``; widths asked for in
+        increasing order (each widens the last)."""
+        k, n = self.max_half, self.n
+        count = self._counts[k + 1 + half : k + 1 + half + n] - self._counts[k - half : k - half + n]
+        return count, self._total.widen(half)
 
     def sums(self, half: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(count, sum, sum of squares) of the non-missing values in each centred window of ``2 * half + 1``; widths
-        asked for in increasing order (each widens the last)."""
-        if not self._half <= half <= self.max_half:
-            raise ValueError(f"window half-widths must grow, up to {self.max_half}: {half} after {self._half}")
-        k, n = self.max_half, self.n
-        for h in range(self._half + 1, half + 1):
-            self._total = self._total + self._z[k - h : k - h + n] + self._z[k + h : k + h + n]
-            self._squares = self._squares + self._zz[k - h : k - h + n] + self._zz[k + h : k + h + n]
-        self._half = half
-        count = self._counts[k + 1 + half : k + 1 + half + n] - self._counts[k - half : k - half + n]
-        return count, self._total, self._squares
+        """:meth:`totals` and the sum of squares of the same windows."""
+        if self._squares is None:
+            self._squares = _Widening(self._total.values**2, self.max_half, self.n)
+        return (*self.totals(half), self._squares.widen(half))
+
+
+class _Widening:
+    """Sums of centred windows of ``values`` (padded by ``max_half`` zeros at each end), widened step by step."""
+
+    def __init__(self, values: FloatArray, max_half: int, n: int) -> None:
+        self.values, self.max_half, self.n = values, max_half, n
+        self.half, self.sum = 0, values[max_half : max_half + n].copy()
+
+    def widen(self, half: int) -> FloatArray:
+        if not self.half <= half <= self.max_half:
+            raise ValueError(f"window half-widths must grow, up to {self.max_half}: {half} after {self.half}")
+        k, n, v = self.max_half, self.n, self.values
+        for h in range(self.half + 1, half + 1):
+            self.sum = self.sum + v[k - h : k - h + n] + v[k + h : k + h + n]
+        self.half = half
+        return self.sum
 
 
 def distance_to_flags(

@@ -62,7 +62,7 @@ def sequence_inputs(
     step[1:] = np.where(both, np.clip(rel[1:] - rel[:-1], -CLIP, CLIP), 0.0)
     # Centred window means, the same to the bit in a piece of the recording (see WindowSums); every window holds its
     # own valid centre beat when it matters.
-    count, total, _ = WindowSums(np.where(valid, rr, np.nan), LOCAL_HALF).sums(LOCAL_HALF)
+    count, total = WindowSums(np.where(valid, rr, np.nan), LOCAL_HALF).totals(LOCAL_HALF)
     local = total / np.maximum(count, 1.0)
     rel_local = np.where(valid, np.clip(SCALE * (rr / np.where(valid, local, 1.0) - 1.0), -CLIP, CLIP), 0.0)
     out[0], out[1], out[2], out[3] = rel, step, rel_local, valid
