@@ -14,8 +14,8 @@ from cardiospike.data import recordings_to_frame, simulate_recordings, write_csv
 from cardiospike.engines.datasets import natural_key
 from cardiospike.recording import Recording
 
-#: The columns every scored output holds.
-SCORED = ["id", "time", "x", "y", "anomaly_proba", "error"]
+#: The columns every scored output of these (labelled) datasets holds: the reference labels as ``label``.
+SCORED = ["id", "time", "x", "y", "label", "anomaly_proba", "error"]
 
 
 def dataset_frame(n_recordings: int = 12, n_beats: int = 300, seed: int = 5) -> pd.DataFrame:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # what type checkers see; _PUBLIC says the same to the runnin
     from cardiospike.data import parse_recordings as parse_recordings
     from cardiospike.data import read_recordings as read_recordings
     from cardiospike.data import simulate_recording as simulate_recording
+    from cardiospike.data.synthetic import sample_path as sample_path
     from cardiospike.detector import Detector as Detector
     from cardiospike.detector import ScoredRecording as ScoredRecording
     from cardiospike.detector import load_detector as load_detector
@@ -38,6 +39,7 @@ _PUBLIC = {
     "parse_recordings": "cardiospike.data",
     "read_recordings": "cardiospike.data",
     "simulate_recording": "cardiospike.data",
+    "sample_path": "cardiospike.data.synthetic",
     "Detector": "cardiospike.detector",
     "ScoredRecording": "cardiospike.detector",
     "load_detector": "cardiospike.detector",

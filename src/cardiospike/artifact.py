@@ -1,10 +1,11 @@
 """Model artifacts: one folder with ``manifest.json`` and the model in LightGBM's text format; no pickle.
 
 The manifest records the package version, the feature set, the training configuration and command, the SHA-256
-of the training data and of every model file, the cross-validation metrics and the post-processing with its decision
-threshold. Loading checks the format version and the checksums, so a missing, corrupt or incompatible artifact is a
-clear error. A folder may also be a URL (``s3://bucket/models/x``), read and written through :mod:`cardiospike.remote`,
-whose errors become :class:`ArtifactError`.
+of the training data and of every model file, a fingerprint of each training recording (:func:`fingerprint`), the
+cross-validation metrics and the post-processing with its decision threshold. Loading checks the format version
+and the checksums, so a missing, corrupt or incompatible artifact is a clear error. A folder may also be a URL
+(``s3://bucket/models/x``), read and written through :mod:`cardiospike.remote`, whose errors become
+:class:`ArtifactError`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +24,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, overload
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from cardiospike.ensemble import Stacker
 from cardiospike.features import FeatureSpec, feature_names
 from cardiospike.models.forest import Forest
 from cardiospike.models.postprocess import PostProcess
-from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS
+from cardiospike.recording import ERROR_RR_MAX_MS, ERROR_RR_MIN_MS, Recording
 from cardiospike.remote import RemoteError, RemoteFolder, is_url, upload
 from cardiospike.version import package_version
 
@@ -36,6 +40,11 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 LGBM_FILE = "lgbm.txt"
 NETWORK_FILE = "network.onnx"
+#: How recordings are fingerprinted (:func:`fingerprint`), recorded beside the fingerprints: a manifest whose
+#: fingerprints were made otherwise is not matched against these.
+FINGERPRINT_METHOD = "sha256-rr-ms-head"
+#: The beats at a recording's start that its fingerprint covers.
+FINGERPRINT_BEATS = 32
 
 
 class ArtifactError(RuntimeError):
@@ -61,6 +70,29 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def fingerprint(rr: ArrayLike) -> str:
+    """A recording's fingerprint: the SHA-256 of its first :data:`FINGERPRINT_BEATS` RR in whole milliseconds
+    (int64, little-endian), its first 16 hex digits.
+
+    The same for the recording cut short at its end, renamed, timed otherwise, moved within a file or given in
+    seconds; another for one that starts elsewhere, or is cut to fewer beats. RR alone, rounded: a recording's first
+    32 beats name it as well as its id (train.csv's 183 recordings have 183 fingerprints, and none of test.csv's 46
+    is among them), and a hash of them gives none of its values away.
+    """
+    head = np.asarray(rr, dtype=np.float64)[:FINGERPRINT_BEATS]
+    whole = np.where(np.isfinite(head), np.rint(head), -1.0).astype("<i8")
+    return hashlib.sha256(whole.tobytes()).hexdigest()[:16]
+
+
+def training_fingerprints(recordings: Iterable[Recording]) -> dict[str, Any]:
+    """The manifest's record of the recordings a model was trained on: how, and their fingerprints (sorted)."""
+    return {
+        "method": FINGERPRINT_METHOD,
+        "beats": FINGERPRINT_BEATS,
+        "recordings": sorted({fingerprint(r.rr) for r in recordings}),
+    }
 
 
 @dataclass
@@ -95,10 +127,32 @@ class Artifact:
         return node
 
     @property
+    def fingerprints(self) -> frozenset[str] | None:
+        """The fingerprints of the training recordings (:func:`fingerprint`); None where the manifest records none
+        made as :func:`fingerprint` makes them (a model trained before they were recorded)."""
+        return _fingerprints(self.manifest)
+
+    @property
     def cv_f1(self) -> float | None:
         """Per-beat F1 of the outer folds of nested cross-validation, from the manifest (None where it has none)."""
         f1 = self.entry("cv", "outer", "f1")
         return None if f1 is None else float(f1)
+
+
+def _fingerprints(manifest: dict[str, Any]) -> frozenset[str] | None:
+    """The training fingerprints a manifest records (None: none, or made otherwise); ValueError where malformed."""
+    training = manifest.get("training")
+    recorded = training.get("fingerprints") if isinstance(training, dict) else None
+    if recorded is None:
+        return None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("recordings"), list):
+        raise ValueError("training.fingerprints must hold a list of recordings")
+    if recorded.get("method") != FINGERPRINT_METHOD or recorded.get("beats") != FINGERPRINT_BEATS:
+        return None
+    values = recorded["recordings"]
+    if not all(isinstance(v, str) and len(v) == 16 for v in values):
+        raise ValueError("training.fingerprints must be 16 hex digits each")
+    return frozenset(values)
 
 
 def _rr_range(manifest: dict[str, Any]) -> tuple[float, float]:
@@ -260,6 +314,7 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
         low, high = _rr_range(manifest)
         if not 0 <= low < high:
             raise ValueError(f"invalid rr_range {[low, high]}")
+        _fingerprints(manifest)
     except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError and ModelTextError are ValueErrors
         raise ArtifactError(f"{where}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):

@@ -27,6 +27,10 @@ BATCH_BEATS = 65_536
 #: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
 #: probability and the measurement-error flag.
 SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
+#: The column of the reference labels (the doctors' ``y`` of a labelled input), kept after the predicted ``y``.
+REFERENCE = "label"
+#: Times and RR are written to the microsecond (3 decimals of a millisecond): see :func:`_beat_columns`.
+MS_DECIMALS = 3
 
 
 def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) -> Iterator[list[Recording]]:
@@ -59,46 +63,92 @@ class ScoredRecording:
     threshold: float
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label)."""
+        """One row per beat, in input order: ``id,time,x,y,anomaly_proba,error`` (y is the predicted label), with
+        the recording's own labels as ``label`` after ``y`` where it has them."""
         return scored_frame([self])
 
 
-def scored_columns(scored: Sequence[ScoredRecording]) -> dict[str, Any]:
-    """The scored CSV's columns (:data:`SCORED_COLUMNS`) of many scored recordings, laid end to end.
+def scored_names(labelled: bool) -> tuple[str, ...]:
+    """The scored output's columns, in order: :data:`SCORED_COLUMNS`, with :data:`REFERENCE` after the predicted
+    ``y`` where the input is ``labelled``. The one place that decides them (files, the batch route, the docs)."""
+    if not labelled:
+        return SCORED_COLUMNS
+    at = SCORED_COLUMNS.index(LABEL) + 1
+    return (*SCORED_COLUMNS[:at], REFERENCE, *SCORED_COLUMNS[at:])
+
+
+def is_labelled(recordings: Sequence[Recording]) -> bool:
+    """Whether the scored output of ``recordings`` has the :data:`REFERENCE` column: any of them has labels."""
+    return any(r.labels is not None for r in recordings)
+
+
+def scored_columns(scored: Sequence[ScoredRecording], labelled: bool | None = None) -> dict[str, Any]:
+    """The scored output's columns (:func:`scored_names`) of many scored recordings, laid end to end.
+
+    ``labelled``: whether to add the reference labels; None decides by these recordings (:func:`is_labelled`). A
+    caller that writes many batches into one file decides once for all of them, so that every batch has the same
+    columns; a recording without labels among labelled ones gets empty (null) cells there.
 
     The ids are an arrow array taken from the recordings' ids: no Python object per beat.
     """
     from cardiospike.data.arrow import arrow_numbers, arrow_strings
 
-    lengths = [len(s.recording) for s in scored]
-    ids = arrow_strings([s.recording.id for s in scored]).take(
-        arrow_numbers(np.repeat(np.arange(len(scored)), lengths))
-    )
-    return dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True))
+    recordings = [s.recording for s in scored]
+    labelled = is_labelled(recordings) if labelled is None else labelled
+    lengths = [len(r) for r in recordings]
+    ids = arrow_strings([r.id for r in recordings]).take(arrow_numbers(np.repeat(np.arange(len(scored)), lengths)))
+    columns = dict(zip(SCORED_COLUMNS, (ids, *_beat_columns(scored)), strict=True))
+    if labelled:
+        columns[REFERENCE] = _reference_labels(recordings)
+    return {name: columns[name] for name in scored_names(labelled)}
 
 
-def scored_frame(scored: Sequence[ScoredRecording]) -> pd.DataFrame:
-    """:func:`scored_columns` as a pandas DataFrame, the ids as Python strings."""
+def scored_frame(scored: Sequence[ScoredRecording], labelled: bool | None = None) -> pd.DataFrame:
+    """:func:`scored_columns` as a pandas DataFrame, the ids as Python strings (reference labels, where some
+    recordings have none, as pandas' nullable ``Int8``)."""
     import pandas as pd  # only where a table is wanted: scoring itself needs no pandas
+    import pyarrow as pa
 
-    columns = scored_columns(scored)
+    columns = scored_columns(scored, labelled)
     columns[ID] = columns[ID].to_numpy(zero_copy_only=False)
+    if isinstance(columns.get(REFERENCE), pa.Array):
+        columns[REFERENCE] = pd.array(columns[REFERENCE].to_pandas(), dtype="Int8")
     return pd.DataFrame(columns)
 
 
 def _beat_columns(scored: Sequence[ScoredRecording]) -> tuple[np.ndarray, ...]:
-    """The scored CSV's columns after the id, of scored recordings laid end to end (none: empty columns)."""
+    """The scored CSV's columns after the id, of scored recordings laid end to end (none: empty columns).
+
+    Times and RR are rounded to the microsecond here, where they are written, not where they are read: those
+    converted from seconds carry the noise of the product (``0.812 * 1000`` is ``812.0000000000001``, a time
+    ``64879.99999999999``), which no device measures, and the model scores the values as read. A microsecond, not
+    less: the times of dates (epoch milliseconds, about 1.6e12) hold no finer digits in a float64 either.
+    """
 
     def joined(arrays: list[NDArray[Any]], dtype: type) -> NDArray[Any]:
         return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
 
     return (
-        joined([s.recording.time for s in scored], np.float64),
-        joined([s.recording.rr for s in scored], np.float64),
+        np.round(joined([s.recording.time for s in scored], np.float64), MS_DECIMALS),
+        np.round(joined([s.recording.rr for s in scored], np.float64), MS_DECIMALS),
         joined([s.is_anomaly for s in scored], np.int8),
         np.round(joined([s.proba for s in scored], np.float64), 6),
         joined([s.error for s in scored], np.int8),
     )
+
+
+def _reference_labels(recordings: Sequence[Recording]) -> Any:
+    """The recordings' own labels laid end to end: int8, or an arrow int8 array with nulls for the beats of
+    recordings that have none."""
+    if not recordings:
+        return np.zeros(0, dtype=np.int8)
+    if all(r.labels is not None for r in recordings):
+        return np.concatenate([r.labels for r in recordings if r.labels is not None]).astype(np.int8)
+    import pyarrow as pa
+
+    values = np.concatenate([np.zeros(len(r), np.int8) if r.labels is None else r.labels for r in recordings])
+    missing = np.concatenate([np.full(len(r), r.labels is None) for r in recordings])
+    return pa.array(values.astype(np.int8), type=pa.int8(), mask=missing)
 
 
 class Detector:
@@ -182,9 +232,11 @@ class Detector:
         block: int = BLOCK,
         history: int | None = None,
         threshold: float | None = None,
+        unit: Unit = "auto",
     ) -> BeatStream:
-        """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive."""
-        return BeatStream(self, lookahead, block, history, threshold)
+        """Live scoring of a beat stream (see :mod:`cardiospike.live`): feed it RR intervals as they arrive, in
+        ``unit`` (``auto``: decided on the first beats as the file readers decide)."""
+        return BeatStream(self, lookahead, block, history, threshold, unit)
 
     def score(
         self,
@@ -193,17 +245,21 @@ class Detector:
         *,
         unit: Unit = "auto",
         rr_column: str | None = None,
+        time_column: str | None = None,
+        id_column: str | None = None,
     ) -> ScoredRecording:
         """Score one recording; ``threshold`` overrides the model's decision threshold.
 
         ``recording`` may also be RR intervals (a 1-D array, list or pandas Series) or a DataFrame with an RR
-        column; ``unit`` and ``rr_column`` say how to read those (see :func:`cardiospike.data.as_recording`):
-        RR in seconds are taken as such where ``unit="auto"`` finds them.
+        column; ``unit`` and the columns say how to read those (see :func:`cardiospike.data.as_recording`): RR in
+        seconds are taken as such where ``unit="auto"`` finds them.
         """
         if not isinstance(recording, Recording):
             from cardiospike.data.coerce import as_recording  # pandas: only for inputs that are not recordings
 
-            recording = as_recording(recording, unit=unit, rr_column=rr_column)
+            recording = as_recording(
+                recording, unit=unit, rr_column=rr_column, time_column=time_column, id_column=id_column
+            )
         return self.score_many([recording], threshold)[0]
 
     def score_piece(self, recording: Recording, offset: int, threshold: float | None = None) -> ScoredRecording:

@@ -11,6 +11,9 @@ is given, and so are the episode events derived from the decisions. Closing the 
 the end of a recording is decided. Memory is bounded: the stream keeps ``history + lookahead + block`` beats.
 
 A beat is decided at most ``lookahead + block - 1`` beats after it arrived, and at least ``lookahead`` beats after.
+
+RR (and times) come in the stream's ``unit``: ``ms``, ``s``, or ``auto``, decided by the file readers' rule (seconds
+where the median RR is below 10) on the first beats fed that hold a positive RR, and kept for the rest of the stream.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cardiospike.episodes import Episode, runs_of_flags
-from cardiospike.recording import FloatArray, Recording, time_from_rr
+from cardiospike.recording import MAX_RR_MS, SECONDS_BELOW, FloatArray, Recording, Unit, positive_median, time_from_rr
 
 if TYPE_CHECKING:
     from cardiospike.detector import Detector
@@ -101,6 +104,9 @@ class BeatStream:
         Past beats a decision sees (default: :func:`default_history`).
     threshold : float, optional
         Decision threshold instead of the model's.
+    unit : {"auto", "ms", "s"}
+        Unit of the RR and times fed (see the module docstring); :attr:`unit` says which was taken, once known, and
+        :attr:`unit_note` why, where it is not plainly milliseconds.
     """
 
     def __init__(
@@ -110,13 +116,18 @@ class BeatStream:
         block: int = BLOCK,
         history: int | None = None,
         threshold: float | None = None,
+        unit: Unit = "auto",
     ) -> None:
         self.detector = detector
         self.lookahead = default_lookahead(detector) if lookahead is None else int(lookahead)
         history = default_history(detector) if history is None else int(history)
         if self.lookahead < 0 or block < 1 or history < 0:
             raise ValueError("lookahead and history must be >= 0, block >= 1")
+        if unit not in ("auto", "ms", "s"):
+            raise ValueError(f"unknown unit {unit!r}; expected one of auto, ms, s")
         self.block, self.history, self.threshold = block, history, threshold
+        self.unit: Literal["ms", "s"] | None = None if unit == "auto" else unit
+        self.unit_note: str | None = None
         self.received = 0  # beats received
         self.decided = 0  # beats decided
         self._offset = 0  # index of the first beat kept
@@ -131,11 +142,12 @@ class BeatStream:
         return int(self._rr.size)
 
     def feed(self, rr: Sequence[float] | NDArray[np.floating], times: Sequence[float] | None = None) -> list[Event]:
-        """Add beats (RR in ms; ``times`` in ms, increasing, one per beat, else the running sum of RR) and return
-        the decisions and episode events they make final."""
+        """Add beats (RR in the stream's unit; ``times`` in that unit too, increasing, one per beat, else the running
+        sum of RR) and return the decisions and episode events they make final."""
         if self._closed:
             raise ValueError("the stream is closed")
-        new = np.asarray(rr, dtype=np.float64).ravel()
+        new = self._in_ms(np.asarray(rr, dtype=np.float64).ravel())
+        scale = 1000.0 if self.unit == "s" else 1.0
         if times is None:
             # As a recording's times, running on from the last beat (an RR that is no positive number adds nothing).
             if self._time.size:
@@ -143,7 +155,7 @@ class BeatStream:
             else:
                 new_time = time_from_rr(new)
         else:
-            new_time = np.asarray(times, dtype=np.float64).ravel()
+            new_time = np.asarray(times, dtype=np.float64).ravel() * scale
             if new_time.shape != new.shape:
                 raise ValueError(f"{new_time.size} times for {new.size} RR values: expected one time per beat")
         self._rr = np.concatenate([self._rr, new])
@@ -153,6 +165,24 @@ class BeatStream:
         while self.received - self.decided >= self.block + self.lookahead:
             events += self._decide(self.decided + self.block, self.decided + self.block + self.lookahead)
         return events
+
+    def _in_ms(self, rr: FloatArray) -> FloatArray:
+        """RR in ms, the stream's unit decided on the first beats with a positive RR where it is ``auto``."""
+        median = positive_median(rr) if self.unit is None else None
+        if median is not None:  # the rule of the file readers, on the first beats that hold a positive RR
+            self.unit = "s" if median < SECONDS_BELOW else "ms"
+            if self.unit == "s":
+                self.unit_note = f"RR read in seconds: the median of the first beats, {median:g}, is below 10"
+        scale = 1000.0 if self.unit == "s" else 1.0
+        with np.errstate(over="ignore"):
+            rr_ms = rr * scale
+        above = np.flatnonzero(rr_ms > MAX_RR_MS)
+        if above.size:
+            raise ValueError(
+                f"rr[{above[0]}]: RR above {MAX_RR_MS:,.0f} ms is no heart beat interval (the stream reads "
+                f"{'seconds' if scale != 1.0 else 'milliseconds'})"
+            )
+        return rr_ms
 
     def close(self) -> list[Event]:
         """Decide the beats left, as the end of a recording is decided, and close an episode still open."""

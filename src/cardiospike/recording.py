@@ -6,8 +6,8 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,8 +31,30 @@ FILE_FORMATS: tuple[Format, ...] = ("parquet",)
 #: Units RR (and times) may be given in; "auto" reads seconds where the median RR is below :data:`SECONDS_BELOW`.
 Unit = Literal["auto", "ms", "s"]
 UNITS: tuple[Unit, ...] = ("auto", "ms", "s")
+
+
 #: No RR interval in milliseconds is below 10 (a heart rate of 6,000 per minute), and none in seconds above it.
 SECONDS_BELOW = 10.0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read an input, the same on every surface: the options of ``cardiospike predict`` (``--format``,
+    ``--unit``, ``--rr-column``, ``--time-column``, ``--id-column``, ``--ignore-time``), the REST API's upload fields,
+    the web page's reading options, and the keyword arguments of :func:`cardiospike.data.read_recordings`
+    (:meth:`kwargs`)."""
+
+    fmt: Format = "auto"
+    unit: Unit = "auto"
+    rr_column: str | None = None
+    time_column: str | None = None
+    id_column: str | None = None
+    use_time: bool = True
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``read_recordings`` and ``parse_recordings`` that read as this says."""
+        return asdict(self)
+
 
 #: RR intervals outside this closed range (ms) are measurement errors: kept, scored and flagged, never dropped.
 ERROR_RR_MIN_MS = 300.0
@@ -167,6 +189,12 @@ def time_from_rr(rr: FloatArray) -> FloatArray:
     steps = np.where(np.isfinite(rr) & (rr > 0), rr, 0.0)
     time = np.cumsum(steps, dtype=np.float64)
     return time - steps[0] if rr.size else time
+
+
+def positive_median(values: NDArray[np.floating]) -> float | None:
+    """The median of the positive finite values (None without any): RR below :data:`SECONDS_BELOW` are seconds."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    return float(np.median(positive)) if positive.size else None
 
 
 def mostly_errors(errors: int, n_beats: int) -> bool:

@@ -14,13 +14,15 @@ import httpx
 import numpy as np
 import pytest
 
+from cardiospike.arrays import flag_runs
 from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
 from cardiospike.detector import ScoredRecording, load_detector
+from cardiospike.metrics import flag_counts, precision_recall_f1
 from cardiospike.recording import measurement_errors
 from cardiospike.report import ModelInfo, SourceInfo, render_report
 
 from .conftest import ARTIFACTS, LAPTOP, screenshot
-from .test_web_app import load_demo, wait_for_recording
+from .test_web_app import RECORD_FORMS, load_demo, wait_for_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -135,6 +137,29 @@ def test_report_opens_offline_with_its_charts_and_tables(
     assert f"P(anomaly) {scored[0].proba[first]:.3f}" in (page.text_content("#chart-1 .hoverlayer") or "")
 
 
+def test_report_overlays_the_reference_labels(
+    open_offline: Callable[..., Any], three: tuple[Path, list[ScoredRecording], ModelInfo]
+):
+    path, scored, _ = three
+    page = open_offline(path)
+    for number, s in enumerate(scored, start=1):
+        labels = s.recording.labels
+        assert labels is not None  # simulated recordings are labelled
+        tp, fp, fn = flag_counts(labels, s.is_anomaly)
+        f1 = float(precision_recall_f1(tp, fp, fn)[2])
+        assert marks(page, number, "reference-band") == len(flag_runs(labels)[0])
+        assert marks(page, number, "reference-marks") == fp + fn  # missed and false beats, each ringed
+        # The model's own marks are counted apart: the labels add none to them.
+        assert marks(page, number, "beat-marks") == int(s.is_anomaly.sum()) + int(s.error.sum())
+        summary = page.inner_text(f"#recording-{number} .reference-summary")
+        assert f"{f1:.3f}" in summary
+        assert f"{fn:,}" in summary
+    missed = [flag_counts(s.recording.labels, s.is_anomaly)[2] for s in scored if s.recording.labels is not None]
+    assert sum(missed) > 0, "some beats should be missed"
+    assert "Reference (labelled)" in (page.text_content("#chart-1 .legend") or "")
+    screenshot(page, "report-06-reference-labels")
+
+
 def test_report_prints_one_recording_a_page_without_controls(
     open_offline: Callable[..., Any], three: tuple[Path, list[ScoredRecording], ModelInfo]
 ):
@@ -235,3 +260,45 @@ def test_web_page_reports_the_uploaded_file_s_recording_shown(new_page: Callable
     assert ">three.csv<" in html
     assert hashlib.sha256(content).hexdigest() in html  # the file as uploaded, named in the header
     screenshot(page, "report-05-web-button")
+
+
+def test_web_page_reports_a_labelled_file_against_its_labels(new_page: Callable[..., Any], tmp_path: Path):
+    rec = simulate_recording(600, seed=45, id="labelled-2")
+    content = csv_text(recordings_to_frame([rec])).encode()  # with its y column: the reference labels
+    page = new_page()
+    page.goto("/")
+    page.set_input_files("#file-input", files=[{"name": "labelled.csv", "mimeType": "text/csv", "buffer": content}])
+    wait_for_recording(page, "labelled-2")
+    summary = page.inner_text("#summary")
+    html = _download_report(page, tmp_path)
+    (chart,) = _charts(html)
+    assert chart["reference"] is not None
+    f1 = re.search(r"<dt>F1</dt><dd>([\d.]+)</dd>", html)
+    assert f1 is not None
+    assert f"F1\n{f1.group(1)}" in summary  # the report and the page agree
+    assert ">labelled.csv<" in html
+
+
+def test_web_page_reports_pasted_text_read_with_the_page_s_options(new_page: Callable[..., Any], tmp_path: Path):
+    rec = simulate_recording(300, seed=46)
+    text = "".join(f"{v / 1000:.3f}\n" for v in rec.rr)
+    page = new_page()
+    page.add_init_script(RECORD_FORMS)
+    page.goto("/")
+    page.click("#reading-options summary")
+    page.select_option("#read-unit", "s")
+    page.fill("#paste-input", text)
+    page.click("#paste-score")
+    wait_for_recording(page, "pasted")
+    html = _download_report(page, tmp_path)
+    parse, report = page.evaluate("() => window.forms")
+    assert report["url"] == "/api/v1/report"
+    assert report["fields"] == {**parse["fields"], "recording": "pasted"}  # read as the page read it
+    assert report["fields"]["unit"] == "s"
+    (chart,) = _charts(html)
+    assert chart["n_beats"] == 300
+    assert ">pasted.txt<" in html
+    assert hashlib.sha256(text.encode()).hexdigest() in html
+    lo, hi = chart["y_range"]
+    assert lo > 300  # in ms
+    assert hi < 3000

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 
 from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
 from cardiospike.detector import ScoredRecording
-from cardiospike.recording import Recording
+from cardiospike.recording import Recording, measurement_errors
 from cardiospike.summary import episodes_of
 
 from ..server_process import serving
@@ -207,12 +209,15 @@ def test_download_neutralises_formulas(page: Any):
 
 def test_paste_rr_intervals(page: Any):
     page.goto("/")
-    page.fill("#paste-input", "812, 790, 805\n1210\n640,800\n2400\n790")
+    page.fill("#paste-input", "812\n790\n805\n1210\n640\n800\n2400\n790")
     page.click("#paste-score")
-    wait_for_recording(page, "pasted")
+    wait_for_recording(page, "pasted")  # named after pasted.txt, as the service names a file's recording
     assert chart(page, "c.data[0].x.length") == 8
     assert chart(page, "c.data[2].x.length") == 1  # 2,400 ms: a measurement error
     assert not page.is_visible("#synthetic-banner")
+    info = page.inner_text("#source-info")
+    assert "Pasted text (pasted.txt)" in info
+    assert "read as text" in info
 
 
 def test_bad_input_shows_a_clear_message(page: Any, console: Console):
@@ -220,7 +225,7 @@ def test_bad_input_shows_a_clear_message(page: Any, console: Console):
     load_demo(page)
     bad = b"id,time,x\n1,0,800\n1,800,abc\n"
     page.set_input_files("#file-input", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
-    alert = page.locator("[role=alert]")
+    alert = page.locator("#message[role=alert]")
     alert.wait_for(state="visible")
     # The service names the place and the problem, never the value (the page's user knows their file).
     assert alert.inner_text() == (
@@ -232,14 +237,19 @@ def test_bad_input_shows_a_clear_message(page: Any, console: Console):
     assert f"demo-{SEED}" in chart(page, "c.layout.title.text")  # what was shown stays shown
     screenshot(page, "06-bad-file")
 
-    page.fill("#paste-input", "800, 810, abc")
-    page.click("#paste-score")
-    page.wait_for_function("() => document.getElementById('message').textContent.includes('Pasted value 3')")
+    page.fill("#paste-input", "   \n")
+    page.click("#paste-score")  # nothing to read: said at once, nothing sent
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('Paste at least one')")
 
-    page.fill("#paste-input", "800, 200000")
-    page.click("#paste-score")  # a valid number the service refuses: its 422 detail is shown
-    page.wait_for_function("() => document.getElementById('message').textContent.includes('RR value 2 is refused')")
+    # Pasted text is read by the service as a file would be: its message names the place in pasted.txt.
+    page.fill("#paste-input", "800\n200000")
+    page.click("#paste-score")
+    page.wait_for_function(
+        "() => document.getElementById('message').textContent.startsWith("
+        "'The pasted text cannot be used: pasted.txt, line 2')"
+    )
     assert not page.locator(".status.busy").count()
+    assert f"demo-{SEED}" in chart(page, "c.layout.title.text")
 
 
 def test_tablet_layout_has_no_horizontal_scroll(new_page: Callable[..., Any]):
@@ -280,11 +290,258 @@ def test_live_replay_marks_what_the_stream_decides(page: Any, tiny_model_dir: Pa
         "() => document.getElementById('live-status').textContent.startsWith('Done')", timeout=120_000
     )
     rec = simulate_recording(1200, seed=SEED, id=f"demo-{SEED}")
-    stream = load_detector(tiny_model_dir).stream()
+    detector = load_detector(tiny_model_dir)
+    stream = detector.stream()
     events = stream.feed(rec.rr) + stream.close()
     flags = np.concatenate([e.is_anomaly for e in events if isinstance(e, BeatDecisions)])
     assert anomaly_markers(page) == int(flags.sum())
     closed = [e for e in events if not isinstance(e, BeatDecisions) and e.kind == "close"]
     assert page.locator("#episodes tbody tr").count() == max(len(closed), 1)  # a row saying "none" where none
     assert chart(page, "c.data[0].x.length") == len(rec)
+    # The threshold card describes the replay on the chart, not the batch result.
+    mode = page.inner_text("#threshold-mode")
+    assert mode.startswith("Live replay (ended), the stream's threshold")
+    assert f"{len(rec):,} of {len(rec):,} beats decided, {int(flags.sum())} anomalous, {len(closed)} episode" in mode
+    assert page.inner_text("#threshold-value") == f"{detector.threshold:.3f}"
+    assert page.is_disabled("#threshold")
+    assert page.is_disabled("#download")  # the download holds the batch result, not the replay
     screenshot(page, "07-live-replay")
+
+    page.click("#live-back")  # back to the batch result: chart, card and downloads
+    page.wait_for_function("() => document.getElementById('threshold-mode').textContent.includes(\"model's flags\")")
+    assert page.is_enabled("#threshold")
+    assert page.is_enabled("#download")
+    assert page.is_disabled("#live-back")
+
+
+def test_threshold_card_follows_the_replay_while_it_runs(page: Any):
+    load_demo(page)
+    page.select_option("#live-speed", "10")
+    page.click("#live-play")
+    # Once the stream's ready message has come (before it, the card says it waits for the stream).
+    page.wait_for_function(
+        "() => /^Live replay, the stream's threshold.*beats decided so far, \\d+ anomalous, \\d+ episodes? so far/"
+        ".test(document.getElementById('threshold-mode').textContent)"
+    )
+    page.click("#live-stop")
+    page.wait_for_function("() => document.getElementById('live-status').textContent.startsWith('Stopped')")
+    assert page.inner_text("#threshold-mode").startswith("Live replay (ended)")
+    page.click("#live-back")
+    page.wait_for_function("() => document.getElementById('threshold-mode').textContent.includes(\"model's flags\")")
+
+
+# --- reading: the service reads pasted text and files alike, with the page's reading options --------------------------
+
+
+def parse(api: httpx.Client, name: str, content: bytes, **fields: str) -> dict[str, Any]:
+    """The service's reading of a file, as the page asks for it."""
+    response = api.post("/api/v1/recordings/parse", files={"file": (name, content)}, data={"hints": "web", **fields})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def seconds_text(n_beats: int = 300, seed: int = 41) -> tuple[Recording, str]:
+    """A simulated recording and its RR written in seconds, one per line (as a chest strap app exports them)."""
+    rec = simulate_recording(n_beats, seed=seed)
+    return rec, "".join(f"{v / 1000:.3f}\n" for v in rec.rr)
+
+
+def test_pasted_seconds_are_shown_downloaded_and_replayed_in_ms(page: Any, api: httpx.Client):
+    rec, text = seconds_text()
+    read = parse(api, "pasted.txt", text.encode())
+    assert read["unit"] == "s"
+    (expected,) = read["recordings"]
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+
+    page.goto("/")
+    page.fill("#paste-input", text)
+    page.click("#paste-score")
+    wait_for_recording(page, "pasted")
+    # The chart plots the service's values, in ms: not 0.8 on the "RR (ms)" axis.
+    assert chart(page, "c.layout.yaxis.title.text") == "RR (ms)"
+    y = [v for v in chart(page, "c.data[0].y") if v is not None]
+    valid = ~read_errors(expected["rr"])
+    np.testing.assert_allclose(y, np.asarray(expected["rr"])[valid])
+    assert min(y) > 300
+    assert chart(page, "c.data[2].x.length") == int(np.sum(read_errors(expected["rr"])))
+    lo, hi = chart(page, "c.layout.yaxis.range")
+    assert lo > 100
+    assert hi < 3000
+    # Times in ms from the first beat: the clock advances (not 00:00:00 throughout).
+    xs = chart(page, "c.data[0].x")
+    assert xs[0] == "1970-01-01 00:00:00.000"
+    assert xs[-1] > "1970-01-01 00:03:00"
+    assert "RR in s" in page.inner_text("#source-info")
+
+    with page.expect_download() as info:
+        page.click("#download")
+    frame = pd.read_csv(io.StringIO(Path(info.value.path()).read_text()))
+    assert list(frame.columns) == ["id", "time", "x", "y", "anomaly_proba", "error"]
+    np.testing.assert_allclose(frame["x"], expected["rr"])
+    np.testing.assert_allclose(frame["time"], expected["time"])
+    assert frame["x"].median() > 300
+
+    page.select_option("#live-speed", "100")
+    page.click("#live-play")
+    page.wait_for_function(
+        "() => document.getElementById('live-status').textContent.startsWith('Done')", timeout=120_000
+    )
+    assert sockets
+    assert sockets[0].endswith("/api/v1/stream?unit=ms")
+    # Replayed in ms: the beats are beats, not measurement errors of 0.8 ms.
+    assert chart(page, "c.data[2].x.length") == int(np.sum(read_errors(expected["rr"])))
+    assert chart(page, "c.data[0].x.length") == len(rec)
+
+
+def read_errors(rr: list[float]) -> np.ndarray:
+    return measurement_errors(np.asarray(rr, dtype=np.float64))
+
+
+#: Keeps the fields of each form the page posts in ``window.forms`` (Chromium gives Playwright no body with a file).
+RECORD_FORMS = """
+window.forms = [];
+const fetchAll = window.fetch;
+window.fetch = (url, options) => {
+  if (options && options.body instanceof FormData) {
+    const fields = {};
+    for (const [name, value] of options.body.entries()) {
+      fields[name] = typeof value === "string" ? value : `file ${value.name}`;
+    }
+    window.forms.push({ url: String(url), fields });
+  }
+  return fetchAll(url, options);
+};
+"""
+
+
+def test_unit_menu_reads_again_and_warnings_are_shown(page: Any, api: httpx.Client):
+    _, text = seconds_text(200, seed=42)
+    page.add_init_script(RECORD_FORMS)
+    page.goto("/")
+    assert page.locator("#read-unit option").all_text_contents() == ["auto", "ms", "s"]
+    assert page.locator("#read-format option").all_text_contents() == [
+        "auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb",
+    ]  # fmt: skip
+    # The controls are named as the service's messages name them ("Unit: ms", "RR column: NAME" ...).
+    page.click("#reading-options summary")
+    for label in ("Unit", "Format", "RR column", "Time column", "Recording column", "Ignore times"):
+        assert page.get_by_label(label, exact=True).count() == 1, label
+
+    # Seconds read as milliseconds, on purpose: every beat is a measurement error, and the page says so.
+    page.select_option("#read-unit", "ms")
+    page.fill("#read-rr-column", "1")
+    page.fill("#paste-input", text)
+    page.click("#paste-score")
+    wait_for_recording(page, "pasted")
+    (form,) = page.evaluate("() => window.forms")
+    assert form["url"] == "/api/v1/recordings/parse"
+    assert form["fields"] == {  # the empty columns are left to the service
+        "file": "file pasted.txt", "unit": "ms", "format": "auto", "rr_column": "1", "ignore_time": "false",
+        "hints": "web",
+    }  # fmt: skip
+    read = parse(api, "pasted.txt", text.encode(), unit="ms", rr_column="1")
+    predicted = api.post(
+        "/api/v1/predict",
+        json={"study": "pasted", "sequence": read["recordings"][0]["rr"], "times": read["recordings"][0]["time"],
+              "unit": "ms", "hints": "web"},
+    ).json()  # fmt: skip
+    expected = [*read["warnings"], *predicted["warnings"]]
+    assert expected, "the service should warn about a recording of measurement errors"
+    warnings = page.locator("#warnings")
+    assert warnings.is_visible()
+    assert warnings.get_attribute("role") == "alert"
+    shown = page.locator("#warning-list li").all_inner_texts()
+    assert set(shown) == set(expected)
+    assert any("Unit: s" in w for w in shown)  # named as the page's control is
+    assert page.is_visible("#summary-warning")  # HRV stays shown, flagged
+    assert "Mean HR" in page.inner_text("#summary")
+    assert page.evaluate("() => document.getElementById('reading-options').open")
+    screenshot(page, "09-warning")
+
+    page.select_option("#read-unit", "s")
+    page.click("#read-again")  # the same pasted text, read again with the unit it has
+    page.wait_for_function("() => document.getElementById('warnings').hidden")
+    assert "RR in s" in page.inner_text("#source-info")
+    assert not page.is_visible("#summary-warning")
+    assert min(v for v in chart(page, "c.data[0].y") if v is not None) > 300
+
+
+def test_upload_shows_the_file_and_its_recording_named_after_it(page: Any, api: httpx.Client):
+    rec = simulate_recording(400, seed=43)
+    content = "RR (ms)\n" + "".join(f"{v:g}\n" for v in rec.rr)
+    read = parse(api, "kubios_export.txt", content.encode())
+    page.goto("/")
+    page.set_input_files(
+        "#file-input", files=[{"name": "kubios_export.txt", "mimeType": "text/plain", "buffer": content.encode()}]
+    )
+    wait_for_recording(page, "kubios_export")  # as the CLI names it, not "recording"
+    info = page.inner_text("#source-info")
+    assert info.startswith("File kubios_export.txt")
+    assert read["taken_as"] in info
+    assert not page.is_visible("#recording-picker")  # one recording: nothing to pick, the file named all the same
+    assert page.is_visible("#source-info")
+
+
+def test_labelled_upload_shows_f1_and_the_reference(page: Any, api: httpx.Client):
+    rec = simulate_recording(900, seed=44, id="labelled-1")
+    assert rec.labels is not None
+    content = csv_text(recordings_to_frame([rec]))  # id,time,x,y: y holds the reference labels
+    page.goto("/")
+    upload = {"name": "labelled.csv", "mimeType": "text/csv", "buffer": content.encode()}
+    page.set_input_files("#file-input", files=[upload])
+    wait_for_recording(page, "labelled-1")
+    expected = api.post(
+        "/api/v1/predict",
+        json={"study": rec.id, "sequence": rec.rr.tolist(), "times": rec.time.tolist(), "labels": rec.labels.tolist(),
+              "unit": "ms"},
+    ).json()  # fmt: skip
+    reference = expected["reference"]
+    assert reference is not None
+    summary = page.inner_text("#summary")
+    assert f"F1\n{reference['f1']:.3f}" in summary
+    assert f"Precision\n{reference['precision']:.3f}" in summary
+    assert f"Recall\n{reference['recall']:.3f}" in summary
+    assert f"Missed beats\n{reference['n_missed']}" in summary
+    assert f"False beats\n{reference['n_false']}" in summary
+    assert "with reference labels" in page.inner_text("#source-info")
+
+    names = chart(page, "c.data.map(t => t.name)")
+    traces = {name: i for i, name in enumerate(names)}
+    labelled = chart(page, f"c.data[{traces['Reference (labelled)']}].x.length")
+    assert labelled == int(rec.labels.sum())
+    assert chart(page, f"c.data[{traces['missed (labelled, not flagged)']}].x.length") == reference["n_missed"]
+    assert chart(page, f"c.data[{traces['false (flagged, not labelled)']}].x.length") == reference["n_false"]
+    assert page.is_visible("#reference-legend")
+    screenshot(page, "10-labelled")
+
+    with page.expect_download() as info:
+        page.click("#download")
+    frame = pd.read_csv(io.StringIO(Path(info.value.path()).read_text()))
+    assert list(frame.columns) == ["id", "time", "x", "y", "label", "anomaly_proba", "error"]
+    assert frame["label"].tolist() == rec.labels.tolist()
+    assert frame["y"].tolist() == expected["is_anomaly"]
+
+
+def test_live_replay_shows_the_stream_s_unit_note(page: Any):
+    """A ``unit`` message (sent where the stream decides the unit) is shown; injected here into the real stream."""
+    note = "their median, 0.8, is seconds"
+
+    def relay(ws: Any) -> None:
+        server = ws.connect_to_server()  # the page's messages go on to the server as they are
+
+        def to_page(message: str | bytes) -> None:
+            ws.send(message)
+            if json.loads(message)["type"] == "ready":
+                ws.send(json.dumps({"type": "unit", "unit": "s", "note": note}))
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/api/v1/stream\?unit=ms$"), relay)
+    load_demo(page)
+    page.select_option("#live-speed", "100")
+    page.click("#live-play")
+    page.wait_for_function(
+        "() => document.getElementById('live-status').textContent.startsWith('Done')", timeout=120_000
+    )
+    assert page.inner_text("#live-status").endswith(f"RR read in s: {note}.")

@@ -29,20 +29,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def warn_mostly_errors(count: int, named: Sequence[str], units: set[str]) -> None:
-    """Say that ``count`` recordings (``named`` the first of them) are mostly measurement errors: their RR are
-    probably in another unit or column. ``units``: the units they were read in."""
+def warn(message: str) -> None:
+    """Print ``Warning: message`` on stderr (one unwrapped line; brackets in it are text, never markup)."""
+    err_console.print(f"[bold yellow]Warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def warn_mostly_errors(count: int, named: Sequence[str], hint: str | None) -> None:
+    """Say that ``count`` recordings (``named`` the first of them) are mostly measurement errors, and what to try
+    (``hint``, a template chosen from the values of the first: another unit, another column)."""
     if not count:
         return
+    from cardiospike.data.errors import render_hint
+
     names = ", ".join(repr(i) for i in named) + (f" and {count - len(named)} more" if count > len(named) else "")
-    other = "ms" if units == {"s"} else "s"
-    err_console.print(
-        f"[bold yellow]Warning:[/] more than half the beats of {count} recording(s) ({escape(names)}) are "
-        f"measurement errors (RR outside the measurement range): is RR in another unit or column? Try --unit {other}"
-        ", or --rr-column NAME.",
-        highlight=False,
-        soft_wrap=True,
-    )
+    which = f"{count} recordings ({names})" if count > 1 else f"recording {names}"
+    try_this = f"; {render_hint(hint, 'cli')}" if hint else ""
+    warn(f"more than half the beats of {which} are measurement errors (RR outside the measurement range){try_this}")
 
 
 def progress() -> Progress:

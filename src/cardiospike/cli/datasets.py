@@ -14,13 +14,13 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from cardiospike.cli.console import console, counted, err_console, fail, progress, warn_mostly_errors
-from cardiospike.cli.options import InputOptions
 from cardiospike.engines import ENGINES
 from cardiospike.remote import is_url
 
 if TYPE_CHECKING:
     from cardiospike.engines.partitions import PartitionResult
     from cardiospike.engines.run import Summary
+    from cardiospike.recording import Reading
 
 
 def _check_engine(value: str | None) -> str | None:
@@ -76,7 +76,7 @@ def predict_dataset(
     output: str,
     *,
     model: str | None,
-    how: InputOptions,
+    how: Reading,
     threshold: float | None,
     engine: str | None,
     scheduler: str | None,
@@ -86,19 +86,11 @@ def predict_dataset(
     """Score a dataset (or a file) into Parquet with an engine; print the totals and where they went."""
     from cardiospike.artifact import ArtifactError
     from cardiospike.engines.datasets import DatasetError
-    from cardiospike.engines.partitions import Reading
     from cardiospike.engines.run import score_dataset
     from cardiospike.remote import RemoteError
 
     if scheduler is not None and engine == "local":
         raise fail("--scheduler is the address of a Dask cluster: it goes with --engine dask, not --engine local")
-    reading = Reading(
-        fmt=how.fmt,  # type: ignore[arg-type]
-        unit=how.unit,  # type: ignore[arg-type]
-        rr_column=how.rr_column,
-        time_column=how.time_column,
-        use_time=not how.ignore_time,
-    )
     with progress() as bar:
         try:
             summary = score_dataset(
@@ -106,7 +98,7 @@ def predict_dataset(
                 output,
                 model=model,
                 threshold=threshold,
-                reading=reading,
+                reading=how,
                 engine="dask" if engine == "dask" or scheduler is not None else "local",
                 scheduler=scheduler,
                 resume=resume,
@@ -149,4 +141,4 @@ def _print_summary(summary: Summary, output: str) -> None:
         name, note = summary.unit_notes[0]
         more = f" (and {len(summary.unit_notes) - 1} other partition(s))" if len(summary.unit_notes) > 1 else ""
         err_console.print(f"{escape(name)}: {escape(note)}{more}", highlight=False, soft_wrap=True)
-    warn_mostly_errors(summary.n_mostly_errors, summary.mostly_errors, summary.mostly_errors_units)
+    warn_mostly_errors(summary.n_mostly_errors, summary.mostly_errors, summary.mostly_errors_hint)

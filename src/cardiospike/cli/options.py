@@ -5,15 +5,14 @@ Loading turns the package's errors into one-line exits; the package itself is im
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
 
-from cardiospike.cli.console import err_console, fail
-from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS
+from cardiospike.cli.console import err_console, fail, warn
+from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS, Format, Reading, Unit
 
 if TYPE_CHECKING:
     from cardiospike.data.formats import Recordings
@@ -62,6 +61,13 @@ UnitOption = Annotated[
 RRColumnOption = Annotated[
     str | None, typer.Option("--rr-column", help="Column holding RR, by name or number from 1 (default: by its name).")
 ]
+IdColumnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-column",
+        help="Column holding recording ids, by name or number from 1 (default: by its name: id, patient, file ...).",
+    ),
+]
 TimeColumnOption = Annotated[
     str | None,
     typer.Option("--time-column", help="Column holding beat times, by name or number from 1 (default: by its name)."),
@@ -83,36 +89,35 @@ ForceOption = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class InputOptions:
-    """How a command reads its input: the options above, together."""
+def reading(
+    fmt: str, unit: str, rr_column: str | None, time_column: str | None, id_column: str | None, ignore_time: bool
+) -> Reading:
+    """How a command reads its input: the options above, together (checked by their callbacks)."""
+    return Reading(
+        fmt=cast(Format, fmt),
+        unit=cast(Unit, unit),
+        rr_column=rr_column,
+        time_column=time_column,
+        id_column=id_column,
+        use_time=not ignore_time,
+    )
 
-    fmt: str = "auto"
-    ignore_time: bool = False
-    unit: str = "auto"
-    rr_column: str | None = None
-    time_column: str | None = None
 
-
-def read_input(path: Path, how: InputOptions, *, keep_columns: bool = False) -> Recordings:
+def read_input(path: Path, how: Reading, *, keep_columns: bool = False) -> Recordings:
     """The recordings of an input file, or an exit with the reader's message; says how RR were read if not ms."""
+    from cardiospike.data.errors import render_hint
     from cardiospike.data.io import RecordingFormatError, read_recordings
 
     try:
-        recordings = read_recordings(
-            path,
-            fmt=how.fmt,  # type: ignore[arg-type]
-            use_time=not how.ignore_time,
-            unit=how.unit,  # type: ignore[arg-type]
-            rr_column=how.rr_column,
-            time_column=how.time_column,
-            keep_columns=keep_columns,
-        )
+        recordings = read_recordings(path, **how.kwargs(), keep_columns=keep_columns)
     except RecordingFormatError as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc.shown_on("cli"))) from None
+    # On standard error: standard output may be the scored CSV (-o -).
     if recordings.unit_note:
-        # On standard error: standard output may be the scored CSV (-o -).
-        err_console.print(f"{escape(str(path))}: {escape(recordings.unit_note)}", highlight=False, soft_wrap=True)
+        note = render_hint(recordings.unit_note, "cli")
+        err_console.print(f"{escape(str(path))}: {escape(note)}", highlight=False, soft_wrap=True)
+    for warning in recordings.warnings:
+        warn(f"{path}: {render_hint(warning, 'cli')}")
     return recordings
 
 

@@ -1,4 +1,5 @@
-"""``cardiospike predict``: score recordings into one CSV row per input beat, written atomically."""
+"""``cardiospike predict``: score recordings into one row per input beat (CSV, TSV, JSON, Parquet), written
+atomically."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cardiospike.cli.console import console, counted, err_console, fail, progress, warn_mostly_errors
+from cardiospike.cli.console import console, counted, err_console, fail, progress
 from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
     ForceOption,
     FormatOption,
+    IdColumnOption,
     IgnoreTimeOption,
-    InputOptions,
     ModelOption,
     RRColumnOption,
     ThresholdOption,
@@ -26,8 +27,8 @@ from cardiospike.cli.options import (
     UnitOption,
     open_detector,
     read_input,
+    reading,
 )
-from cardiospike.recording import NAMED_MOSTLY_ERRORS, mostly_errors
 
 if TYPE_CHECKING:
     from cardiospike.detector import ScoredRecording
@@ -49,14 +50,16 @@ def predict(
         typer.Option(
             "--output",
             "-o",
-            help="Scored CSV to write (- for standard output), or Parquet: NAME.parquet, a folder for a dataset, or "
-            "an s3:// URL.",
+            help="Scores to write, in the format the extension names: NAME.csv, NAME.tsv, NAME.json (an object per "
+            "recording), NAME.ndjson or NAME.jsonl (one per line), NAME.parquet or NAME.pq; - for CSV on standard "
+            "output; for a dataset, a folder or an s3:// URL (Parquet). The file's folder must exist.",
         ),
     ],
     model: ModelOption = None,
     fmt: FormatOption = "auto",
     unit: UnitOption = "auto",
     rr_column: RRColumnOption = None,
+    id_column: IdColumnOption = None,
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
@@ -65,52 +68,87 @@ def predict(
     scheduler: SchedulerOption = None,
     resume: ResumeOption = False,
 ) -> None:
-    """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error and the
-    input's other columns."""
-    how = InputOptions(fmt=fmt, ignore_time=ignore_time, unit=unit, rr_column=rr_column, time_column=time_column)
-    if wants_engine(input, output, engine, scheduler, resume):  # Parquet out, or a dataset in: cli/datasets.py
+    """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error (and the
+    reference labels as label, after y, where the input is labelled) and the input's other columns."""
+    from cardiospike.data.output import OutputError, output_format, output_target
+    from cardiospike.remote import is_url
+
+    how = reading(fmt, unit, rr_column, time_column, id_column, ignore_time)
+    target: Path | None = None
+    out_format = "csv"
+    if not is_url(input) and not is_url(output) and not Path(input).is_dir():
+        # A file is scored into a file: one that may be written (not the input, a folder or a device), in a folder
+        # that exists, in the format its name says; all checked before any work, so that a refused output leaves
+        # nothing written. (A dataset's output folder is made.)
+        try:
+            target = output_target(output, [input], force=force)
+            out_format = output_format(output)
+        except OutputError as exc:
+            raise output_failure(exc) from None
+    # Parquet out, or a dataset in: an engine scores it (cli/datasets.py).
+    if out_format == "parquet" or wants_engine(input, output, engine, scheduler, resume):
         return predict_dataset(
             input, output, model=model, how=how, threshold=threshold, engine=engine, scheduler=scheduler,
             resume=resume, force=force,
         )  # fmt: skip
 
-    from cardiospike.data.output import OutputError, output_target, write_csv
-    from cardiospike.detector import scored_columns
+    from cardiospike.data.output import DELIMITERS, integer_ids, write_csv, write_json
+    from cardiospike.detector import is_labelled, scored_columns
 
-    try:
-        target = output_target(output, [input], force=force)
-    except OutputError as exc:
-        raise fail(str(exc)) from None
     recordings = read_input(Path(input), how, keep_columns=True)
     detector = open_detector(model)
     summaries: list[Scored] = []
+    labelled = is_labelled(recordings)  # once for every batch: each has the same columns
 
-    def parts() -> Iterator[dict[str, Any]]:
-        """The scored CSV batch by batch: memory holds one batch of scored beats at once, not the whole output."""
+    def parts() -> Iterator[tuple[list[ScoredRecording], dict[str, Any]]]:
+        """The scored beats batch by batch: memory holds one batch of scored beats at once, not the whole output."""
         beat = 0
         for scored in detector.score_batches(recordings, threshold):  # one call of the model per batch
             summaries.extend(Scored.of(s) for s in scored)
-            columns = scored_columns(scored)
+            columns = scored_columns(scored, labelled)
             n = len(columns["x"])
             if recordings.extra is not None and len(recordings.extra.columns):
                 extra = recordings.extra.iloc[beat : beat + n]
-                columns.update({str(name): extra[name].to_numpy() for name in extra.columns})
+                # An input column named like an output column the reader did not rename (label) keeps its values.
+                columns.update({_free(str(name), columns): extra[name].to_numpy() for name in extra.columns})
             beat += n
             bar.advance(task, len(scored))
-            yield columns
+            yield scored, columns
+
+    def json_parts() -> Iterator[tuple[list[str] | list[int], list[int], dict[str, Any]]]:
+        # Integer ids (1, 2, 3) are written as numbers, as the input had them, where every id is one.
+        numbers = integer_ids([r.id for r in recordings])
+        done = 0
+        for scored, columns in parts():
+            ids = [s.recording.id for s in scored] if numbers is None else numbers[done : done + len(scored)]
+            done += len(scored)
+            yield ids, [len(s.recording) for s in scored], {k: v for k, v in columns.items() if k != "id"}
 
     with progress() as bar:
         task = bar.add_task("scoring", total=len(recordings))
         try:
-            write_csv(parts(), target)
+            if out_format in DELIMITERS:
+                write_csv((columns for _, columns in parts()), target, delimiter=DELIMITERS[out_format])
+            else:
+                write_json(json_parts(), target, lines=out_format == "ndjson")
         except OutputError as exc:
             raise fail(str(exc)) from None
-    # With the CSV on standard output, the summary goes to standard error.
+    # With the scores on standard output, the summary goes to standard error.
     out = console if target is not None else err_console
     summarise(summaries, out)
     out.print(f"-> {escape(str(target or 'standard output'))}", highlight=False)
-    bad = [s for s in summaries if mostly_errors(s.errors, s.n_beats)]
-    warn_mostly_errors(len(bad), [s.id for s in bad[:NAMED_MOSTLY_ERRORS]], {s.unit for s in bad})
+
+
+def output_failure(exc: Exception) -> typer.Exit:
+    """The exit for an output that cannot be written: a fault of the path as given names the option that gave it."""
+    from cardiospike.data.output import OutputPathError
+
+    return fail(f"--output: {exc}" if isinstance(exc, OutputPathError) else str(exc))
+
+
+def _free(name: str, columns: dict[str, Any]) -> str:
+    """``name``, or ``input_<name>`` where the output has a column of that name already."""
+    return f"input_{name}" if name in columns else name
 
 
 @dataclass(frozen=True)

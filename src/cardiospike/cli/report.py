@@ -12,8 +12,8 @@ from cardiospike.cli.console import console, counted, err_console, fail, progres
 from cardiospike.cli.options import (
     ForceOption,
     FormatOption,
+    IdColumnOption,
     IgnoreTimeOption,
-    InputOptions,
     ModelOption,
     RRColumnOption,
     ThresholdOption,
@@ -21,6 +21,7 @@ from cardiospike.cli.options import (
     UnitOption,
     open_detector,
     read_input,
+    reading,
 )
 
 
@@ -31,6 +32,7 @@ def report(
     fmt: FormatOption = "auto",
     unit: UnitOption = "auto",
     rr_column: RRColumnOption = None,
+    id_column: IdColumnOption = None,
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
     threshold: ThresholdOption = None,
@@ -40,6 +42,7 @@ def report(
 
     One file that opens offline in any browser (Plotly.js is inside it) and prints as clean pages.
     """
+    from cardiospike.cli.predict import output_failure
     from cardiospike.data.output import OutputError, output_target, write_text
     from cardiospike.report import ModelInfo, ReportError, SourceInfo, render_report
     from cardiospike.summary import episodes_of
@@ -47,9 +50,10 @@ def report(
     try:
         target = output_target(output, [input], force=force)
     except OutputError as exc:
-        raise fail(str(exc)) from None
+        raise output_failure(exc) from None
     recordings = read_input(
-        input, InputOptions(fmt=fmt, ignore_time=ignore_time, unit=unit, rr_column=rr_column, time_column=time_column)
+        input,
+        reading(fmt, unit, rr_column, time_column, id_column, ignore_time),
     )
     source = SourceInfo.of_file(input)
     detector = open_detector(model)

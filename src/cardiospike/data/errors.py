@@ -1,6 +1,66 @@
-"""The one error of every reader: what is wrong, where (file, line, field), and how the file was taken."""
+"""The one error of every reader: what is wrong, where (file, line, field), and how the file was taken.
+
+Its hint names the option that would read the input as each surface calls it: the command line's ``--unit ms``,
+Python's ``unit="ms"``, the REST API's ``"unit": "ms"``, the web page's *Unit* menu. Hints are written once, as
+templates whose options are in braces (``{unit=ms} reads them as milliseconds``), and rendered by
+:func:`render_hint` for the surface that shows them.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Literal
+
+#: Where a message is shown: the command line, Python, the REST API, the web page.
+Surface = Literal["cli", "python", "rest", "web"]
+SURFACES: tuple[Surface, ...] = ("cli", "python", "rest", "web")
+
+#: Each option of reading as each surface names it; ``{value}`` is the value the hint proposes.
+OPTION_NAMES: dict[str, dict[Surface, str]] = {
+    "unit": {"cli": "--unit {value}", "python": 'unit="{value}"', "rest": '"unit": "{value}"', "web": "Unit: {value}"},
+    "format": {
+        "cli": "--format {value}",
+        "python": 'fmt="{value}"',
+        "rest": '"format": "{value}"',
+        "web": "Format: {value}",
+    },
+    "rr_column": {
+        "cli": "--rr-column {value}",
+        "python": 'rr_column="{value}"',
+        "rest": '"rr_column": "{value}"',
+        "web": "RR column: {value}",
+    },
+    "time_column": {
+        "cli": "--time-column {value}",
+        "python": 'time_column="{value}"',
+        "rest": '"time_column": "{value}"',
+        "web": "Time column: {value}",
+    },
+    "id_column": {
+        "cli": "--id-column {value}",
+        "python": 'id_column="{value}"',
+        "rest": '"id_column": "{value}"',
+        "web": "Recording column: {value}",
+    },
+    "ignore_time": {
+        "cli": "--ignore-time",
+        "python": "use_time=False",
+        "rest": '"ignore_time": true',
+        "web": "Ignore times",
+    },
+}
+_OPTION = re.compile(r"\{(" + "|".join(OPTION_NAMES) + r")(?:=([^{}]*))?\}")
+
+
+def render_hint(template: str, surface: Surface) -> str:
+    """A hint template with each ``{option}`` or ``{option=value}`` named as ``surface`` names it.
+
+    >>> render_hint("{unit=ms} reads them as milliseconds", "cli")
+    '--unit ms reads them as milliseconds'
+    >>> render_hint("choose one with {rr_column}", "python")
+    'choose one with rr_column="NAME"'
+    """
+    return _OPTION.sub(lambda m: OPTION_NAMES[m.group(1)][surface].format(value=m.group(2) or "NAME"), template)
 
 
 class RecordingFormatError(ValueError):
@@ -25,7 +85,8 @@ class RecordingFormatError(ValueError):
     value : str, optional
         The content found there, shown only by ``str(error)``.
     hint : str, optional
-        The option or change that would read the input (``--rr-column NAME``, ``--unit s`` ...).
+        The option or change that would read the input, a template of :func:`render_hint` (``{rr_column}``,
+        ``{unit=s}`` ...).
     structural : bool
         The input is laid out otherwise than its format (see above).
     """
@@ -44,10 +105,16 @@ class RecordingFormatError(ValueError):
         self.source, self.problem, self.row, self.field, self.value = source, problem, row, field, value
         self.hint, self.structural = hint, structural
         self.taken_as: str | None = None
+        self.surface: Surface = "python"
         super().__init__(source, problem)
 
     def __str__(self) -> str:
         return self._message(with_value=True)
+
+    def shown_on(self, surface: Surface) -> RecordingFormatError:
+        """Name options in the message as ``surface`` does (``str`` names them as Python does)."""
+        self.surface = surface
+        return self
 
     def _message(self, with_value: bool) -> str:
         where = [self.source]
@@ -56,8 +123,9 @@ class RecordingFormatError(ValueError):
         if self.field is not None:
             where.append(f"field {self.field!r}")
         found = f": {self.value}" if with_value and self.value is not None else ""
-        notes = "; ".join(note for note in (self.taken_as, self.hint) if note)
-        return f"{', '.join(where)}: {self.problem}{found}" + (f" ({notes})" if notes else "")
+        notes = "; ".join(render_hint(note, self.surface) for note in (self.taken_as, self.hint) if note)
+        problem = render_hint(self.problem, self.surface)
+        return f"{', '.join(where)}: {problem}{found}" + (f" ({notes})" if notes else "")
 
     def without_value(self) -> str:
         """The message without the value found in the input: where and what, nothing of the content."""

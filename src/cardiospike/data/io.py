@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from cardiospike.data.coerce import mostly_errors_warning
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
 from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
@@ -61,6 +62,7 @@ def read_recordings(
     unit: Unit = "auto",
     rr_column: str | None = None,
     time_column: str | None = None,
+    id_column: str | None = None,
     keep_columns: bool = False,
 ) -> Recordings:
     """Read every recording in a file; the parameters are those of :func:`parse_recordings`.
@@ -82,12 +84,13 @@ def read_recordings(
         unit=unit,
         rr_column=rr_column,
         time_column=time_column,
+        id_column=id_column,
         max_recordings=max_recordings,
         keep_columns=keep_columns,
         path=p,
     )
     if fmt == "parquet" or (fmt == "auto" and is_parquet(p)):
-        return _parse_parquet(p, fmt, opts)
+        return _with_doubts(_parse_parquet(p, fmt, opts))
     return _parse(p.read_bytes(), fmt, opts)
 
 
@@ -116,6 +119,7 @@ def parse_recordings(
     unit: Unit = "auto",
     rr_column: str | None = None,
     time_column: str | None = None,
+    id_column: str | None = None,
     keep_columns: bool = False,
 ) -> Recordings:
     """Parse recordings from the content of a file.
@@ -138,15 +142,18 @@ def parse_recordings(
     unit : {"auto", "ms", "s"}
         Unit of RR: ``auto`` takes the unit a header names, else seconds where the median RR is below 10.
         Formats that define their unit (HRM, FIT, WFDB) ignore it.
-    rr_column, time_column : str, optional
-        The column (or JSON key) holding RR and times, by name or by number from 1, where the names do not say.
+    rr_column, time_column, id_column : str, optional
+        The column (or JSON key) holding RR, times and recording ids, by name or by number from 1, where the names
+        do not say.
     keep_columns : bool
         Keep the input's other columns (:attr:`Recordings.extra`), to write them beside the scores.
 
     Returns
     -------
     Recordings
-        The recordings in input order (a list), with the format they were read as and the unit of RR.
+        The recordings in input order (a list), with the format they were read as, the unit of RR, and warnings
+        about what may be read wrongly (:attr:`Recordings.warnings`: a column of ids not read as ids, recordings
+        that are mostly measurement errors).
     """
     opts = Options(
         source=source,
@@ -155,6 +162,7 @@ def parse_recordings(
         unit=unit,
         rr_column=rr_column,
         time_column=time_column,
+        id_column=id_column,
         max_recordings=max_recordings,
         keep_columns=keep_columns,
     )
@@ -181,9 +189,17 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
         recordings = reader.read(data, replace(opts, fixed_unit=reader.fixed_unit))
     except RecordingFormatError as exc:
         if fmt == "auto" and exc.structural and exc.hint is None:
-            taken_as += f"; --format {_OTHER.get(name, 'csv')} reads it as {_OTHER.get(name, 'csv')}"
+            other = _OTHER.get(name, "csv")
+            taken_as += f"; {{format={other}}} reads it as {other}"
         raise exc.read_as(taken_as) from None
     recordings.format, recordings.taken_as = name, taken_as
+    return _with_doubts(recordings)
+
+
+def _with_doubts(recordings: Recordings) -> Recordings:
+    doubt = mostly_errors_warning(recordings)
+    if doubt is not None:
+        recordings.warnings = (*recordings.warnings, doubt)
     return recordings
 
 

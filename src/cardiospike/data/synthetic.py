@@ -7,9 +7,26 @@ each side) and a few out-of-range measurement errors. No patient data is involve
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 import numpy as np
 
 from cardiospike.recording import Recording, time_from_rr
+
+#: The demo recording's seed and length (``cardiospike demo``'s defaults), which the shipped sample file holds too.
+DEMO_SEED = 7
+DEMO_BEATS = 1200
+
+
+def sample_path() -> Path:
+    """The sample file shipped in the package: the demo recording (seed :data:`DEMO_SEED`, :data:`DEMO_BEATS`
+    beats) in the competition CSV format ``id,time,x,y``, ``y`` the simulation's labels, exactly as
+    ``cardiospike demo -o FILE`` writes it (a test keeps the two equal).
+
+    It is synthetic: no patient's data. Read it with ``cardiospike.read_recordings(cardiospike.sample_path())``.
+    """
+    return Path(str(files("cardiospike") / "data" / "sample.csv"))
 
 
 def simulate_recording(

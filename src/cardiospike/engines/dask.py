@@ -131,6 +131,7 @@ def _repartitioned(
     import dask
     import dask.dataframe as dd
     import numpy as np
+    import pyarrow as pa
 
     id_column = next(s.id_column for s in surveys if s.id_column is not None)
     if lacking := [s.name for s in surveys if s.id_column != id_column]:
@@ -147,9 +148,10 @@ def _repartitioned(
     )
     shuffled = rows.shuffle(on=id_column, npartitions=n)
     size = sum(p.size for p in dataset.partitions)
+    integer = pa.types.is_integer(surveys[0].schema.field(id_column).type)  # the shuffle made the ids text
     tasks = [
         dask.delayed(score_rows, pure=False)(
-            part, i, n, target.path_of(f"part-{i:05d}.parquet"), job, dataset.location, id_column, size
+            part, i, n, target.path_of(f"part-{i:05d}.parquet"), job, dataset.location, id_column, size, integer
         )
         for i, part in enumerate(shuffled.to_delayed())
     ]

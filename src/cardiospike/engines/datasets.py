@@ -177,7 +177,8 @@ def write_output(path: str, data: bytes) -> None:
     if is_url(path):
         write_file(path, data)
     else:
-        write_atomic(Path(path), lambda handle: handle.write(data), hidden=True)
+        # A partition's folders (``date=2021-03-08/``) are made as it is written: the output folder is new or resumed.
+        write_atomic(Path(path), lambda handle: handle.write(data), hidden=True, parents=True)
 
 
 def written_by(path: str) -> dict[str, Any] | None:

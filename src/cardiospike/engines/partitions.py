@@ -23,6 +23,7 @@ import numpy as np
 from cardiospike.artifact import Artifact, ArtifactError
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Options, Recordings
+from cardiospike.data.formats.columns import misread_hint
 from cardiospike.data.formats.parquet import (
     MAGIC,
     SUFFIXES,
@@ -34,9 +35,10 @@ from cardiospike.data.formats.parquet import (
 from cardiospike.data.formats.table import OUTPUT_COLUMNS
 from cardiospike.data.io import MAX_INPUT_BYTES, parse_recordings, read_recordings
 from cardiospike.data.output import OutputError, parquet_bytes
+from cardiospike.data.output import integer_ids as as_integers
 from cardiospike.detector import Detector, load_detector, scored_frame
 from cardiospike.engines.datasets import METADATA_KEY, DatasetError, Partition, write_output, written_by
-from cardiospike.recording import LABEL, NAMED_MOSTLY_ERRORS, Format, Unit, mostly_errors
+from cardiospike.recording import ID, LABEL, NAMED_MOSTLY_ERRORS, Reading, mostly_errors
 from cardiospike.remote import RemoteError, is_url, open_file, read_file
 from cardiospike.summary import episodes_of
 from cardiospike.version import package_version
@@ -51,26 +53,9 @@ POSITION = "__cardiospike_row"
 EXPECTED = (RecordingFormatError, RemoteError, OutputError, DatasetError, ArtifactError)
 
 
-@dataclass(frozen=True)
-class Reading:
-    """How partitions are read: the options of ``cardiospike predict`` (``--format``, ``--unit`` ...)."""
-
-    fmt: Format = "auto"
-    unit: Unit = "auto"
-    rr_column: str | None = None
-    time_column: str | None = None
-    use_time: bool = True
-
-    def options(self, source: str, default_id: str) -> Options:
-        return Options(
-            source=source,
-            default_id=default_id,
-            use_time=self.use_time,
-            unit=self.unit,
-            rr_column=self.rr_column,
-            time_column=self.time_column,
-            keep_columns=True,
-        )
+def _options(reading: Reading, source: str, default_id: str) -> Options:
+    """How a partition is read: as ``reading`` says, its other columns kept for the output."""
+    return Options.of(reading, source, default_id, keep_columns=True)
 
 
 @dataclass(frozen=True)
@@ -123,7 +108,7 @@ class PartitionResult:
     unit_note: str | None = None
     mostly_errors: list[str] = field(default_factory=list)
     n_mostly_errors: int = 0
-    mostly_errors_units: set[str] = field(default_factory=set)
+    mostly_errors_hint: str | None = None
     loaded_model: bool = False
     process: int = 0
 
@@ -155,8 +140,8 @@ def score_partition(partition: Partition, path: str, job: Job) -> PartitionResul
         if job.resume and _done(path, job, source_size=partition.size):
             result.skipped = True
         else:
-            recordings = read_partition(partition, job.reading)
-            frame = _score(recordings, job, result)
+            recordings, integer_ids, labelled = _read(partition, job.reading)
+            frame = _score(recordings, job, result, integer_ids, labelled)
             meta = {"source": partition.name, "source_size": partition.size}
             write_output(path, parquet_bytes(frame, _metadata(job, result, meta)))
     except EXPECTED as exc:
@@ -166,34 +151,51 @@ def score_partition(partition: Partition, path: str, job: Job) -> PartitionResul
 
 def read_partition(partition: Partition, reading: Reading) -> Recordings:
     """The recordings of one input file (Parquet, or any format for a file of its own), with its other columns."""
+    return _read(partition, reading)[0]
+
+
+def _read(partition: Partition, reading: Reading) -> tuple[Recordings, bool | None, bool | None]:
+    """:func:`read_partition`; whether the ids are integers in the input: a Parquet file's id column says (no id
+    column: the file's name, text), a file of another format does not (None); and, for a Parquet file without rows,
+    whether it has labels (None: its recordings say)."""
     source = partition.source
     if partition.size > MAX_INPUT_BYTES:
         raise RecordingFormatError(
             source, f"file is {partition.size} bytes, more than the limit of {MAX_INPUT_BYTES}: split it in partitions"
         )
-    opts = reading.options(source, partition.stem)
+    opts = _options(reading, source, partition.stem)
     suffix = Path(partition.name).suffix.lower()
     named_parquet = suffix in SUFFIXES
     if not is_url(source) and not (reading.fmt == "parquet" or (reading.fmt == "auto" and is_parquet(source))):
-        return read_recordings(
-            source, reading.fmt, use_time=reading.use_time, unit=reading.unit, rr_column=reading.rr_column,
-            time_column=reading.time_column, keep_columns=True,
-        )  # fmt: skip
+        return read_recordings(source, **reading.kwargs(), keep_columns=True), None, None
     content = _content(source)
     if reading.fmt == "parquet" or (reading.fmt == "auto" and (named_parquet or content.startswith(MAGIC))):
         how = "as asked" if reading.fmt == "parquet" else "from the content"
         how = f"from the extension {suffix}" if reading.fmt == "auto" and named_parquet else how
         try:
             file = parquet_file(content, source)
+            integer = _integer_ids(file.schema_arrow, parquet_roles(file.schema_arrow.names, opts).id)
             if file.metadata.num_rows == 0:
-                return _empty(file.schema_arrow, opts)
-            return recordings_of_arrow(file.read(use_threads=False), opts)
+                return _empty(file.schema_arrow, opts), integer, _has_labels(file.schema_arrow, opts)
+            return recordings_of_arrow(file.read(use_threads=False), opts), integer, None
         except RecordingFormatError as exc:
             raise exc.read_as(f"read as parquet, {how}") from None
-    return parse_recordings(
-        content, source=source, fmt=reading.fmt, default_id=partition.stem, use_time=reading.use_time,
-        unit=reading.unit, rr_column=reading.rr_column, time_column=reading.time_column, keep_columns=True,
-    )  # fmt: skip
+    recordings = parse_recordings(
+        content, source=source, default_id=partition.stem, **reading.kwargs(), keep_columns=True
+    )
+    return recordings, None, None
+
+
+def _integer_ids(schema: pa.Schema, id_column: int | None) -> bool:
+    """Whether a Parquet file's recording ids are integers (none without an id column: ids are then file names)."""
+    import pyarrow as pa
+
+    return id_column is not None and pa.types.is_integer(schema.field(id_column).type)
+
+
+def _has_labels(schema: pa.Schema, opts: Options) -> bool:
+    """Whether a Parquet file has a column of labels: its output, empty or not, has the reference labels then."""
+    return parquet_roles(schema.names, opts).label is not None
 
 
 def _empty(schema: pa.Schema, opts: Options) -> Recordings:
@@ -206,15 +208,33 @@ def _empty(schema: pa.Schema, opts: Options) -> Recordings:
     return recordings
 
 
-def _score(recordings: Recordings, job: Job, result: PartitionResult) -> pd.DataFrame:
-    """Score the recordings in batches (as the single-machine path does); their rows, and counts in ``result``."""
+def _score(
+    recordings: Recordings,
+    job: Job,
+    result: PartitionResult,
+    integer_ids: bool | None = None,
+    labelled: bool | None = None,
+) -> pd.DataFrame:
+    """Score the recordings in batches (as the single-machine path does); their rows, and counts in ``result``.
+
+    ``integer_ids``: the input's ids are integers (True), text (False), or unknown (None: a format without types,
+    such as CSV, whose ids are integers where every one is written as one). Integer ids are written as int64, so
+    that the scores join back onto the input's rows; read, every id is text. ``labelled``: whether the output has
+    the reference labels (None: where any recording has labels).
+    """
     import pandas as pd
 
     detector, result.loaded_model = detector_for(job.model)
     scored = detector.score_many(recordings, job.threshold)
-    frame = scored_frame(scored)
+    frame = scored_frame(scored, labelled)
+    numbers = None if integer_ids is False else as_integers([r.id for r in recordings])
+    if numbers is not None:
+        frame[ID] = np.repeat(np.asarray(numbers, dtype=np.int64), [len(r) for r in recordings])
     if recordings.extra is not None and len(recordings.extra.columns):
-        frame = pd.concat([frame, recordings.extra.reset_index(drop=True)], axis=1)
+        extra = recordings.extra.reset_index(drop=True)
+        # An input column named like an output column the reader did not rename (label) keeps its values.
+        extra.columns = [f"input_{c}" if c in frame.columns else c for c in extra.columns]
+        frame = pd.concat([frame, extra], axis=1)
     result.beats, result.recordings = len(frame), len(scored)
     result.anomalous = int(frame[LABEL].sum()) if len(frame) else 0
     result.errors = int(sum(int(s.error.sum()) for s in scored))
@@ -223,7 +243,8 @@ def _score(recordings: Recordings, job: Job, result: PartitionResult) -> pd.Data
     bad = [s for s in scored if mostly_errors(int(s.error.sum()), len(s.recording))]
     result.mostly_errors = [s.recording.id for s in bad[:NAMED_MOSTLY_ERRORS]]
     result.n_mostly_errors = len(bad)
-    result.mostly_errors_units = {s.recording.unit for s in bad}
+    if bad:
+        result.mostly_errors_hint = misread_hint(bad[0].recording.rr, bad[0].recording.unit)
     return frame
 
 
@@ -274,7 +295,7 @@ def survey_partition(partition: Partition, reading: Reading) -> Survey:
         with _opened(partition.source) as handle:
             file = parquet_file(handle, partition.source)
             survey.rows, survey.schema = file.metadata.num_rows, file.schema_arrow
-            roles = parquet_roles(survey.schema.names, reading.options(partition.source, partition.stem))
+            roles = parquet_roles(survey.schema.names, _options(reading, partition.source, partition.stem))
             if roles.id is not None:
                 survey.id_column = survey.schema.names[roles.id]
                 column = file.read(columns=[survey.id_column], use_threads=False).column(0)
@@ -341,11 +362,13 @@ def read_rows(partition: Partition, offset: int, id_column: str) -> pd.DataFrame
 
 
 def score_rows(
-    frame: pd.DataFrame, index: int, of: int, path: str, job: Job, source: str, id_column: str, source_size: int
-) -> PartitionResult:
+    frame: pd.DataFrame, index: int, of: int, path: str, job: Job, source: str, id_column: str, source_size: int,
+    integer_ids: bool | None = None,
+) -> PartitionResult:  # fmt: skip
     """Score the rows one partition of a repartitioned dataset holds (whole recordings, in any order) and write them
     to ``path``: each recording's rows in their input order, the recordings in the order of their first rows.
-    ``source_size`` is the input's size (all its partitions), recorded to tell a changed input."""
+    ``source_size`` is the input's size (all its partitions), recorded to tell a changed input; ``integer_ids``:
+    whether the input's ids were integers (:func:`rows_frame` made them text)."""
     import pyarrow as pa
 
     name = path.rsplit("/", 1)[-1]
@@ -356,16 +379,17 @@ def score_rows(
             result.skipped = True
         else:
             where = f"{source} (repartitioned by id, part {index + 1} of {of})"
-            opts = job.reading.options(where, name)
+            opts = _options(job.reading, where, name)
             table = pa.Table.from_pandas(_in_input_order(frame, id_column), preserve_index=False)
+            labelled = None
             if table.num_rows == 0:
-                recordings = _empty(table.schema, opts)
+                recordings, labelled = _empty(table.schema, opts), _has_labels(table.schema, opts)
             else:
                 try:
                     recordings = recordings_of_arrow(table, opts)
                 except RecordingFormatError as exc:
                     raise exc.read_as("read as parquet") from None
-            scored = _score(recordings, job, result)
+            scored = _score(recordings, job, result, integer_ids, labelled)
             write_output(path, parquet_bytes(scored, _metadata(job, result, expected)))
     except EXPECTED as exc:
         result.failure = str(exc)

@@ -9,9 +9,9 @@ from cardiospike.artifact import load_artifact
 from cardiospike.detector import default_model_path, load_detector
 from cardiospike.engines import ENGINES, Engine
 from cardiospike.engines.datasets import DatasetError, open_dataset, open_target, remove_partials
-from cardiospike.engines.partitions import Job, PartitionResult, Reading, keep_detector, run_key
+from cardiospike.engines.partitions import Job, PartitionResult, keep_detector, run_key
 from cardiospike.engines.report import Report, Silent
-from cardiospike.recording import NAMED_MOSTLY_ERRORS
+from cardiospike.recording import NAMED_MOSTLY_ERRORS, Reading
 from cardiospike.remote import is_url
 
 
@@ -30,7 +30,7 @@ class Summary:
     unit_notes: list[tuple[str, str]] = field(default_factory=list)
     mostly_errors: list[str] = field(default_factory=list)
     n_mostly_errors: int = 0
-    mostly_errors_units: set[str] = field(default_factory=set)
+    mostly_errors_hint: str | None = None
     #: Worker processes that scored, and how many times a model was loaded in them (once each, unless one died).
     processes: int = 0
     model_loads: int = 0
@@ -52,7 +52,7 @@ class Summary:
                 summary.unit_notes.append((r.name, r.unit_note))
             summary.mostly_errors += r.mostly_errors[: NAMED_MOSTLY_ERRORS - len(summary.mostly_errors)]
             summary.n_mostly_errors += r.n_mostly_errors
-            summary.mostly_errors_units |= r.mostly_errors_units
+            summary.mostly_errors_hint = summary.mostly_errors_hint or r.mostly_errors_hint
             summary.model_loads += r.loaded_model
         summary.processes = len({r.process for r in results if not r.skipped and r.failure is None})
         return summary

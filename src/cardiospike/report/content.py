@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 from cardiospike.arrays import flag_runs
 from cardiospike.artifact import sha256_file
 from cardiospike.detector import Detector, ScoredRecording
-from cardiospike.recording import FloatArray
+from cardiospike.metrics import flag_counts, precision_recall_f1
+from cardiospike.recording import FloatArray, mostly_errors
 from cardiospike.report.decimate import BUCKETS, MAX_LINE_POINTS, decimated_line
 from cardiospike.summary import Episode, HRVSummary, episodes_of, hrv_summary
 
@@ -30,6 +31,8 @@ MAX_DATE_SPAN_MS = 1e13
 #: Episodes are shaded half a beat (at 75 beats per minute) beyond their first and last beats, so that a one-beat
 #: episode shows too (as in the web app).
 EPISODE_PAD_MS = 400.0
+#: Height of the strip under the RR where a chart draws the reference labels, as a share of the RR range shown.
+REFERENCE_BAND = 0.07
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,37 @@ class ErrorRun:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A recording's reference labels (those of its file) and the model's flags against them, beat by beat.
+
+    Precision, recall and F1 are the competition's (:mod:`cardiospike.metrics`): F1 is 1 where nothing is labelled
+    and nothing flagged. ``n_missed`` labelled beats are not flagged; ``n_false`` flagged beats are not labelled.
+    """
+
+    n_labelled: int
+    n_episodes: int
+    precision: float
+    recall: float
+    f1: float
+    n_missed: int
+    n_false: int
+
+    @classmethod
+    def of(cls, labels: NDArray[np.integer], flags: NDArray[np.bool_]) -> Reference:
+        tp, fp, fn = flag_counts(labels, flags)
+        precision, recall, f1 = precision_recall_f1(tp, fp, fn)
+        return cls(
+            n_labelled=int(np.count_nonzero(labels)),
+            n_episodes=len(flag_runs(labels)[0]),
+            precision=float(precision),
+            recall=float(recall),
+            f1=float(f1),
+            n_missed=fn,
+            n_false=fp,
+        )
+
+
+@dataclass(frozen=True)
 class Section:
     """One recording's part of the report (times in ms from its first beat)."""
 
@@ -93,6 +127,8 @@ class Section:
     n_error_runs: int
     line_points: int
     chart: dict[str, Any]
+    reference: Reference | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def anomaly_share(self) -> float:
@@ -125,6 +161,7 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
         for s, t in zip(starts[:MAX_ERROR_RUNS].tolist(), stops[:MAX_ERROR_RUNS].tolist(), strict=True)
     ]
     chart = chart_data(scored, episodes)
+    labels = rec.labels
     return Section(
         number=number,
         id=rec.id,
@@ -138,6 +175,23 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
         n_error_runs=len(starts),
         line_points=sum(v is not None for v in chart["line"]["y"]),
         chart=chart,
+        reference=Reference.of(labels, scored.is_anomaly) if labels is not None else None,
+        warnings=warnings_of(scored),
+    )
+
+
+def warnings_of(scored: ScoredRecording) -> tuple[str, ...]:
+    """What a reader of the recording's numbers must know first: the commands' warning of a recording whose beats
+    are mostly measurement errors (probably read in the wrong unit or column), whose HRV describes the few left."""
+    rec = scored.recording
+    n_errors = int(scored.error.sum())
+    if not mostly_errors(n_errors, len(rec)):
+        return ()
+    other = "ms" if rec.unit == "s" else "s"
+    return (
+        f"{n_errors:,} of {len(rec):,} beats ({n_errors / len(rec):.0%}) are measurement errors (RR outside the "
+        f"measurement range): is RR in another unit ({other}) or another column? The HRV summary describes only "
+        "the beats left.",
     )
 
 
@@ -157,6 +211,9 @@ def chart_data(scored: ScoredRecording, episodes: list[Episode]) -> dict[str, An
     scale = 1.0 if date_axis else 1 / 1000.0
     valid = ~scored.error
     lo, hi = _y_range(rec.rr, valid)
+    labels = rec.labels
+    # The reference labels get a strip of their own under the RR, so that no beat's mark covers them.
+    band = REFERENCE_BAND * (hi - lo) if labels is not None else 0.0
     inset = 0.015 * (hi - lo)
     shown = np.clip(rec.rr, lo + inset, hi - inset)
     decimated = int(valid.sum()) > MAX_LINE_POINTS
@@ -173,12 +230,37 @@ def chart_data(scored: ScoredRecording, episodes: list[Episode]) -> dict[str, An
     flagged = np.flatnonzero(scored.is_anomaly)
     errors = np.flatnonzero(scored.error)
     pad = EPISODE_PAD_MS * scale
+    reference = None
+    if labels is not None:
+        labelled = labels.astype(bool)
+        starts, stops = flag_runs(labelled)
+        missed = np.flatnonzero(labelled & ~scored.is_anomaly)
+        false = np.flatnonzero(~labelled & scored.is_anomaly)
+        reference = {
+            # Runs of labelled beats, widened as the episodes are, drawn in the strip `band` (RR units) of the chart.
+            "runs": [
+                [round(float(x[a]) - pad, 1), round(float(x[b - 1]) + pad, 1)]
+                for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+            ],
+            "band": [round(lo - band, 1), round(lo, 1)],
+            "missed": {
+                "x": _json_numbers(x[missed], 1),
+                "y": _json_numbers(shown[missed], 1),
+                "rr": _json_numbers(rec.rr[missed], 1),
+            },
+            "false": {
+                "x": _json_numbers(x[false], 1),
+                "y": _json_numbers(shown[false], 1),
+                "rr": _json_numbers(rec.rr[false], 1),
+            },
+        }
     return {
         "date_axis": date_axis,
         "decimated": decimated,
         "buckets": BUCKETS,
         "n_beats": len(rec),
-        "y_range": [round(lo, 1), round(hi, 1)],
+        "y_range": [round(lo - band, 1), round(hi, 1)],
+        "reference": reference,
         "line": line,
         "anomalies": {
             "x": _json_numbers(x[flagged], 1),

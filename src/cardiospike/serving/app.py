@@ -52,7 +52,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     where = settings.model or default_model_path()
     try:
-        app.state.detector = load_detector(settings.model)
+        # Where the compiled forest is not in the cache yet (cardiospike serve puts it there first, unless the cache
+        # cannot be written), this worker compiles it: the log says why its start takes a while.
+        app.state.detector = load_detector(settings.model, on_compile=log.info)
     except ArtifactError as exc:
         log.error("cannot start: %s (set CARDIOSPIKE_MODEL or --model to a model artifact folder)", exc)
         raise ModelLoadError(f"cannot load the model from {where}: {exc}") from None

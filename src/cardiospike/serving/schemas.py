@@ -46,6 +46,26 @@ class PredictRequest(BaseModel):
         description="Unit of `sequence` and `times`: ms, s, or auto (seconds where the median RR is below 10, as the "
         "file readers decide). The answer's `unit` says which was taken.",
     )
+    labels: list[Flag] | None = Field(
+        None,
+        description="Reference labels (0/1 per beat, as many as `sequence`): the answer's `reference` then compares "
+        "the model's flags with them.",
+    )
+    hints: Literal["rest", "web"] = Field(
+        "rest", description="How messages name options: as this API's fields (rest) or as the web page's controls."
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_match_sequence(cls, labels: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        sequence = info.data.get("sequence")
+        if labels is not None and sequence is not None and len(labels) != len(sequence):
+            raise PydanticCustomError(
+                "labels_length",
+                "{n_labels} labels for {n_beats} RR values: expected one label per beat",
+                {"n_labels": len(labels), "n_beats": len(sequence)},
+            )
+        return labels
 
     @field_validator("times")
     @classmethod
@@ -106,6 +126,17 @@ class LegacyPredictResponse(BaseModel):
     errors: list[Flag] = Field(description="1 where the RR interval is a measurement error, per beat.")
 
 
+class ReferenceOut(BaseModel):
+    """The model's flags against the recording's reference labels, beat by beat."""
+
+    n_labelled: int = Field(description="Beats labelled anomalous.")
+    n_missed: int = Field(description="Beats labelled anomalous and not flagged.")
+    n_false: int = Field(description="Beats flagged and not labelled anomalous.")
+    precision: float
+    recall: float
+    f1: float = Field(description="The competition's F1 (1 where there is nothing to find and nothing flagged).")
+
+
 class PredictResponse(LegacyPredictResponse):
     """Per-beat probabilities and flags, the anomaly episodes and a summary of the recording."""
 
@@ -115,6 +146,11 @@ class PredictResponse(LegacyPredictResponse):
     is_anomaly: list[Flag] = Field(description="1 where the beat is anomalous (probability >= threshold).")
     episodes: list[Episode]
     summary: SummaryOut
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What may be read wrongly (e.g. mostly measurement errors: RR in another unit or column?).",
+    )
+    reference: ReferenceOut | None = Field(None, description="With the request's `labels`: flags against them.")
 
 
 class DemoRecording(BaseModel):
@@ -129,15 +165,23 @@ class DemoRecording(BaseModel):
 class ParsedRecording(BaseModel):
     """One recording read from an uploaded file, as the readers of ``cardiospike predict`` read it."""
 
-    id: str
-    rr: list[float] = Field(description="RR intervals in milliseconds, one per beat.")
+    id: str = Field(description="The file's id of the recording, else the file's name without its extension.")
+    rr: list[float] = Field(description="RR intervals in milliseconds, one per beat (converted where in seconds).")
     time: list[float] = Field(description="Time of each beat in ms, as in the file or the cumulative sum of RR.")
+    labels: list[Flag] | None = Field(None, description="Reference labels of the file (0/1 per beat), if any.")
 
 
 class ParseResponse(BaseModel):
-    """The recordings of an uploaded file, in file order."""
+    """The recordings of an uploaded file, in file order, and how it was read."""
 
     source: str = Field(description="The uploaded file's name.")
+    format: str = Field(description="The format it was read as (csv, text, json ...).")
+    taken_as: str = Field(description="And why: as asked, from the extension, or from the content.")
+    unit: Literal["ms", "s"] = Field(description="The unit RR had in the file (they are given here in ms).")
+    unit_note: str | None = Field(None, description="Why that unit, where it was not plainly milliseconds.")
+    warnings: list[str] = Field(
+        default_factory=list, description="What may be read wrongly (a column of ids not read as ids ...)."
+    )
     recordings: list[ParsedRecording]
 
 

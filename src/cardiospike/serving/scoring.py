@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePath
+from typing import TypeVar, cast
 
 import anyio.to_thread
 import numpy as np
 from fastapi import Request
 
+from cardiospike.data.errors import Surface
+from cardiospike.data.formats import Recordings
 from cardiospike.data.io import Format, RecordingFormatError, parse_recordings
 from cardiospike.detector import ScoredRecording
-from cardiospike.recording import Recording
+from cardiospike.metrics import flag_counts, precision_recall_f1
+from cardiospike.recording import FORMATS, UNITS, Reading, Unit
 from cardiospike.serving.errors import InputError
-from cardiospike.serving.schemas import LegacyPredictResponse, PredictResponse, SummaryOut
+from cardiospike.serving.schemas import LegacyPredictResponse, PredictResponse, ReferenceOut, SummaryOut
 from cardiospike.serving.settings import Settings
 from cardiospike.summary import episodes_of, hrv_summary
 
@@ -60,20 +64,72 @@ async def off_loop(request: Request, work: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(work)
 
 
-def read_upload(content: bytes, source: str, settings: Settings, fmt: Format = "auto") -> list[Recording]:
+#: The text fields of an upload that say how to read it, as ``cardiospike predict``'s options do.
+READING_FIELDS = ("format", "unit", "rr_column", "time_column", "id_column", "ignore_time", "hints")
+#: The OpenAPI schema of those fields.
+READING_SCHEMA: dict[str, dict[str, object]] = {
+    "format": {"type": "string", "enum": list(FORMATS), "description": "Input format (default: auto, sniffed)."},
+    "unit": {"type": "string", "enum": list(UNITS), "description": "Unit of RR (default: auto)."},
+    "rr_column": {"type": "string", "description": "Column holding RR, by name or number from 1."},
+    "time_column": {"type": "string", "description": "Column holding beat times, by name or number from 1."},
+    "id_column": {"type": "string", "description": "Column holding recording ids, by name or number from 1."},
+    "ignore_time": {"type": "string", "enum": ["true", "false"], "description": "Time beats by RR (default false)."},
+    "hints": {"type": "string", "enum": ["rest", "web"], "description": "How messages name these options."},
+}
+#: Where an answer's messages are shown: a REST client (options named as JSON/form fields) or the web page (named as
+#: its controls).
+HINTS: tuple[Surface, ...] = ("rest", "web")
+
+
+def reading_of_form(form: Mapping[str, str]) -> tuple[Reading, Surface]:
+    """How an upload's text fields (:data:`READING_FIELDS`) ask to read it, and how its messages name options; 422
+    naming the field where a value is none of its choices."""
+
+    def choice(field: str, choices: Sequence[str], default: str) -> str:
+        value = form.get(field, "").strip() or default
+        if value not in choices:
+            raise InputError(["body", field], f"expected one of {', '.join(choices)}", "enum")
+        return value
+
+    def column(field: str) -> str | None:
+        return form.get(field, "").strip()[:256] or None
+
+    reading = Reading(
+        fmt=cast(Format, choice("format", FORMATS, "auto")),
+        unit=cast(Unit, choice("unit", UNITS, "auto")),
+        rr_column=column("rr_column"),
+        time_column=column("time_column"),
+        id_column=column("id_column"),
+        use_time=choice("ignore_time", ("true", "false"), "false") == "false",
+    )
+    return reading, cast(Surface, choice("hints", HINTS, "rest"))
+
+
+def read_upload(
+    content: bytes, source: str, settings: Settings, reading: Reading | None = None, hints: Surface = "rest"
+) -> Recordings:
     """Parse an uploaded file with the readers of ``cardiospike predict``, within the service's limits.
 
-    422 naming file, line and field where it is bad (never the value found there: answers do not echo input).
+    A recording without an id in the file is named after the file, as the command line names it. 422 naming file,
+    line and field where it is bad (never the value found there: answers do not echo input); its hint names the
+    option as ``hints`` says (a REST field, a control of the web page).
     """
+    reading = reading or Reading()
     loc: list[str | int] = ["body", "file"]
     try:
-        recordings = parse_recordings(content, source=source, fmt=fmt, max_recordings=settings.max_recordings)
+        recordings = parse_recordings(
+            content,
+            source=source,
+            default_id=PurePath(source).stem or "recording",
+            max_recordings=settings.max_recordings,
+            **reading.kwargs(),
+        )
     except RecordingFormatError as exc:
-        raise InputError(loc, exc.without_value(), "recording_format") from None
+        raise InputError(loc, exc.shown_on(hints).without_value(), "recording_format") from None
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         # A reader bug must not become a 500 for the client; log the kind only, as messages may quote values.
         log.warning("unreadable upload: %s", type(exc).__name__)
-        what = "a CSV of recordings" if fmt == "csv" else "recordings"
+        what = "a CSV of recordings" if reading.fmt == "csv" else "recordings"
         raise InputError(loc, f"{source}: cannot be read as {what}", "recording_format") from None
     for i, rec in enumerate(recordings):
         check_beats(len(rec), settings.max_beats, [*loc, "recordings", i])
@@ -97,6 +153,16 @@ def legacy_response(scored: ScoredRecording) -> LegacyPredictResponse:
     )
 
 
+def reference_of(scored: ScoredRecording) -> ReferenceOut | None:
+    """How the flags compare with the recording's reference labels, where it has them."""
+    labels = scored.recording.labels
+    if labels is None:
+        return None
+    tp, fp, fn = flag_counts(labels, scored.is_anomaly)
+    precision, recall, f1 = (round(float(v), PROBA_DECIMALS) for v in precision_recall_f1(tp, fp, fn))
+    return ReferenceOut(n_labelled=tp + fn, n_missed=fn, n_false=fp, precision=precision, recall=recall, f1=f1)
+
+
 def predict_response(scored: ScoredRecording, model_version: str) -> PredictResponse:
     episodes = episodes_of(scored)
     n_beats = len(scored.recording)
@@ -112,4 +178,5 @@ def predict_response(scored: ScoredRecording, model_version: str) -> PredictResp
         is_anomaly=scored.is_anomaly.astype(np.int8).tolist(),
         episodes=episodes,
         summary=summary,
+        reference=reference_of(scored),
     )

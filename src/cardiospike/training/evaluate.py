@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
+from cardiospike.artifact import Artifact, fingerprint
 from cardiospike.detector import Detector
 from cardiospike.metrics import boundary_errors, episode_counts, flag_counts, precision_recall_f1
 from cardiospike.recording import Recording
@@ -95,4 +96,22 @@ def evaluate_detector(detector: Detector, recordings: Sequence[Recording]) -> Ev
     return Evaluation(
         overall=beat_metrics(y, flags, np.concatenate([s.proba for s in scored])),
         per_recording=recording_f1(ids, y, flags),
+    )
+
+
+def in_training_data(artifact: Artifact, recordings: Sequence[Recording]) -> int | None:
+    """How many of ``recordings`` the model was trained on, by their fingerprints (:func:`~cardiospike.artifact.
+    fingerprint`: cut short, renamed or reordered, a training recording is still found); None where the model's
+    manifest records no fingerprints."""
+    known = artifact.fingerprints
+    if known is None:
+        return None
+    return sum(fingerprint(r.rr) in known for r in recordings)
+
+
+def overlap_warning(n_seen: int, n_recordings: int) -> str:
+    """What ``evaluate`` says where ``n_seen`` of ``n_recordings`` are training recordings of the model."""
+    return (
+        f"{n_seen} of {n_recordings} recordings are in the model's training data: the figures overstate how it does "
+        "on new patients"
     )

@@ -1,8 +1,9 @@
 """One training run, start to end: compose the configuration, load the data, train, record provenance, save.
 
 ``cardiospike train``, the tests' tiny models and the quality benchmark all go through here, so a model's
-manifest always says the same things about where it came from: the command, the resolved configuration, and the
-training data's file name, SHA-256 and size.
+manifest always says the same things about where it came from: the command, the resolved configuration, the
+training data's file name, SHA-256 and size, and a fingerprint of each recording trained on (``evaluate`` tells by
+them when it is given recordings the model has seen).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from cardiospike.artifact import save_artifact, sha256_file
+from cardiospike.artifact import save_artifact, sha256_file, training_fingerprints
 from cardiospike.data import read_recordings, simulate_recordings
 from cardiospike.recording import Recording
 from cardiospike.remote import is_url
@@ -55,6 +56,7 @@ def provenance(command: str, cfg: DictConfig, recordings: Sequence[Recording]) -
             "n_recordings": len(recordings),
             "n_beats": int(sum(len(r) for r in recordings)),
         },
+        "fingerprints": training_fingerprints(recordings),
     }
 
 

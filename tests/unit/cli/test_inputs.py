@@ -64,8 +64,10 @@ def test_predict_says_when_it_reads_seconds_and_unit_option_decides(tmp_path: Pa
     assert pd.read_csv(out)["x"].tolist() == RR
     result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--unit", "ms"])
     assert result.exit_code == 0, result.output
-    assert "more than half the beats of 1 recording(s) ('garmin') are measurement errors" in result.output
-    assert "--unit s" in result.output
+    output = " ".join(result.output.split())  # unwrapped
+    assert "more than half the beats of recording 'garmin' are measurement errors" in output
+    assert "is seconds as milliseconds: --unit s reads them as seconds" in output
+    assert output.count("more than half the beats") == 1
 
 
 def test_rr_and_time_columns_by_option_and_extra_columns_carried(tmp_path: Path, tiny_model_dir: Path):
@@ -122,12 +124,13 @@ def test_evaluate_warns_on_the_models_training_data(tmp_path: Path, tiny_model_d
     trained_on = tiny_model_dir.parent / "train.csv"
     result = runner.invoke(app, ["evaluate", str(trained_on), "-m", str(tiny_model_dir), "--json"])
     assert result.exit_code == 0, result.output
-    assert "is the model's training data" in result.stderr
+    assert "8 of 8 recordings are in the model's training data" in result.stderr
     assert json.loads(result.stdout)["overall"]["n_beats"] > 0
+    # The same recordings in another file are found by their content (tests/unit/training/test_fingerprints.py).
     other = tmp_path / "other.csv"
     other.write_bytes(trained_on.read_bytes() + b"\n")
     result = runner.invoke(app, ["evaluate", str(other), "-m", str(tiny_model_dir), "--json"])
-    assert "training data" not in result.stderr
+    assert "8 of 8 recordings are in the model's training data" in result.stderr
 
 
 @pytest.mark.parametrize("n_beats", ["0", "-5"])
@@ -148,3 +151,23 @@ def test_brackets_in_headers_and_ids_are_printed_as_they_are(tmp_path: Path, tin
     result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     assert "[/b] [red]" in result.output
+
+
+def test_id_column_by_option_and_a_warning_where_ids_would_be_merged(tmp_path: Path, tiny_model_dir: Path):
+    src, out = tmp_path / "clinic.csv", tmp_path / "scored.csv"
+    src.write_text("pid,rr\n" + "".join(f"{p},{v}\n" for p in "AB" for v in RR))
+    base = ["predict", str(src), "-o", str(out), "-m", str(tiny_model_dir)]
+    merged = runner.invoke(app, base)
+    assert merged.exit_code == 0, merged.output
+    output = " ".join(merged.output.split())
+    assert "Warning: " in output
+    assert "'pid' looks like recording ids" in output
+    assert "--id-column pid reads one recording per value" in output
+    assert pd.read_csv(out)["id"].unique().tolist() == ["clinic"]
+    split = runner.invoke(app, [*base, "--id-column", "pid"])
+    assert split.exit_code == 0, split.output
+    assert "Warning" not in split.output
+    assert pd.read_csv(out)["id"].unique().tolist() == ["A", "B"]
+    missing = runner.invoke(app, [*base, "--id-column", "who"])
+    assert missing.exit_code == 2
+    assert "no column 'who' (--id-column who)" in " ".join(missing.output.split())

@@ -29,6 +29,7 @@ def _charts(html: str) -> list[dict]:
 
 def test_report_of_a_file_of_recordings(tmp_path: Path, three_csv: Path, tiny_model_dir: Path):
     out = tmp_path / "out" / "report.html"
+    out.parent.mkdir()  # an output's folder must exist
     result = runner.invoke(app, ["report", str(three_csv), "-o", str(out), "--model", str(tiny_model_dir)])
     assert result.exit_code == 0, result.output
     assert "Report of 3 recording(s), 1500 beats" in result.output

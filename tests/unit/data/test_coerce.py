@@ -25,12 +25,15 @@ def test_seconds_by_the_median_or_by_the_unit():
     rec = as_recording([0.812, 0.79])
     np.testing.assert_allclose(rec.rr, [812, 790])
     assert rec.unit == "s"
-    np.testing.assert_array_equal(as_recording([0.812, 0.79], unit="ms").rr, [0.812, 0.79])
-    np.testing.assert_allclose(as_recording([50, 60], unit="s").rr, [50_000, 60_000])
+    with pytest.warns(UserWarning, match='unit="s" reads them as seconds'):  # the unit asked for, all the same
+        np.testing.assert_array_equal(as_recording([0.812, 0.79], unit="ms").rr, [0.812, 0.79])
+    with pytest.warns(UserWarning, match="measurement errors"):
+        np.testing.assert_allclose(as_recording([50, 60], unit="s").rr, [50_000, 60_000])
 
 
 def test_a_series_name_gives_the_unit_and_the_id():
-    rec = as_recording(pd.Series([5.0, 6.0], name="rr_ms"))
+    with pytest.warns(UserWarning, match="measurement errors"):  # 5 ms as the name says, not RR
+        rec = as_recording(pd.Series([5.0, 6.0], name="rr_ms"))
     assert (rec.unit, rec.id) == ("ms", "rr_ms")
     assert as_recording(pd.Series([812.0]), id="p1").id == "p1"
 
@@ -65,8 +68,8 @@ def test_a_dataframe_with_datetimes_and_a_named_rr_column():
         ([], "not empty"),
         (["a", "b"], "must be numbers"),
         ("812", "must be numbers"),
-        (pd.DataFrame({"a": [1.0]}), r"missing RR column.*\(name it with rr_column=NAME\)"),
-        (pd.DataFrame({"x": [1.0], "rr": [2.0]}), r"\(choose one with rr_column=NAME\)"),
+        (pd.DataFrame({"a": [1.0]}), r'missing RR column.*\(name it with rr_column="NAME"\)'),
+        (pd.DataFrame({"x": [1.0], "rr": [2.0]}), r'\(choose one with rr_column="NAME"\)'),
         (pd.DataFrame({"id": ["a", "b"], "rr": [800.0, 810.0]}), "holds 2 recordings"),
     ],
 )
@@ -76,7 +79,8 @@ def test_what_cannot_be_a_recording(obj, message: str):
 
 
 def test_invalid_values_are_kept_and_flagged_and_times_stay_finite():
-    rec = as_recording([800.0, np.nan, -5.0, 0.0, np.inf, 810.0])
+    with pytest.warns(UserWarning, match="measurement errors"):
+        rec = as_recording([800.0, np.nan, -5.0, 0.0, np.inf, 810.0])
     assert len(rec) == 6
     assert np.isfinite(rec.time).all()
     np.testing.assert_array_equal(measurement_errors(rec.rr), [False, True, True, True, True, False])

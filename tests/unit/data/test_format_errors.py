@@ -31,7 +31,7 @@ def _error(content: str | bytes, **kwargs) -> RecordingFormatError:
     [
         ("id,time,rate\n1,0,800\n", "a.csv", {}, ["line 1", "missing RR column", "--rr-column"]),
         ("x,rr\n800,800\n", "a.csv", {}, ["both 'x' and 'rr'", "--rr-column"]),
-        ("a,b\n1,2\n", "a.csv", {"rr_column": "c"}, ["no column 'c' (--rr-column)", "found 'a', 'b'"]),
+        ("a,b\n1,2\n", "a.csv", {"rr_column": "c"}, ["no column 'c' (--rr-column c)", "found 'a', 'b'"]),
         ("time,x\n0,800\n800,810\n700,800\n", "a.csv", {}, ["line 4", "field 'time'", "--ignore-time"]),
         ("rr\n812\n790\n", "a.csv", {"unit": "s"}, ["RR above 100,000 ms", "--unit ms"]),
         ("rr\n812\n9999999\n", "a.csv", {}, ["line 3", "RR above 100,000 ms", "--rr-column"]),
@@ -43,7 +43,7 @@ def _error(content: str | bytes, **kwargs) -> RecordingFormatError:
 )
 def test_errors_name_the_place_the_format_and_the_option(content, source, kwargs, expected):
     err = _error(content, source=source, **kwargs)
-    text = str(err)
+    text = str(err.shown_on("cli"))
     assert text.startswith(source)
     for piece in expected:
         assert piece in text, text
@@ -69,7 +69,28 @@ def test_errors_say_which_format_the_file_was_taken_for(content, source, taken):
 
 def test_a_layout_error_suggests_another_format():
     err = _error("Header line\nother header\n", source="upload")
-    assert "--format csv" in str(err)
+    assert "--format csv" in str(err.shown_on("cli"))
+
+
+@pytest.mark.parametrize(
+    ("surface", "named"),
+    [
+        ("python", 'rr_column="NAME"'),
+        ("cli", "--rr-column NAME"),
+        ("rest", '"rr_column": "NAME"'),
+        ("web", "RR column: NAME"),
+    ],
+)
+def test_a_hint_names_the_option_as_the_surface_that_shows_it(surface, named):
+    err = _error("id,time,rate\n1,0,800\n", source="a.csv")
+    assert named in str(err.shown_on(surface))
+    others = {"python": "rr_column=", "cli": "--rr-column", "rest": '"rr_column"', "web": "RR column: NAME"}
+    assert not any(text in str(err) for s, text in others.items() if s != surface)
+    assert named in err.without_value()
+
+
+def test_a_fresh_error_names_options_as_python_does():
+    assert 'unit="ms"' in str(_error("rr\n812\n790\n", source="a.csv", unit="s"))
 
 
 @pytest.mark.parametrize(
@@ -82,8 +103,8 @@ def test_a_layout_error_suggests_another_format():
 )
 def test_only_a_layout_error_of_a_sniffed_format_names_another(content, source, other):
     assert _error(content, source=source).structural
-    assert other in str(_error(content, source=source))
-    assert other not in str(_error(content, source=source, fmt=detect_format(content, source)))
+    assert other in str(_error(content, source=source).shown_on("cli"))
+    assert other not in str(_error(content, source=source, fmt=detect_format(content, source)).shown_on("cli"))
     value = _error("id,x\n1,800\n1,-3\n", source="upload")  # a bad value: the layout is right
     assert not value.structural
     assert "reads it as" not in str(value)
@@ -108,7 +129,7 @@ def test_json_errors():
     assert (err.field, err.problem) == ("[0].rr", "expected a list of numbers")
     err = _error(json.dumps({"time": [1, 2]}), source="a.json")
     assert "missing RR values" in str(err)
-    assert "--rr-column" in str(err)
+    assert 'rr_column="NAME"' in str(err)
 
 
 def test_ndjson_errors_name_the_line():

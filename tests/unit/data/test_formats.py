@@ -433,3 +433,21 @@ def test_a_column_naming_patients_or_files_keeps_them_apart(name: str):
     recordings = parse_recordings(text, source="patients.csv")
     assert [r.id for r in recordings] == ["p1", "p2", "p3"]
     assert [len(r) for r in recordings] == [4, 4, 4]
+
+
+@pytest.mark.parametrize(
+    ("typed", "rr"),
+    [
+        ("812, 790, 805, 800", [812, 790, 805, 800]),
+        ("0.812, 0.790, 0.805", [812, 790, 805]),  # seconds, as everywhere
+        ("812 790 805\n800 810\n", [812, 790, 805, 800, 810]),
+        ("812,790,\n805", [812, 790, 805]),
+        ("812;790;805", [812, 790, 805]),
+    ],
+)
+def test_rr_typed_or_pasted_as_a_row_are_one_value_per_beat(typed, rr):
+    (rec,) = parse_recordings(typed, source="pasted.txt")
+    np.testing.assert_allclose(rec.rr, rr)
+    assert rec.time[0] == 0
+    two_columns = parse_recordings("0 800\n800 810\n", source="a.txt")[0]  # still time and RR
+    np.testing.assert_allclose(two_columns.rr, [800, 810])

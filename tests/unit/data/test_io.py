@@ -195,6 +195,7 @@ def test_out_of_range_rr_is_kept_not_dropped():
 def test_write_csv_atomic_round_trip_and_integers(tmp_path: Path):
     recs = parse_recordings(COMPETITION, source="train.csv")
     target = tmp_path / "out" / "scored.csv"
+    target.parent.mkdir()  # an output's folder must exist (tests/unit/cli/test_outputs.py)
     write_csv_atomic(recordings_to_frame(recs), target)
     text = target.read_text()
     assert text.splitlines()[1] == "1,0,800,0"

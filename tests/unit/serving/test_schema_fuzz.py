@@ -37,12 +37,13 @@ MIN_CASES = 500
 #: text file.
 ACCEPTS_ANY_FILE = {"POST /api/v1/recordings/parse", "POST /api/v1/report"}
 
-#: Rules the schema states in words because JSON Schema cannot: one time per RR value, times increasing, an
-#: uploaded file must hold RR recordings (a file of random bytes is a valid multipart body all the same), a
-#: recording asked for by id must be in the file, and RR read in seconds is at most 100 s (times, as many ms as a
-#: float holds).
+#: Rules the schema states in words because JSON Schema cannot: one time and one label per RR value, times
+#: increasing, an uploaded file must hold RR recordings (a file of random bytes is a valid multipart body all the
+#: same), a recording asked for by id must be in the file, and RR read in seconds is at most 100 s (times, as many ms
+#: as a float holds).
 DESCRIBED_RULES = {
     "times_length",
+    "labels_length",
     "times_not_increasing",
     "recording_format",
     "recording_not_found",

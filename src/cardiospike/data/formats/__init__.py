@@ -1,8 +1,12 @@
 """One small reader per input format, and the registry that names them and sniffs which one reads an input.
 
 Sniffing looks, in this order, at signatures of binary formats (``.npy``, FIT), the file's extension, then the
-content: Polar HRM sections, JSON or NDJSON, and between CSV and text the first lines (one header row whose fields
-match the rows below: CSV; numbers from the start, or several header lines: text).
+content: Polar HRM sections, the header of a Garmin ``FitCSVTool`` export (CSV, whose rows differ in length), JSON or
+NDJSON, and between CSV and text the first lines (one header row whose fields match the rows below: CSV; numbers from
+the start, or several header lines: text).
+
+The CSV reader also reads ``FitCSVTool`` exports (``hrv`` messages, :mod:`~cardiospike.data.formats.fitcsv`); the
+JSON reader also reads RR lists of sample objects (``{"rr": [{"dateTime": ..., "value": 859}, ...]}``, Polar Flow).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 from cardiospike.data.formats.base import Content, Options, Reader, Recordings
 from cardiospike.data.formats.delimited import MAX_COLUMNS, SEPARATORS, read_csv
 from cardiospike.data.formats.fit import is_fit, read_fit
+from cardiospike.data.formats.fitcsv import is_fitcsv
 from cardiospike.data.formats.hrm import is_hrm, read_hrm
 from cardiospike.data.formats.jsondoc import read_json, read_ndjson
 from cardiospike.data.formats.npy import MAGIC as NPY_MAGIC
@@ -58,6 +63,8 @@ def sniff(content: Content, source: str) -> tuple[str, str]:
 def _by_content(head: str) -> str:
     if is_hrm(head):
         return "hrm"
+    if is_fitcsv(head):
+        return "csv"
     stripped = head.lstrip()
     lines = [line.strip() for line in head.split("\n") if line.strip() and not line.lstrip().startswith("#")]
     several = len(lines) > 1 and all(line.startswith("{") for line in lines[:20])

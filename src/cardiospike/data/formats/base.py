@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.columns import Known
-from cardiospike.recording import UNITS, Recording, Unit
+from cardiospike.recording import UNITS, Reading, Recording, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,10 +30,25 @@ class Options:
     unit: Unit = "auto"
     rr_column: str | None = None
     time_column: str | None = None
+    id_column: str | None = None
     max_recordings: int | None = None
     keep_columns: bool = False
     path: Path | None = None
     fixed_unit: Known | None = None
+
+    @classmethod
+    def of(cls, reading: Reading, source: str, default_id: str, **more: object) -> Options:
+        """The options that read as ``reading`` says, for the input ``source`` (more: any other field)."""
+        return cls(
+            source=source,
+            default_id=default_id,
+            use_time=reading.use_time,
+            unit=reading.unit,
+            rr_column=reading.rr_column,
+            time_column=reading.time_column,
+            id_column=reading.id_column,
+            **more,  # type: ignore[arg-type]
+        )
 
     def __post_init__(self) -> None:
         # Here, not in one entry point: every path (files, content, Parquet, dataset partitions) builds its options.
@@ -111,6 +126,9 @@ class Recordings(list[Recording]):
         Why that unit, where it was not plain milliseconds or where the input's values make it doubtful.
     extra : pandas.DataFrame or None
         With ``keep_columns``: the input's other columns, one row per beat in input order (values as read).
+    warnings : tuple of str
+        What may be read wrongly although it could be read (a column of ids not read as ids, recordings that are
+        mostly measurement errors), as hint templates (:func:`cardiospike.data.errors.render_hint`).
     """
 
     format: str = ""
@@ -118,6 +136,7 @@ class Recordings(list[Recording]):
     unit: Literal["ms", "s"] = "ms"
     unit_note: str | None = None
     extra: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = ()
 
 
 ReadFunction = Callable[[Content, Options], Recordings]

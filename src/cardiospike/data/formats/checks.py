@@ -89,7 +89,7 @@ def check_rr(rr: FloatArray, source: str, where: Where, scale: float = 1.0) -> N
             where,
             bad,
             f"{rr[bad]:g}",
-            hint="--rr-column NAME reads another column" if scale == 1.0 else "--unit ms reads them as milliseconds",
+            hint="{rr_column} reads another column" if scale == 1.0 else "{unit=ms} reads them as milliseconds",
         )
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from cardiospike.data.errors import RecordingFormatError
-from cardiospike.recording import SECONDS_BELOW, FloatArray, Unit
+from cardiospike.recording import ERROR_RR_MIN_MS, SECONDS_BELOW, FloatArray, Unit, positive_median
 
 Role = Literal["rr", "time", "id", "label"]
 Known = Literal["ms", "s"]
@@ -38,6 +38,9 @@ NAMES: dict[Role, frozenset[str]] = {
     "label": _words("y label labels"),
 }
 SHOWN_RR_NAMES = "x, rr, rri, nni, RR_list, rr_ms, RR interval (ms) ..."
+#: Parts of names of columns that may tell recordings apart although they are not read as ids by their name
+#: (``pid``, ``patient_code``, ``user``): a file with one is warned about, as its recordings would be merged.
+_ID_LIKE = re.compile(r"^(patient|subject|record|session|participant|user|person|file|case|study)|(id|ids|name|code)$")
 
 _UNIT_WORDS: dict[str, Known] = {
     "ms": "ms", "msec": "ms", "millisecond": "ms", "milliseconds": "ms",
@@ -88,13 +91,14 @@ def find_roles(
     field: str | None = None,
     need_rr: bool = True,
     object_keys: bool = False,
-    rr_hint: str = "--rr-column NAME",
+    id_column: str | None = None,
 ) -> Roles:
-    """The columns of each role by their names; ``rr_column`` and ``time_column`` name (or number) them instead.
+    """The columns of each role by their names; ``rr_column``, ``time_column`` and ``id_column`` name (or number)
+    them instead.
 
-    RecordingFormatError where no column (or more than one) holds RR, naming the option that would choose:
-    ``rr_hint`` is how the hint writes it (``rr_column=NAME`` for Python callers). ``row`` and ``field`` say where
-    the names are; ``object_keys``: they are the keys of a JSON object, and a missing RR is said so.
+    RecordingFormatError where no column (or more than one) holds RR, naming the option that would choose. ``row``
+    and ``field`` say where the names are; ``object_keys``: they are the keys of a JSON object, and a missing RR is
+    said so.
     """
     keys = [name_key(n)[0] for n in names]
 
@@ -106,13 +110,15 @@ def find_roles(
         if wanted.isdigit() and 1 <= int(wanted) <= len(names):
             return int(wanted) - 1  # a column number, from 1, for files without names
         found = ", ".join(map(repr, names)) if any(names) else f"{len(names)} unnamed columns"
-        raise RecordingFormatError(source, f"no column {given!r} ({option}); found {found}", row=row, field=field)
+        raise RecordingFormatError(
+            source, f"no column {given!r} ({{{option}={given}}}); found {found}", row=row, field=field
+        )
 
     def by_name(role: Role) -> list[int]:
         return [i for i, k in enumerate(keys) if k in NAMES[role]]
 
     if rr_column is not None:
-        rr = chosen(rr_column, "--rr-column")
+        rr = chosen(rr_column, "rr_column")
     else:
         hits = by_name("rr")
         if len(hits) > 1:
@@ -122,7 +128,7 @@ def find_roles(
                 f"both {a!r} and {b!r} look like RR columns",
                 row=row,
                 field=field,
-                hint=f"choose one with {rr_hint}",
+                hint="choose one with {rr_column}",
             )
         if not hits:
             if not need_rr:
@@ -134,16 +140,63 @@ def find_roles(
                 f"{missing} is named as RR ({SHOWN_RR_NAMES}); found {found}",
                 row=row,
                 field=field,
-                hint=f"name it with {rr_hint}",
+                hint="name it with {rr_column}",
             )
         rr = hits[0]
     if time_column is not None:
-        time: int | None = chosen(time_column, "--time-column")
+        time: int | None = chosen(time_column, "time_column")
     else:
         time = next((i for i in by_name("time") if i != rr), None)
-    ident = next((i for i in by_name("id") if i not in (rr, time)), None)
-    label = next((i for i in by_name("label") if i not in (rr, time, ident)), None)
+    if id_column is not None:
+        ident: int | None = chosen(id_column, "id_column")
+        if ident in (rr, time):
+            raise RecordingFormatError(
+                source, f"column {id_column!r} ({{id_column={id_column}}}) also holds RR or times", row=row, field=field
+            )
+    else:
+        ident = next((i for i in by_name("id") if i not in (rr, time)), None)
+    # A scored file has the model's flags as y and the reference labels as label: the reference wins over y.
+    labels = sorted(by_name("label"), key=lambda i: keys[i] == "y")
+    label = next((i for i in labels if i not in (rr, time, ident)), None)
     return Roles(rr=rr, time=time, id=ident, label=label)
+
+
+def unused_id_columns(names: Sequence[str], roles: Roles) -> list[str]:
+    """Columns not read as ids although their names look like ids (``pid``, ``patient_code``, ``user``)."""
+    if roles.id is not None:
+        return []
+    used = roles.used()
+    keys = [name_key(n)[0] for n in names]
+    return [
+        n.strip()
+        for i, (n, k) in enumerate(zip(names, keys, strict=True))
+        if i not in used and _ID_LIKE.search(k) and not k.endswith("valid")
+    ]
+
+
+def unused_id_warning(column: str) -> str:
+    """The warning about a column that may hold recording ids but is not read as them (a hint template)."""
+    return (
+        f"column {column!r} looks like recording ids but is not read as them, so all its beats are one recording: "
+        f"{{id_column={column}}} reads one recording per value"
+    )
+
+
+def misread_hint(rr_ms: FloatArray, unit: Known) -> str:
+    """What to try where most beats are measurement errors, chosen from what the values look like (a template).
+
+    RR forced into milliseconds although they are seconds: seconds (the other way round, values above 100 s are
+    refused before). Values whose median is a heart rate (25-250 per minute): they are heart rates, another column
+    holds RR. Otherwise: another column.
+    """
+    median = positive_median(rr_ms)
+    if median is None:
+        return "{rr_column} reads another column"
+    if unit == "ms" and median < SECONDS_BELOW:
+        return f"their median, {median:g}, is seconds as milliseconds: {{unit=s}} reads them as seconds"
+    if unit == "ms" and 25 <= median < min(ERROR_RR_MIN_MS, 250):
+        return f"their median, {median:g}, looks like a heart rate per minute, not RR: {{rr_column}} reads RR"
+    return f"their median is {median:g} ms: is RR in another column? {{rr_column}} reads another column"
 
 
 def header_unit(name: str | None) -> Known | None:
@@ -156,7 +209,7 @@ def rr_unit(rr: FloatArray, unit: Unit, named: Known | None, name: str) -> tuple
     ``unit`` given as ms or s decides; then a unit the column's name gives; then the values: seconds where their
     median (of positive values) is below :data:`SECONDS_BELOW`.
     """
-    median = _median(rr)
+    median = positive_median(rr)
     if unit != "auto":
         doubt = (unit == "ms") == (median is not None and median < SECONDS_BELOW)
         note = f"RR read in {unit} as asked, although their median is {median:g}" if doubt and median else None
@@ -165,7 +218,7 @@ def rr_unit(rr: FloatArray, unit: Unit, named: Known | None, name: str) -> tuple
         return named, None if named == "ms" else f"RR read in seconds: the column {name!r} says so"
     if median is not None and median < SECONDS_BELOW:
         return "s", (
-            f"RR read in seconds: their median, {median:g}, is below {SECONDS_BELOW:g} (--unit ms reads them as ms)"
+            f"RR read in seconds: their median, {median:g}, is below {SECONDS_BELOW:g} ({{unit=ms}} reads them as ms)"
         )
     return "ms", None
 
@@ -179,16 +232,11 @@ def time_scale(time: FloatArray, rr_ms: FloatArray, named: Known | None) -> floa
         return 1000.0 if named == "s" else 1.0
     steps = np.diff(time)
     steps = steps[np.isfinite(steps) & (steps > 0)]
-    rr = _median(rr_ms)
+    rr = positive_median(rr_ms)
     if not steps.size or rr is None:
         return 1.0
     step = float(np.median(steps))
     return 1000.0 if abs(np.log(step * 1000.0 / rr)) < abs(np.log(step / rr)) else 1.0
-
-
-def _median(values: FloatArray) -> float | None:
-    positive = values[np.isfinite(values) & (values > 0)]
-    return float(np.median(positive)) if positive.size else None
 
 
 def looks_like_time_of_day(text: str) -> bool:

@@ -1,6 +1,7 @@
 """CSV with a header row: comma, semicolon or tab separated, decimal points or (without commas between fields)
 decimal commas, clock-time columns; the competition format ``id,time,x[,y]`` and every export that names its RR
-column (see :mod:`~cardiospike.data.formats.columns`).
+column (see :mod:`~cardiospike.data.formats.columns`); and the Garmin FIT SDK's ``FitCSVTool`` export, by its header
+(read by :mod:`~cardiospike.data.formats.fitcsv`).
 
 Two paths read it. The fast one hands the bytes to pyarrow's CSV reader (which releases the GIL and makes no Python
 object per value) and counts the recordings before any per-recording work; it reads a million beats in well under a
@@ -23,6 +24,7 @@ from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
+from cardiospike.data.formats.fitcsv import is_fitcsv, read_fitcsv
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
@@ -52,7 +54,12 @@ class _Header:
         if twice is not None:
             raise RecordingFormatError(opts.source, f"column {twice!r} appears twice in the header", row=self.line)
         self.roles = find_roles(
-            self.names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, row=self.line
+            self.names,
+            opts.source,
+            rr_column=opts.rr_column,
+            time_column=opts.time_column,
+            id_column=opts.id_column,
+            row=self.line,
         )
         sample = [line for line in lines[self.skipped + 1 :] if line.strip()][:50]
         # Fields separated by semicolons or tabs may hold decimal commas (European exports).
@@ -63,6 +70,9 @@ class _Header:
 
 
 def read_csv(content: Content, opts: Options) -> Recordings:
+    # Before the header is read as column names: FitCSVTool's names no RR column, and may name over MAX_COLUMNS.
+    if is_fitcsv(content.head()):
+        return read_fitcsv(content, opts)
     header = _Header(content, opts)
     table = _fast_table(content, header, opts)
     if table is None:

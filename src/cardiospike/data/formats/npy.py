@@ -26,7 +26,9 @@ def read_npy(content: Content, opts: Options) -> Recordings:
     if array.dtype.names:
         names = list(array.dtype.names)
         columns = [np.asarray(array[name]).ravel() for name in names]
-        roles = find_roles(names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column)
+        roles = find_roles(
+            names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
+        )
     else:
         if array.ndim == 2 and array.shape[0] in (1, 2) and array.shape[1] > 2:
             array = array.T  # rows written as columns

@@ -57,7 +57,9 @@ def parquet_file(source: bytes | str | os.PathLike[str] | BinaryIO, name: str) -
 
 def parquet_roles(names: list[str], opts: Options) -> Roles:
     """The columns holding RR, times, ids and labels, by their names (or ``--rr-column``, ``--time-column``)."""
-    return find_roles(names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column)
+    return find_roles(
+        names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
+    )
 
 
 def read_parquet(source: bytes | str | os.PathLike[str] | BinaryIO, opts: Options) -> Recordings:

@@ -35,6 +35,8 @@ from cardiospike.data.formats.columns import (
     rr_unit,
     time_scale,
     times_of_day,
+    unused_id_columns,
+    unused_id_warning,
 )
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording, time_from_rr
 
@@ -125,7 +127,7 @@ def recordings_of(table: Table, opts: Options) -> Recordings:
                 else "time is not increasing within the recording",
                 table.at(roles.time),
                 bad + 1,
-                hint=None if twice else "--ignore-time times beats by RR instead",
+                hint=None if twice else _time_hint(table, time, bad + 1),
             )
 
     bounds = np.flatnonzero(np.diff(codes)) + 1
@@ -140,6 +142,7 @@ def recordings_of(table: Table, opts: Options) -> Recordings:
         for start, end in zip([0, *bounds], [*bounds, len(codes)], strict=True)
     )
     recordings.unit, recordings.unit_note = unit, note
+    recordings.warnings = tuple(unused_id_warning(name) for name in unused_id_columns(table.names, roles)[:1])
     if opts.keep_columns:
         recordings.extra = _extra(table, carried={roles.rr} if scale != 1.0 else set(), converted_time=converted_time)
     return recordings
@@ -154,6 +157,20 @@ def arrow_ids(column: pa.ChunkedArray, opts: Options) -> tuple[np.ndarray, list[
     if len(set(names)) < len(names):
         return None
     return numpy_of(encoded.indices).astype(np.intp), names
+
+
+def _time_hint(table: Table, time: np.ndarray, at: int) -> str:
+    """What to try where times go back: ignoring them merges recordings laid one after another, so it is proposed
+    only where nothing says the file holds several."""
+    id_like = unused_id_columns(table.names, table.roles)
+    if id_like:
+        return f"{{id_column={id_like[0]}}} reads one recording per value of {id_like[0]!r}"
+    if table.roles.id is None and time[at] <= time[0]:
+        return (
+            "the times start again: several recordings one after another? An id column tells them apart "
+            "({id_column}); {ignore_time} would score them as one"
+        )
+    return "{ignore_time} times beats by RR instead"
 
 
 def _recording_ids(table: Table, opts: Options) -> tuple[np.ndarray, list[str]]:

@@ -5,6 +5,8 @@ semicolons or commas; scientific notation (``1.020000000000000000e+03``); decima
 fields; clock times in the time column. Lines before the first line of numbers are header lines; the last of them
 names the columns where it has one name per column (then the names choose RR and time, and may give their unit).
 Without names, two columns are time and RR (the increasing one is time). Blank lines and ``#`` comments are skipped.
+RR typed or pasted as a row (``812, 790, 805``), wrapped anywhere, without a header line, are read as one value per
+beat: a line of three or more numbers, or lines of numbers of different lengths, are no columns.
 
 As for CSV, pyarrow splits and converts the lines where they are all numbers with one count of fields (without
 pandas); anything else (clock times, a bad line) is read again line by line with pandas, which names the first bad
@@ -73,14 +75,20 @@ def _fast_table(content: Content, start: int, header: str | None, opts: Options)
             return None
         lines = lines.take(arrow_numbers(rows))
         sep, decimal_comma = _separator(lines.slice(0, SAMPLE_LINES))
+        line_of = rows
         if sep is None:
             values, n_columns = lines, 1
         else:
             parts = pc.split_pattern_regex(lines, sep) if len(sep) > 1 else pc.split_pattern(lines, sep)
             counts = numpy_of(pc.list_value_length(parts))
-            if counts.min() != counts.max():
-                return None
             values, n_columns = pc.list_flatten(parts), int(counts[0])
+            if counts.min() != counts.max() or (counts.size == 1 and n_columns > 2):
+                if header is not None:
+                    return None
+                # A row of RR, as typed or pasted, wrapped anywhere; a separator at a line's end leaves nothing.
+                typed = numpy_of(pc.utf8_length(values)) > 0
+                values = values.filter(pa.array(typed))
+                line_of, n_columns = np.repeat(rows, counts)[typed], 1
         if decimal_comma:
             values = pc.replace_substring(values, ",", ".")
         # Every line has n_columns fields: the flattened fields, line by line, are a matrix of that many columns.
@@ -88,7 +96,7 @@ def _fast_table(content: Content, start: int, header: str | None, opts: Options)
         columns = [np.ascontiguousarray(numbers[:, i]) for i in range(n_columns)]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    line_numbers = rows + start + 1
+    line_numbers = line_of + start + 1
     roles, names = _roles(_names(header, len(columns)), columns, opts, decimal_comma)
     return Table(names=names, columns=columns, roles=roles, where=lambda col, i: (int(line_numbers[i]), names[col]))
 
@@ -130,12 +138,14 @@ def _careful_table(content: Content, opts: Options) -> Table:
     )
 
 
-_HINT = "--format csv reads a file with a header row"
+_HINT = "{format=csv} reads a file with a header row"
 
 
 def _separator(lines: pa.Array) -> tuple[str | None, bool]:
     """The field separator of the lines of numbers (None: one field), and whether commas are decimal commas."""
     first = str(lines[0].as_py())
+    if re.search(r",(\s|$)", first):  # a comma before a space or at the end separates: "812, 790," as typed
+        return r"[\s;,]+", False
     if ";" in first or re.search(r"\s", first):
         return r"[\s;]+", "," in first
     if "," not in first:
@@ -163,7 +173,14 @@ def _names(header: str | None, n_columns: int) -> list[str]:
 def _roles(names: list[str], columns: list[np.ndarray], opts: Options, decimal_comma: bool) -> tuple[Roles, list[str]]:
     """The columns' roles, by their names where the header names RR, else by position; and the names to show."""
     if any(names) or opts.rr_column is not None or opts.time_column is not None:
-        roles = find_roles(names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, need_rr=False)
+        roles = find_roles(
+            names,
+            opts.source,
+            rr_column=opts.rr_column,
+            time_column=opts.time_column,
+            id_column=opts.id_column,
+            need_rr=False,
+        )
         if roles.rr >= 0:
             return roles, [name or f"column{i + 1}" for i, name in enumerate(names)]
     if len(columns) == 1:
@@ -176,7 +193,7 @@ def _roles(names: list[str], columns: list[np.ndarray], opts: Options, decimal_c
     raise RecordingFormatError(
         opts.source,
         f"{len(columns)} columns of numbers and no names for them: expected RR, or time and RR",
-        hint="--rr-column N (and --time-column N) choose columns by number, from 1",
+        hint="{rr_column=N} (and {time_column=N}) choose columns by number, from 1",
     )
 
 

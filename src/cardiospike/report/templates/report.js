@@ -15,6 +15,12 @@
   const ANOMALY_RADIUS = 3.5;
   const EPISODE_FILL = "rgba(215, 48, 31, 0.2)";
   const ERROR_RADIUS = 4.5;
+  // Reference labels (where the input has them): a green band under the RR, missed beats ringed in blue, false ones
+  // boxed in magenta, as in the web app.
+  const REFERENCE_FILL = "#1a9850";
+  const MISSED_COLOUR = "#1f78b4";
+  const FALSE_COLOUR = "#e7298a";
+  const RING_RADIUS = 6;
   const charts = JSON.parse(document.getElementById("report-data").textContent);
   const divs = Array.from(document.querySelectorAll(".chart[data-index]"));
 
@@ -66,6 +72,29 @@
       legendOnly("episode", { color: EPISODE_FILL, size: 12, symbol: "square" }, spec.episodes.length > 0),
       legendOnly("anomalous beat", { color: ANOMALY_COLOURS[2], size: 7, line: { color: "#7f0000", width: 0.5 } }, ax.length > 0),
       legendOnly("measurement error", { symbol: "diamond-open", size: 9, color: "#5e3c99", line: { width: 2 } }, ex.length > 0),
+      ...(spec.reference ? referenceTraces(spec) : []),
+    ];
+  }
+
+  /** The reference labels' hover points (missed and false beats; drawOverlay draws them) and legend entries. */
+  function referenceTraces(spec) {
+    const ref = spec.reference;
+    const hover = (name, part, text) => ({
+      name,
+      type: "scatter",
+      mode: "none",
+      x: shifted(part.x, spec),
+      y: part.y,
+      customdata: part.rr,
+      hovertemplate: `%{x}<br>RR %{customdata:.0f} ms<br>${text}<extra>${name}</extra>`,
+      showlegend: false,
+    });
+    return [
+      hover("missed", ref.missed, "labelled, not flagged"),
+      hover("false", ref.false, "flagged, not labelled"),
+      legendOnly("Reference (labelled)", { color: REFERENCE_FILL, size: 10, symbol: "square" }, true),
+      legendOnly("missed (labelled, not flagged)", { symbol: "circle-open", size: 11, color: MISSED_COLOUR, line: { width: 2 } }, ref.missed.x.length > 0),
+      legendOnly("false (flagged, not labelled)", { symbol: "square-open", size: 11, color: FALSE_COLOUR, line: { width: 2 } }, ref.false.x.length > 0),
     ];
   }
 
@@ -147,6 +176,29 @@
     paths(layer(plot, "beat-marks", false), [
       ...anomalies.map((d, i) => ({ d, fill: ANOMALY_COLOURS[i], stroke: "#7f0000", width: 0.5 })),
       { d: errors, fill: "none", stroke: "#5e3c99", width: 2 },
+    ]);
+    if (spec.reference) drawReference(plot, spec.reference, { inView, px, py, x0, x1, pad, base });
+  }
+
+  /** The reference labels' runs as a band in their strip under the RR, and rings round the missed and false beats,
+   *  each in a layer of its own (counted apart from the model's marks). */
+  function drawReference(plot, ref, { inView, px, py, x0, x1, pad, base }) {
+    const [top, bottom] = [py(ref.band[1]), py(ref.band[0])].map((v) => v.toFixed(1));
+    const band = [];
+    for (const [start, end] of ref.runs) {
+      if (end + base < x0 - pad || start + base > x1 + pad) continue;
+      let [left, right] = [px(start), px(end)];
+      if (right - left < 2) [left, right] = [(left + right) / 2 - 1, (left + right) / 2 + 1];
+      band.push(`M${left.toFixed(1)},${top}H${right.toFixed(1)}V${bottom}H${left.toFixed(1)}Z`);
+    }
+    paths(layer(plot, "reference-band", false), [{ d: band, fill: REFERENCE_FILL }]);
+    const r = RING_RADIUS;
+    const ring = (x, y) => `M${(px(x) - r).toFixed(1)},${py(y).toFixed(1)}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`;
+    const box = (x, y) => `M${(px(x) - r).toFixed(1)},${(py(y) - r).toFixed(1)}h${2 * r}v${2 * r}h${-2 * r}z`;
+    const marks = (part, shape) => part.x.flatMap((x, i) => (inView(x) ? [shape(x, part.y[i])] : []));
+    paths(layer(plot, "reference-marks", false), [
+      { d: marks(ref.missed, ring), fill: "none", stroke: MISSED_COLOUR, width: 2 },
+      { d: marks(ref.false, box), fill: "none", stroke: FALSE_COLOUR, width: 2 },
     ]);
   }
 

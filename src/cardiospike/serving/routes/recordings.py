@@ -11,10 +11,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from cardiospike.data import simulate_recording
-from cardiospike.serving.bodies import file_body_schema, uploaded_file
+from cardiospike.data.errors import render_hint
+from cardiospike.serving.bodies import file_body_schema, uploaded_form
 from cardiospike.serving.deps import SettingsDep
 from cardiospike.serving.schemas import DemoRecording, ParsedRecording, ParseResponse, error_responses
-from cardiospike.serving.scoring import check_beats, off_loop, read_upload
+from cardiospike.serving.scoring import (
+    READING_FIELDS,
+    READING_SCHEMA,
+    check_beats,
+    off_loop,
+    read_upload,
+    reading_of_form,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["recordings"])
 
@@ -43,17 +51,39 @@ def demo(
     response_model=ParseResponse,
     responses=error_responses(400, 413, 422),
     openapi_extra=file_body_schema(
-        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations."
+        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations.",
+        texts=READING_SCHEMA,
     ),
     summary="Read the recordings of an uploaded file (any input format, as `cardiospike predict` reads them)",
 )
 async def parse(request: Request, settings: SettingsDep) -> Response:
     # The body limit (max_body_bytes) has been enforced by the middleware before this runs.
-    source, content = await uploaded_file(request)
+    source, content, form = await uploaded_form(request, texts=READING_FIELDS)
+    reading, hints = reading_of_form(form)
 
     def work() -> bytes:
-        recordings = read_upload(content, source, settings)
-        parsed = [ParsedRecording(id=rec.id, rr=rec.rr.tolist(), time=rec.time.tolist()) for rec in recordings]
-        return ParseResponse(source=source, recordings=parsed).model_dump_json().encode()
+        recordings = read_upload(content, source, settings, reading, hints)
+        parsed = [
+            ParsedRecording(
+                id=rec.id,
+                rr=rec.rr.tolist(),
+                time=rec.time.tolist(),
+                labels=None if rec.labels is None else rec.labels.tolist(),
+            )
+            for rec in recordings
+        ]
+        return (
+            ParseResponse(
+                source=source,
+                format=recordings.format,
+                taken_as=recordings.taken_as,
+                unit=recordings.unit,
+                unit_note=None if recordings.unit_note is None else render_hint(recordings.unit_note, hints),
+                warnings=[render_hint(w, hints) for w in recordings.warnings],
+                recordings=parsed,
+            )
+            .model_dump_json()
+            .encode()
+        )
 
     return Response(await off_loop(request, work), media_type="application/json")

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
+from cardiospike.recording import Recording
 from cardiospike.report import ModelInfo, SourceInfo, file_stem, render_report
 from cardiospike.serving.bodies import file_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.errors import InputError, ValidationProblemsError
 from cardiospike.serving.schemas import StudyId, error_responses
-from cardiospike.serving.scoring import off_loop, read_upload
+from cardiospike.serving.scoring import READING_FIELDS, READING_SCHEMA, off_loop, read_upload, reading_of_form
 
 router = APIRouter(prefix="/api/v1", tags=["report"])
 
@@ -38,18 +39,19 @@ _RECORDING_SCHEMA = {
     },
     openapi_extra=file_body_schema(
         "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations.",
-        texts={RECORDING: _RECORDING_SCHEMA},
+        texts={RECORDING: _RECORDING_SCHEMA, **READING_SCHEMA},
     ),
     summary="The HTML report of an uploaded file's recordings (or of one of them): charts, episodes, HRV, errors",
 )
 async def report(request: Request, detector: DetectorDep, settings: SettingsDep, metrics: MetricsDep) -> Response:
     if RECORDING in request.query_params:  # where it was once sent: refused rather than ignored
         raise InputError(["query", RECORDING], "send the recording id as a form field of the body", "moved_to_body")
-    source, content, form = await uploaded_form(request, texts=(RECORDING,))
+    source, content, form = await uploaded_form(request, texts=(RECORDING, *READING_FIELDS))
     recording = _recording_id(form.get(RECORDING))
+    reading, hints = reading_of_form(form)
 
     def work() -> tuple[str, int]:
-        recordings = read_upload(content, source, settings)
+        recordings: list[Recording] = read_upload(content, source, settings, reading, hints)
         if recording is not None:
             recordings = [r for r in recordings if r.id == recording]
             if not recordings:

@@ -3,8 +3,12 @@
 The client sends JSON text messages ``{"rr": [...], "times": [...]?}`` as beats arrive, and ``{"end": true}`` when
 the stream ends; the server answers ``{"type": "ready", ...}`` first, then ``beats`` (final decisions), and
 ``episode_open`` / ``episode_close`` events as they become final, and after ``end`` the last decisions, then closes
-(1000). Where the service has an API key, it comes in the ``X-API-Key`` header or, from a browser (which cannot set
-headers on a WebSocket), as the first message ``{"api_key": "..."}``.
+(1000). RR and times are in the stream's unit: the query parameter ``unit`` (``ms``, ``s`` or ``auto``, the default),
+or a field ``"unit"`` of a message before the first beats. With ``auto`` the unit is decided on the first beats, as
+the file readers decide, and said in a message ``{"type": "unit", "unit": "s", "note": ...}``.
+
+Where the service has an API key, it comes in the ``X-API-Key`` header or, from a browser (which cannot set headers on
+a WebSocket), as the first message ``{"api_key": "..."}``.
 
 Bad input gets ``{"type": "error", "detail": ..., "code": ...}`` and the socket is closed with that code: 1008 a
 missing or wrong key, 1007 an invalid message (where and what, never the values), 1009 a message too large (closed
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -24,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cardiospike.detector import Detector
 from cardiospike.live import BeatDecisions, BeatStream
+from cardiospike.recording import Unit
 from cardiospike.serving.deps import API_KEY_HEADER
 from cardiospike.serving.schemas import RRValue, TimeValue
 from cardiospike.serving.settings import Settings
@@ -40,6 +45,7 @@ class StreamMessage(BaseModel):
 
     rr: Annotated[list[RRValue], Field(max_length=10_000, fail_fast=True)] = Field(default_factory=list)
     times: Annotated[list[TimeValue], Field(max_length=10_000, fail_fast=True)] | None = None
+    unit: Literal["auto", "ms", "s"] | None = None
     end: bool = False
 
 
@@ -76,7 +82,10 @@ async def _serve(websocket: WebSocket, detector: Detector, settings: Settings) -
     keyed = settings.api_key is not None
     if keyed and header_key is not None:
         _check_key(header_key, settings)
-    beats = detector.stream()
+    unit = websocket.query_params.get("unit", "auto")
+    if unit not in get_args(Unit):
+        raise Refused(INVALID, f"unknown unit {unit!r} (query parameter unit): expected one of auto, ms, s")
+    beats = detector.stream(unit=unit)  # type: ignore[arg-type]
     await websocket.send_json(
         {
             "type": "ready",
@@ -85,6 +94,7 @@ async def _serve(websocket: WebSocket, detector: Detector, settings: Settings) -
             "lookahead": beats.lookahead,
             "block": beats.block,
             "max_beats": settings.stream_max_beats,
+            "unit": unit,
         }
     )
     authorised = not keyed or header_key is not None
@@ -99,12 +109,19 @@ async def _serve(websocket: WebSocket, detector: Detector, settings: Settings) -
             authorised = True
             continue
         message = _parse(text)
+        if message.unit is not None:
+            if beats.received:
+                raise Refused(INVALID, "invalid message: unit: the unit is set before the first beats")
+            beats = detector.stream(unit=message.unit)
+        undecided = beats.unit is None
         if beats.received + len(message.rr) > settings.stream_max_beats:
             raise Refused(
                 INVALID, f"more than {settings.stream_max_beats} beats in the stream (setting stream_max_beats)"
             )
         events = await _feed(websocket, beats, message)
         metrics.beats.inc(sum(e.is_anomaly.size for e in events if isinstance(e, BeatDecisions)))
+        if undecided and beats.unit is not None:
+            await websocket.send_json({"type": "unit", "unit": beats.unit, "note": beats.unit_note})
         for event in events:
             await websocket.send_json(event.to_dict())
         if message.end:

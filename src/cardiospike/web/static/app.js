@@ -1,15 +1,21 @@
 // CardioSpike web app: pick a recording (demo, upload or paste), score it with the REST API, show the RR chart with
 // its anomalous beats and episodes, the episodes table and the HRV summary. Plain JavaScript, no build step.
+//
+// The page never reads RR values itself: an uploaded file and pasted text alike go to the service's readers
+// (/api/v1/recordings/parse, with the reading options), and the page plots, downloads and replays the values the
+// service read, in milliseconds.
 "use strict";
 
 (() => {
   const cfg = document.body.dataset;
-  const MAX_BEATS = Number(cfg.maxBeats);
   const MAX_BODY_BYTES = Number(cfg.maxBodyBytes);
   const KEY_HEADER = cfg.apiKeyHeader;
   const MAX_STUDY_LENGTH = 256; // the API's limit on a study id
-  const CSV_COLUMNS = ["id", "time", "x", "y", "anomaly_proba", "error"];
   const DAY_MS = 86400000;
+  /** The name pasted text is read under, as if it were an uploaded file (the service names its recording "pasted"). */
+  const PASTED_NAME = "pasted.txt";
+  /** How the service's messages name the reading options (hints=web): such a message opens the options. */
+  const NAMES_AN_OPTION = /\b(Unit|Format|RR column|Time column|Recording column): |\bIgnore times\b/;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -19,12 +25,25 @@
     file: $("file-input"),
     pasteForm: $("paste-form"),
     paste: $("paste-input"),
+    reading: $("reading-options"),
+    readUnit: $("read-unit"),
+    readFormat: $("read-format"),
+    readRrColumn: $("read-rr-column"),
+    readTimeColumn: $("read-time-column"),
+    readIdColumn: $("read-id-column"),
+    readIgnoreTime: $("read-ignore-time"),
+    readAgain: $("read-again"),
+    shownField: $("shown-field"),
     pickerField: $("picker-field"),
     picker: $("recording-picker"),
+    sourceInfo: $("source-info"),
     message: $("message"),
+    warnings: $("warnings"),
+    warningList: $("warning-list"),
     status: $("status"),
     banner: $("synthetic-banner"),
     chart: $("chart"),
+    referenceLegend: $("reference-legend"),
     threshold: $("threshold"),
     thresholdValue: $("threshold-value"),
     thresholdReset: $("threshold-reset"),
@@ -34,23 +53,32 @@
     episodes: document.querySelector("#episodes tbody"),
     zoomReset: $("zoom-reset"),
     summary: $("summary"),
+    summaryWarning: $("summary-warning"),
     download: $("download"),
     report: $("report"),
     liveSpeed: $("live-speed"),
     livePlay: $("live-play"),
     liveStop: $("live-stop"),
+    liveBack: $("live-back"),
     liveStatus: $("live-status"),
     modelVersion: $("model-version"),
   };
-  const busyControls = [$("demo-load"), el.seed, el.file, $("paste-score"), el.paste, el.picker];
+  const readingControls = [
+    el.readUnit, el.readFormat, el.readRrColumn, el.readTimeColumn, el.readIdColumn, el.readIgnoreTime,
+  ];
+  const busyControls = [
+    $("demo-load"), el.seed, el.file, $("paste-score"), el.paste, el.picker, el.readAgain, ...readingControls,
+  ];
 
   const state = {
-    recordings: [], // [{id, rr, time, synthetic}]
+    lastRead: null, // {blob, name, pasted}: the file or pasted text read last, for "Read again"
+    recordings: [], // [{id, rr, time, labels, synthetic, source}], rr and time in ms as the service read them
     current: null, // the recording shown
     result: null, // the API's answer for it
     scored: new Map(), // recording index -> API answer, so switching back needs no new request
     threshold: null, // null: the model's own flags; a number: a plain threshold set with the slider
     request: 0, // number of the latest request: answers to older ones are dropped
+    live: null, // the live replay on the chart (running or finished): while set, the side panel describes it
   };
 
   // --- talking to the API ------------------------------------------------------------------------------------------
@@ -136,7 +164,27 @@
       el.status.classList.remove("busy");
       el.chart.removeAttribute("aria-busy");
       busyControls.forEach((c) => (c.disabled = false));
+      el.readAgain.disabled = !state.lastRead;
     }
+  }
+
+  /** The warnings of the service about what is shown (the file's and the recording's), in a box of their own; the
+   *  HRV summary is flagged while there are any. */
+  function renderWarnings() {
+    const rec = state.current;
+    const all = [...((rec.source && rec.source.warnings) || []), ...(state.result.warnings || [])];
+    const unique = [...new Set(all.filter((w) => typeof w === "string" && w))];
+    el.warningList.replaceChildren(
+      ...unique.map((text) => {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }),
+    );
+    el.warnings.hidden = unique.length === 0;
+    el.summaryWarning.hidden = unique.length === 0;
+    el.summary.classList.toggle("flagged", unique.length > 0);
+    if (unique.some((w) => NAMES_AN_OPTION.test(w))) el.reading.open = true;
   }
 
   // --- inputs ------------------------------------------------------------------------------------------------------
@@ -151,7 +199,8 @@
     }
     act(`Loading demo recording ${seed}…`, async () => {
       const demo = await api(`/api/v1/demo?seed=${seed}`);
-      await setRecordings([{ id: demo.study, rr: demo.sequence, time: demo.times, synthetic: demo.synthetic }]);
+      const rec = { id: demo.study, rr: demo.sequence, time: demo.times, labels: null, synthetic: true, source: null };
+      await setRecordings([rec]);
     });
   });
 
@@ -163,59 +212,97 @@
       el.file.value = "";
       return;
     }
-    act(`Reading ${file.name}…`, async () => {
-      const form = new FormData();
-      form.append("file", file, file.name);
-      const parsed = await api("/api/v1/recordings/parse", { method: "POST", body: form });
-      // The file is kept: its report is made from the file itself, so that it names the file and its SHA-256.
-      await setRecordings(parsed.recordings.map((r) => ({ id: r.id, rr: r.rr, time: r.time, synthetic: false, file })));
-    }).finally(() => {
+    read({ blob: file, name: file.name, pasted: false }).finally(() => {
       el.file.value = ""; // choosing the same file again (after fixing it) must fire another change
     });
   });
 
   el.pasteForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    let rr;
-    try {
-      rr = parsePasted(el.paste.value);
-    } catch (err) {
-      showError(err.message);
+    const text = el.paste.value;
+    if (!text.trim()) {
+      showError("Paste at least one RR interval (in ms or seconds).");
       el.paste.focus();
       return;
     }
-    act(`Scoring ${rr.length} pasted beats…`, () => setRecordings([{ id: "pasted", rr, time: cumulativeTime(rr), synthetic: false }]));
+    const blob = new Blob([text], { type: "text/plain" });
+    if (blob.size > MAX_BODY_BYTES) {
+      showError(`The pasted text is ${formatBytes(blob.size)}, more than this service accepts (${formatBytes(MAX_BODY_BYTES)}).`);
+      el.paste.focus();
+      return;
+    }
+    read({ blob, name: PASTED_NAME, pasted: true });
   });
+
+  el.readAgain.addEventListener("click", () => state.lastRead && read(state.lastRead));
 
   el.picker.addEventListener("change", () => {
     const index = Number(el.picker.value);
     act(`Scoring ${state.recordings[index].id}…`, () => show(index));
   });
 
-  /** RR values typed or pasted: numbers separated by commas, semicolons, spaces or new lines. */
-  function parsePasted(text) {
-    const tokens = text.split(/[\s,;]+/).filter((t) => t !== "");
-    if (tokens.length === 0) throw new Error("Paste at least one RR interval (in ms).");
-    if (tokens.length > MAX_BEATS) throw new Error(`${tokens.length} values: this service scores at most ${MAX_BEATS} beats.`);
-    return tokens.map((token, i) => {
-      const value = Number(token);
-      // 0 is kept (a dropped beat, flagged as a measurement error); the service checks the upper bound.
-      if (!Number.isFinite(value) || value < 0) {
-        throw new Error(`Pasted value ${i + 1} is not a number of milliseconds (0 or more): "${token.slice(0, 20)}".`);
-      }
-      return value;
-    });
+  /** The reading options set now, as the parse route's form fields name them. */
+  function readingOptions() {
+    return {
+      unit: el.readUnit.value,
+      format: el.readFormat.value,
+      rr_column: el.readRrColumn.value.trim(),
+      time_column: el.readTimeColumn.value.trim(),
+      id_column: el.readIdColumn.value.trim(),
+      ignore_time: el.readIgnoreTime.checked,
+    };
   }
 
-  /** Beat times as the service computes them without times: 0 for the first beat, then the running sum of RR. */
-  function cumulativeTime(rr) {
-    const time = new Array(rr.length);
-    let t = 0;
-    for (let i = 0; i < rr.length; i++) {
-      if (i > 0) t += rr[i];
-      time[i] = t;
+  /** The reading options as the form fields of the routes that read files (parse, report); empty columns are left
+   *  out (the service decides), and the service's messages name the options as this page's controls do. */
+  function appendReading(form, options) {
+    form.append("unit", options.unit);
+    form.append("format", options.format);
+    for (const field of ["rr_column", "time_column", "id_column"]) {
+      if (options[field]) form.append(field, options[field]);
     }
-    return time;
+    form.append("ignore_time", options.ignore_time ? "true" : "false");
+    form.append("hints", "web");
+  }
+
+  /** Have the service read a file or pasted text (`source`: its blob and name) with the reading options set now,
+   *  then score and show its first recording. */
+  function read(source) {
+    state.lastRead = source;
+    const options = readingOptions();
+    const what = source.pasted ? "the pasted text" : source.name;
+    return act(`Reading ${what}…`, async () => {
+      const form = new FormData();
+      form.append("file", source.blob, source.name);
+      appendReading(form, options);
+      let parsed;
+      try {
+        parsed = await api("/api/v1/recordings/parse", { method: "POST", body: form });
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (NAMES_AN_OPTION.test(err.message)) el.reading.open = true;
+        const text = err.message.replace(/^The file cannot be used: /, "The pasted text cannot be used: ");
+        throw source.pasted ? new ApiError(text) : err;
+      }
+      const readAs = {
+        ...source,
+        options,
+        format: parsed.format || null,
+        takenAs: parsed.taken_as || null,
+        unit: parsed.unit || null,
+        unitNote: parsed.unit_note || null,
+        warnings: Array.isArray(parsed.warnings) ? parsed.warnings : [],
+      };
+      const recordings = parsed.recordings.map((r) => ({
+        id: r.id,
+        rr: r.rr,
+        time: r.time,
+        labels: Array.isArray(r.labels) ? r.labels : null,
+        synthetic: false,
+        source: readAs,
+      }));
+      await setRecordings(recordings);
+    });
   }
 
   async function setRecordings(recordings) {
@@ -233,10 +320,19 @@
     const rec = state.recordings[index];
     el.picker.value = String(index);
     let result = state.scored.get(index);
+    let timing = "";
     if (!result) {
       const request = ++state.request;
       const started = performance.now();
-      const body = { study: rec.id.slice(0, MAX_STUDY_LENGTH) || "recording", sequence: rec.rr, times: rec.time };
+      // The values are the service's own reading, in ms: unit "ms" keeps it from reading them again.
+      const body = {
+        study: rec.id.slice(0, MAX_STUDY_LENGTH) || "recording",
+        sequence: rec.rr,
+        times: rec.time,
+        unit: "ms",
+        hints: "web",
+      };
+      if (rec.labels) body.labels = rec.labels;
       result = await api("/api/v1/predict", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -244,15 +340,36 @@
       });
       if (request !== state.request) return; // a newer request has been sent meanwhile: its answer wins
       state.scored.set(index, result);
-      el.status.textContent = `${rec.id}: ${rec.rr.length.toLocaleString("en")} beats scored in ${Math.round(performance.now() - started)} ms.`;
-    } else {
-      el.status.textContent = `${rec.id}: ${rec.rr.length.toLocaleString("en")} beats.`;
+      timing = ` scored in ${Math.round(performance.now() - started)} ms`;
     }
+    endLive("Stopped: another recording is shown.");
     state.current = rec;
     state.result = result;
     state.threshold = null;
     el.threshold.value = String(result.anomaly_thresh);
+    el.status.textContent = `${rec.id}: ${rec.rr.length.toLocaleString("en")} beats${timing}.`;
+    renderSource(rec);
+    renderWarnings();
     render();
+  }
+
+  /** Which file (and how it was read) or demo the recording shown comes from, beside the recording picker. */
+  function renderSource(rec) {
+    el.shownField.hidden = false;
+    const src = rec.source;
+    if (!src) {
+      el.sourceInfo.textContent = rec.synthetic ? `Demo recording ${rec.id} (synthetic)` : rec.id;
+      return;
+    }
+    const parts = [src.pasted ? `Pasted text (${src.name})` : `File ${src.name}`];
+    if (src.takenAs) parts.push(src.takenAs);
+    else if (src.format) parts.push(`read as ${src.format}`);
+    if (src.unit) {
+      const unit = src.unit === "ms" ? "RR in ms" : `RR in ${src.unit}, shown in ms`;
+      parts.push(src.unitNote ? `${unit} (${src.unitNote})` : unit);
+    }
+    if (rec.labels) parts.push("with reference labels");
+    el.sourceInfo.textContent = parts.join(" · ");
   }
 
   // --- what is shown: the model's flags or a plain threshold -------------------------------------------------------
@@ -289,17 +406,32 @@
     return episodes;
   }
 
+  /** Flags against reference labels over the first `upto` beats: the competition's F1 (1 where there is nothing to
+   *  find and nothing flagged), with the beats missed (labelled, not flagged) and false (flagged, not labelled). */
+  function compareToLabels(labels, flags, upto = labels.length) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < upto; i++) {
+      if (flags[i] && labels[i]) tp++;
+      else if (flags[i]) fp++;
+      else if (labels[i]) fn++;
+    }
+    return { f1: tp + fp + fn > 0 ? tp / (tp + (fp + fn) / 2) : 1, missed: fn, false: fp };
+  }
+
+  /** The batch result: the chart and side panel of the recording scored whole. */
   function render() {
     const view = currentView();
     el.banner.hidden = !state.current.synthetic;
     el.modelVersion.textContent = `model ${state.result.model_version}`;
     renderThreshold(view);
     renderEpisodes(view);
-    renderSummary(state.result.summary);
+    renderSummary(state.result);
     drawChart(view);
     el.download.disabled = false;
     el.report.disabled = false;
-    el.livePlay.disabled = Boolean(live);
+    el.livePlay.disabled = Boolean(state.live && !state.live.done);
   }
 
   function renderThreshold(view) {
@@ -309,13 +441,43 @@
     el.modelThreshold.textContent = t.toFixed(3);
     el.thresholdValue.textContent = view.threshold.toFixed(view.model ? 3 : 2);
     const flagged = view.flags.reduce((a, b) => a + b, 0);
-    el.thresholdMode.textContent = view.model
+    let text = view.model
       ? `Showing the model's flags (threshold ${t.toFixed(3)}, with post-processing): ${flagged} beats.`
       : `Showing a plain threshold, probability ≥ ${view.threshold.toFixed(2)}: ${flagged} beats.`;
+    const labels = state.current.labels;
+    if (labels) {
+      const ref = compareToLabels(labels, view.flags);
+      text += ` Against the reference labels: F1 ${ref.f1.toFixed(3)}, ${ref.missed} missed, ${ref.false} false.`;
+    }
+    el.thresholdMode.textContent = text;
+  }
+
+  /** The threshold card during a live replay: the stream's threshold and what it has decided so far. */
+  function renderLiveThreshold(session) {
+    const t = session.threshold;
+    el.threshold.disabled = true;
+    el.thresholdReset.disabled = true;
+    el.thresholdValue.textContent = t === null ? "–" : t.toFixed(3);
+    if (t !== null) el.threshold.value = String(t);
+    const n = session.rec.rr.length;
+    const flagged = session.result.is_anomaly.slice(0, session.decided).reduce((a, b) => a + b, 0);
+    const episodes = session.result.episodes.length;
+    const threshold = t === null ? "waiting for the stream" : `the stream's threshold ${t.toFixed(3)}`;
+    const soFar = session.done ? "" : " so far";
+    let text =
+      `Live replay${session.done ? " (ended)" : ""}, ${threshold}: ${session.decided.toLocaleString("en")} of ` +
+      `${n.toLocaleString("en")} beats decided${soFar}, ${flagged} anomalous, ${episodes} episode` +
+      `${episodes === 1 ? "" : "s"}${soFar}.`;
+    const labels = session.rec.labels;
+    if (labels && session.decided > 0) {
+      const ref = compareToLabels(labels, session.result.is_anomaly, session.decided);
+      text += ` Against the reference labels: F1 ${ref.f1.toFixed(3)} of the beats decided.`;
+    }
+    el.thresholdMode.textContent = text;
   }
 
   el.threshold.addEventListener("input", () => {
-    if (!state.result) return;
+    if (!state.result || state.live) return;
     const value = Number(el.threshold.value);
     // The slider moves in steps: the step nearest the model's threshold stands for the model's own flags.
     const atModel = Math.abs(value - state.result.anomaly_thresh) < Number(el.threshold.step) / 2;
@@ -324,7 +486,7 @@
   });
 
   el.thresholdReset.addEventListener("click", () => {
-    if (!state.result) return;
+    if (!state.result || state.live) return;
     state.threshold = null;
     el.threshold.value = String(state.result.anomaly_thresh);
     render();
@@ -368,7 +530,8 @@
 
   function selectEpisode(row) {
     if (!row || !row.dataset.index) return;
-    const episode = currentView().episodes[Number(row.dataset.index)];
+    const episodes = state.live ? state.live.result.episodes : currentView().episodes;
+    const episode = episodes[Number(row.dataset.index)];
     el.episodes.querySelectorAll("tr[aria-current]").forEach((r) => r.removeAttribute("aria-current"));
     row.setAttribute("aria-current", "true");
     zoomTo(episode);
@@ -389,7 +552,8 @@
 
   // --- HRV summary -------------------------------------------------------------------------------------------------
 
-  function renderSummary(s) {
+  function renderSummary(result) {
+    const s = result.summary;
     const num = (v, digits, unit = "") => (v === null || v === undefined ? "–" : `${v.toFixed(digits)}${unit}`);
     const items = [
       ["Beats", s.n_beats.toLocaleString("en")],
@@ -402,6 +566,17 @@
       ["pNN50", num(s.pnn50, 1, " %")],
       ["Mean HR", num(s.mean_hr, 1, " bpm")],
     ];
+    const ref = result.reference;
+    if (ref) {
+      items.push(
+        ["Labelled beats", ref.n_labelled.toLocaleString("en")],
+        ["Precision", num(ref.precision, 3)],
+        ["Recall", num(ref.recall, 3)],
+        ["F1", num(ref.f1, 3)],
+        ["Missed beats", ref.n_missed.toLocaleString("en")],
+        ["False beats", ref.n_false.toLocaleString("en")],
+      );
+    }
     el.summary.replaceChildren(
       ...items.flatMap(([term, value]) => {
         const dt = document.createElement("dt");
@@ -411,6 +586,7 @@
         return [dt, dd];
       }),
     );
+    if (ref) el.summary.children[2 * 9].classList.add("reference-start"); // a rule above the comparison with labels
   }
 
   // --- chart -------------------------------------------------------------------------------------------------------
@@ -458,12 +634,18 @@
   }
 
   /** Draw `view` of a recording and its scores (by default the recording shown); `revision` keeps the user's zoom
-   *  across redraws of one recording (a live replay redraws as it grows). */
+   *  across redraws of one recording (a live replay redraws as it grows). Where the recording has reference labels,
+   *  they are drawn as a band under the RR, with the beats missed and false marked (of the first `view.decided`
+   *  beats, where a live replay has decided only those). */
   function drawChart(view, rec = state.current, res = state.result, revision = null) {
     if (!hasPlotly()) return; // the message about the missing library is already shown
     const { x: xOf, layout: xaxis } = axisOf(rec.time);
     const xs = rec.time.map(xOf);
     const [lo, hi] = yRange(rec.rr, res.errors);
+    const labels = rec.labels || null;
+    el.referenceLegend.hidden = !labels;
+    // The reference labels get a strip of their own below the RR, so that no beat's marker covers them.
+    const band = labels ? 0.07 * (hi - lo) : 0;
     // Beats off the chart (measurement errors) are drawn just inside its edge, where their markers stay whole.
     const inset = 0.015 * (hi - lo);
     const clamp = (v) => Math.min(Math.max(v, lo + inset), hi - inset);
@@ -521,6 +703,8 @@
       },
     ];
 
+    if (labels) traces.push(...referenceTraces(view, rec, labels, xs, clamp, lo - band / 2));
+
     // Shaded episodes, widened by half a beat either side so that one-beat episodes show too.
     const shapes = view.episodes.map((ep) => ({
       type: "rect",
@@ -540,10 +724,10 @@
     const layout = {
       title: { text: `<b>${escapeHtml(rec.id)}</b>: ${n} episode${n === 1 ? "" : "s"} (${how})`, x: 0.01, xanchor: "left" },
       xaxis: { ...xaxis, showgrid: true, gridcolor: "#eef0f3" },
-      yaxis: { title: { text: "RR (ms)" }, range: [lo, hi], gridcolor: "#eef0f3", zeroline: false },
+      yaxis: { title: { text: "RR (ms)" }, range: [lo - band, hi], gridcolor: "#eef0f3", zeroline: false },
       shapes,
       hovermode: "closest",
-      margin: { l: 60, r: 20, t: 50, b: 50 },
+      margin: { l: 60, r: 20, t: labels ? 80 : 50, b: 50 }, // the reference adds a row to the legend
       legend: { orientation: "h", x: 1, xanchor: "right", y: 1.0, yanchor: "bottom" },
       paper_bgcolor: "#ffffff",
       plot_bgcolor: "#ffffff",
@@ -560,6 +744,53 @@
     Plotly.react(el.chart, traces, layout, config);
   }
 
+  /** The reference labels as a band of markers at `bandY`, and the beats missed (labelled, not flagged) and false
+   *  (flagged, not labelled) as rings on their RR. */
+  function referenceTraces(view, rec, labels, xs, clamp, bandY) {
+    const decided = view.decided === undefined ? rec.rr.length : view.decided;
+    const labelled = [];
+    const missed = [];
+    const falsely = [];
+    for (let i = 0; i < rec.rr.length; i++) {
+      if (labels[i]) labelled.push(i);
+      if (i >= decided) continue;
+      if (labels[i] && !view.flags[i]) missed.push(i);
+      else if (view.flags[i] && !labels[i]) falsely.push(i);
+    }
+    const rrOf = (idx) => idx.map((i) => rec.rr[i]);
+    return [
+      {
+        name: "Reference (labelled)",
+        type: "scatter",
+        mode: "markers",
+        x: labelled.map((i) => xs[i]),
+        y: labelled.map(() => bandY),
+        marker: { symbol: "square", size: 6, color: "#1a9850" },
+        hovertemplate: "%{x}<br>labelled anomalous<extra>reference</extra>",
+      },
+      {
+        name: "missed (labelled, not flagged)",
+        type: "scatter",
+        mode: "markers",
+        x: missed.map((i) => xs[i]),
+        y: missed.map((i) => clamp(rec.rr[i])),
+        customdata: rrOf(missed),
+        marker: { symbol: "circle-open", size: 12, color: "#1f78b4", line: { width: 2 } },
+        hovertemplate: "%{x}<br>RR %{customdata:.0f} ms<br>labelled, not flagged<extra>missed</extra>",
+      },
+      {
+        name: "false (flagged, not labelled)",
+        type: "scatter",
+        mode: "markers",
+        x: falsely.map((i) => xs[i]),
+        y: falsely.map((i) => clamp(rec.rr[i])),
+        customdata: rrOf(falsely),
+        marker: { symbol: "square-open", size: 13, color: "#e7298a", line: { width: 2 } },
+        hovertemplate: "%{x}<br>RR %{customdata:.0f} ms<br>flagged, not labelled<extra>false</extra>",
+      },
+    ];
+  }
+
   function zoomTo(episode) {
     if (!hasPlotly() || !el.chart.data) return;
     const { x: xOf } = axisOf(state.current.time);
@@ -571,15 +802,19 @@
 
   // --- download ----------------------------------------------------------------------------------------------------
 
-  /** The scored CSV of the recording shown, as `cardiospike predict` writes it; y is the flag shown now. */
+  /** The scored CSV of the recording shown, as `cardiospike predict` writes it (RR and times in ms, as the service
+   *  read them); y is the flag shown now, and the file's reference labels follow it as `label` where it has them. */
   function scoredCsv() {
     const rec = state.current;
     const res = state.result;
     const { flags } = currentView();
     const id = csvCell(rec.id);
-    const lines = [CSV_COLUMNS.join(",")];
+    const labels = rec.labels;
+    const columns = ["id", "time", "x", "y", ...(labels ? ["label"] : []), "anomaly_proba", "error"];
+    const lines = [columns.join(",")];
     for (let i = 0; i < rec.rr.length; i++) {
-      lines.push(`${id},${rec.time[i]},${rec.rr[i]},${flags[i]},${res.anomaly_proba[i]},${res.errors[i]}`);
+      const label = labels ? `,${labels[i]}` : "";
+      lines.push(`${id},${rec.time[i]},${rec.rr[i]},${flags[i]}${label},${res.anomaly_proba[i]},${res.errors[i]}`);
     }
     return `${lines.join("\n")}\n`;
   }
@@ -595,24 +830,26 @@
   }
 
   el.download.addEventListener("click", () => {
-    if (!state.result) return;
+    if (!state.result || state.live) return; // a live replay's chart is not the batch result this file holds
     saveBlob(new Blob([scoredCsv()], { type: "text/csv" }), `${fileStem(state.current.id)}-scored.csv`);
   });
 
   // --- report ----------------------------------------------------------------------------------------------------
 
-  /** The HTML report of the recording shown, from the service: of the uploaded file it came from, or (demo, paste)
-   *  of a JSON file of the recording itself. */
+  /** The HTML report of the recording shown, from the service: of the uploaded file (or pasted text) it came from,
+   *  read with the same options, so that it names the file and its SHA-256; of the demo, a JSON file of it. */
   el.report.addEventListener("click", () => {
     const rec = state.current;
-    if (!rec) return;
+    if (!rec || state.live) return;
     act(`Writing the report of ${rec.id}…`, async () => {
       const form = new FormData();
-      if (rec.file) {
-        form.append("file", rec.file, rec.file.name);
+      if (rec.source) {
+        form.append("file", rec.source.blob, rec.source.name);
+        appendReading(form, rec.source.options);
       } else {
         const json = JSON.stringify({ id: rec.id, rr: rec.rr, time: rec.time });
         form.append("file", new Blob([json], { type: "application/json" }), `${fileStem(rec.id)}.json`);
+        form.append("unit", "ms");
       }
       // In the body, not the query string: access logs write query strings, and an id may name a patient.
       form.append("recording", rec.id);
@@ -649,54 +886,78 @@
 
   // --- live replay -------------------------------------------------------------------------------------------------
 
-  /** The live replay under way: its socket, timer, the beats sent and the decisions received. */
-  let live = null;
   /** Beats sent together at most every this many ms at high speeds (a message per beat at 1×). */
   const LIVE_TICK_MS = 50;
 
   el.livePlay.addEventListener("click", () => {
-    if (state.current && !live) startLive(state.current, Number(el.liveSpeed.value));
+    if (state.current && !(state.live && !state.live.done)) startLive(state.current, Number(el.liveSpeed.value));
   });
-  el.liveStop.addEventListener("click", () => live && live.finish("Stopped."));
+  el.liveStop.addEventListener("click", () => state.live && state.live.finish("Stopped."));
+  el.liveBack.addEventListener("click", () => {
+    endLive();
+    if (state.result) render();
+  });
 
+  /** Leave the live replay's view (stopping it with `text` where it still runs); the caller draws what follows. */
+  function endLive(text = "Stopped.") {
+    const session = state.live;
+    if (!session) return;
+    state.live = null;
+    if (!session.done) session.finish(text);
+    el.liveBack.disabled = true;
+  }
+
+  /** Replay `rec` through the live stream: the values the service read, in ms (so the stream is told `unit=ms`). */
   function startLive(rec, speed) {
+    endLive();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream`);
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream?unit=ms`);
     const n = rec.rr.length;
     const result = {
       anomaly_proba: new Array(n).fill(0),
       is_anomaly: new Array(n).fill(0),
       errors: new Array(n).fill(0),
       episodes: [],
-      anomaly_thresh: state.result ? state.result.anomaly_thresh : 0.5,
-      model_version: state.result ? state.result.model_version : "",
-      summary: state.result ? state.result.summary : null,
     };
-    live = { socket, sent: 0, decided: 0, timer: null, drawn: 0, lookahead: null, result, rec, done: false };
-    const session = live;
+    const session = {
+      socket, rec, result, sent: 0, decided: 0, timer: null, drawn: 0, lookahead: null, threshold: null,
+      unitNote: "", done: false,
+    };
+    state.live = session;
     session.finish = (text) => {
       if (session.done) return;
       session.done = true;
       clearTimeout(session.timer);
-      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
-      el.liveStatus.textContent = text;
+      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(1000);
+      el.liveStatus.textContent = text + session.unitNote;
       el.liveStop.disabled = true;
-      live = null;
       el.livePlay.disabled = !state.current;
-      drawLive(session, true);
+      if (state.live === session) {
+        el.liveBack.disabled = false; // the replay stays on the chart until "Batch result" (or anything else shown)
+        drawLive(session, true);
+      }
     };
     el.livePlay.disabled = true;
     el.liveStop.disabled = false;
+    el.liveBack.disabled = true;
+    el.download.disabled = true; // the downloads hold the batch result, not the replay on the chart
+    el.report.disabled = true;
     el.liveStatus.textContent = "Connecting…";
+    renderLiveThreshold(session);
 
     socket.addEventListener("open", () => {
       if (el.key && el.key.value) socket.send(JSON.stringify({ api_key: el.key.value }));
     });
     socket.addEventListener("message", (event) => {
+      if (session.done) return;
       const message = JSON.parse(event.data);
       if (message.type === "ready") {
         session.lookahead = message.lookahead;
+        session.threshold = typeof message.threshold === "number" ? message.threshold : null;
         sendDue(session, speed, performance.now());
+      } else if (message.type === "unit") {
+        // Sent with unit=auto only; shown all the same, should the service ever decide the unit itself.
+        session.unitNote = ` RR read in ${message.unit}${message.note ? `: ${message.note}` : ""}.`;
       } else if (message.type === "beats") {
         const at = message.start_index;
         message.anomaly_proba.forEach((p, i) => (result.anomaly_proba[at + i] = p));
@@ -707,6 +968,7 @@
         result.episodes.push(message);
       } else if (message.type === "error") {
         session.finish(`The stream was refused: ${message.detail}`);
+        return;
       }
       drawLive(session, false);
     });
@@ -722,6 +984,7 @@
 
   /** Send the beats whose time has come (at `speed` times real time), then wait for the next ones. */
   function sendDue(session, speed, started) {
+    if (session.done) return;
     const rec = session.rec;
     const elapsed = (performance.now() - started) * speed; // ms of recording played so far
     let stop = session.sent;
@@ -739,21 +1002,32 @@
     session.timer = setTimeout(() => sendDue(session, speed, started), Math.max(next, LIVE_TICK_MS));
   }
 
-  /** Redraw the live chart (at most a few times a second while beats arrive). */
+  /** Redraw the live chart and side panel (at most a few times a second while beats arrive). */
   function drawLive(session, final) {
+    if (state.live !== session) return; // left already: the chart shows something else
     const now = performance.now();
     if (!final && now - session.drawn < 250) return;
     session.drawn = now;
     const rec = session.rec;
     const upto = Math.max(session.sent, 1);
-    const shown = { ...rec, rr: rec.rr.slice(0, upto), time: rec.time.slice(0, upto) };
+    const shown = {
+      ...rec,
+      rr: rec.rr.slice(0, upto),
+      time: rec.time.slice(0, upto),
+      labels: rec.labels ? rec.labels.slice(0, upto) : null,
+    };
     const res = session.result;
     const sliced = { ...res, anomaly_proba: res.anomaly_proba.slice(0, upto), errors: res.errors.slice(0, upto) };
     const flags = res.is_anomaly.slice(0, upto);
-    drawChart({ flags, episodes: res.episodes, threshold: res.anomaly_thresh, model: true }, shown, sliced, "live");
-    renderEpisodes({ flags, episodes: res.episodes, threshold: res.anomaly_thresh, model: true });
+    const threshold = session.threshold === null ? 0.5 : session.threshold;
+    const view = { flags, episodes: res.episodes, threshold, model: true, decided: session.decided };
+    drawChart(view, shown, sliced, "live");
+    renderEpisodes(view);
+    renderLiveThreshold(session);
     if (!final) {
-      el.liveStatus.textContent = `Sent ${session.sent.toLocaleString("en")} beats, decided ${session.decided.toLocaleString("en")} (each ${session.lookahead} beats later).`;
+      el.liveStatus.textContent =
+        `Sent ${session.sent.toLocaleString("en")} beats, decided ${session.decided.toLocaleString("en")} ` +
+        `(each ${session.lookahead} beats later).${session.unitNote}`;
     }
   }
 

@@ -160,7 +160,8 @@ def test_batch_scores_like_the_cli(client: TestClient, competition_csv: Path, ti
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(served, pd.read_csv(out), check_dtype=False)
     assert response.content == out.read_bytes()  # byte for byte
-    assert served.columns.tolist() == ["id", "time", "x", "y", "anomaly_proba", "error"]
+    assert served.columns.tolist() == ["id", "time", "x", "y", "label", "anomaly_proba", "error"]
+    assert served["label"].tolist() == pd.read_csv(competition_csv)["y"].tolist()
 
 
 def test_batch_counts_beats_in_metrics(make_app: Any, competition_csv: Path):

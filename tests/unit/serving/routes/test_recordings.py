@@ -58,12 +58,21 @@ def test_parse_competition_csv_of_several_recordings(client: TestClient):
     body = _upload(client, "multi.csv", text).json()
     assert body["source"] == "multi.csv"
     assert [r["id"] for r in body["recordings"]] == ["1", "2"]
-    assert body["recordings"][0] == {"id": "1", "rr": [800.0, 810.0, 790.0], "time": [0.0, 800.0, 1610.0]}
+    assert body["recordings"][0] == {
+        "id": "1",
+        "rr": [800.0, 810.0, 790.0],
+        "time": [0.0, 800.0, 1610.0],
+        "labels": None,
+    }
+    assert (body["format"], body["unit"], body["warnings"]) == ("csv", "ms", [])
 
 
 def test_parse_text_and_json(client: TestClient):
     text = _upload(client, "kubios.txt", "# exported\n812\n790\n\n805\n").json()
-    assert text["recordings"] == [{"id": "recording", "rr": [812.0, 790.0, 805.0], "time": [0.0, 790.0, 1595.0]}]
+    # Named after the file, as the command line names it.
+    assert text["recordings"] == [
+        {"id": "kubios", "rr": [812.0, 790.0, 805.0], "time": [0.0, 790.0, 1595.0], "labels": None}
+    ]
     payload = json.dumps([{"id": "a", "rr": [800, 700]}, {"id": "b", "rr": [900]}])
     assert [r["id"] for r in _upload(client, "two.json", payload).json()["recordings"]] == ["a", "b"]
 

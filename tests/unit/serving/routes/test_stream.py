@@ -94,7 +94,7 @@ def test_the_key_comes_in_the_header_or_the_first_message(make_app: MakeApp):
         with keyed.websocket_connect(URL, headers={"X-API-Key": "secret"}) as ws:
             ws.receive_json()
             ws.send_json({"rr": [800.0], "end": True})
-            assert [m["type"] for m in _collect(ws)] == ["beats"]
+            assert [m["type"] for m in _collect(ws)] == ["unit", "beats"]  # auto: the unit taken comes first
 
 
 def test_stream_limits(make_app: MakeApp):
@@ -111,3 +111,58 @@ def test_stream_limits(make_app: MakeApp):
             first.receive_json()
             with client.websocket_connect(URL) as second:
                 assert second.receive_json()["code"] == 1013
+
+
+def _decisions(messages: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
+    beats = [m for m in messages if m["type"] == "beats"]
+    return [f for m in beats for f in m["is_anomaly"]], [p for m in beats for p in m["anomaly_proba"]]
+
+
+@pytest.mark.parametrize("how", ["query", "message", "auto"])
+def test_a_stream_in_seconds_is_decided_as_in_milliseconds(client: TestClient, how: str):
+    rec = simulate_recording(600, seed=5)
+
+    def run(url: str, rr: np.ndarray, first: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with client.websocket_connect(url) as ws:
+            ready = ws.receive_json()
+            if first is not None:
+                ws.send_json(first)
+            for start in range(0, len(rr), 64):
+                ws.send_json({"rr": rr[start : start + 64].tolist()})
+            ws.send_json({"end": True})
+            return [ready, *_collect(ws)]
+
+    in_ms = run(f"{URL}?unit=ms", rec.rr)
+    seconds = rec.rr / 1000.0
+    in_s = {
+        "query": lambda: run(f"{URL}?unit=s", seconds),
+        "message": lambda: run(URL, seconds, {"unit": "s"}),
+        "auto": lambda: run(URL, seconds),
+    }[how]()
+    assert in_ms[0]["unit"] == "ms"
+    flags_ms, proba_ms = _decisions(in_ms)
+    flags_s, proba_s = _decisions(in_s)
+    assert len(flags_s) == len(rec)
+    assert flags_s == flags_ms
+    np.testing.assert_allclose(proba_s, proba_ms, atol=1e-6)
+    errors = [[e for m in run if m["type"] == "beats" for e in m["errors"]] for run in (in_ms, in_s)]
+    assert errors[0] == errors[1]
+    assert sum(errors[1]) < len(rec) / 10
+    if how == "auto":
+        unit = next(m for m in in_s if m["type"] == "unit")
+        assert unit["unit"] == "s"
+        assert "seconds" in unit["note"]
+
+
+def test_a_stream_refuses_an_unknown_unit_or_a_late_one(client: TestClient):
+    with client.websocket_connect(f"{URL}?unit=minutes") as ws:
+        error = ws.receive_json()
+        assert error["code"] == 1007
+        assert "query parameter unit" in error["detail"]
+    with client.websocket_connect(URL) as ws:
+        ws.receive_json()
+        ws.send_json({"rr": [800.0, 810.0]})
+        ws.send_json({"unit": "s"})
+        messages = _collect(ws)
+        assert messages[-1]["code"] == 1007
+        assert "before the first beats" in messages[-1]["detail"]

@@ -1,0 +1,155 @@
+"""Every code block of the README works as written.
+
+The ``python`` blocks run, in order and in one namespace (a later block uses what an earlier one made), in an empty
+working folder. In the ``bash`` blocks, each ``cardiospike ...`` command is either run for real there, where it is
+quick (``demo``, and ``predict``, ``report``, ``evaluate`` of the sample ``demo -o`` writes), or parsed by the
+command line as it would be run (serve, train, search, datasets in S3 ...), so that an option renamed in the code
+fails here; each ``make TARGET`` names a target of the Makefile. (``test_docs.py`` keeps the README's option table
+in step with ``--help``.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cardiospike.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+#: The commands run for real on the sample: quick on a file of a thousand beats.
+RUN = {"demo", "predict", "report", "evaluate"}
+SAMPLE = "sample.csv"
+#: Shell words that end one command and start another.
+OPERATORS = {";", "&", "&&", "|", "||", "(", ")"}
+
+
+def _blocks(language: str) -> list[tuple[int, str]]:
+    """The fenced blocks of ``language``, each with the README line of its first line of code."""
+    blocks, lines, start, current = [], README.read_text().splitlines(), 0, None
+    for number, line in enumerate(lines, 1):
+        if line.startswith("```"):
+            if current is None:
+                current, start = line[3:].strip(), number + 1
+            else:
+                if current == language:
+                    blocks.append((start, "\n".join(lines[start - 1 : number - 1])))
+                current = None
+    return blocks
+
+
+def _shell_commands() -> list[tuple[int, list[str]]]:
+    """Each simple command of the ``bash`` blocks (continued lines joined, comments cut) as its words, with its line."""
+    commands = []
+    for start, block in _blocks("bash"):
+        lines = block.splitlines()
+        # A line ending in a backslash goes on on the next: the command is on the README line where it starts.
+        starts = [start + i for i in range(len(lines)) if not (i and lines[i - 1].endswith("\\"))]
+        joined = re.sub(r"\\\n", " ", block)
+        for number, line in zip(starts, joined.splitlines(), strict=True):
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            words: list[str] = []
+            for word in [*lexer, ";"]:
+                if word in OPERATORS:
+                    if words:
+                        commands.append((number, words))
+                    words = []
+                else:
+                    words.append(word)
+    return commands
+
+
+def _cardiospike(words: list[str]) -> list[str] | None:
+    """The arguments of the ``cardiospike`` command among ``words`` (``docker compose run ... cardiospike predict``
+    too), or None where they run none (``docker build -t cardiospike .``)."""
+    names = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    for i, word in enumerate(words):
+        if word == "cardiospike" or word.endswith("/cardiospike"):
+            args = [w.strip("[]") for w in words[i + 1 :]]  # [--port 8000]: an optional part, shown
+            if args and (args[0] in names or args[0].startswith("--")):
+                return args
+    return None
+
+
+CARDIOSPIKE = [(line, args) for line, words in _shell_commands() if (args := _cardiospike(words)) is not None]
+RUN_FOR_REAL = [(line, args) for line, args in CARDIOSPIKE if args[0] == "demo" or (args[0] in RUN and SAMPLE in args)]
+PARSED = [(line, args) for line, args in CARDIOSPIKE if (line, args) not in RUN_FOR_REAL]
+MAKE = [(line, words[1:]) for line, words in _shell_commands() if words[0] == "make"]
+
+
+def _id(case: tuple[int, list[str]]) -> str:
+    line, args = case
+    return f"README.md:{line} " + " ".join(args[:2])
+
+
+def test_the_readme_shows_commands_of_each_kind():
+    # The extraction above finds what it looks for.
+    assert RUN_FOR_REAL
+    assert PARSED
+    assert MAKE
+    shown = {args[0] for _, args in RUN_FOR_REAL}
+    assert {"demo", "predict", "report", "evaluate"} <= shown, "the first steps on the sample are in the README"
+
+
+def test_python_blocks_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    blocks = _blocks("python")
+    assert blocks
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    for line, code in blocks:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, f"README.md:{line}", "exec"), namespace)
+    stream = namespace["stream"]
+    assert stream.decided == stream.received == len(namespace["recording"])  # every beat decided, the last at close
+
+
+def test_first_steps_run_on_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """demo -o, then predict, report, evaluate of what it wrote: in the README's order, in an empty folder."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for line, args in RUN_FOR_REAL:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, f"README.md:{line}: cardiospike {' '.join(args)}\n{result.output}"
+        for option in ("-o", "--output"):
+            if option in args and args[args.index(option) + 1] != "-":
+                assert (tmp_path / args[args.index(option) + 1]).is_file(), f"README.md:{line}: nothing written"
+
+
+@pytest.mark.parametrize("case", PARSED, ids=_id)
+def test_other_commands_parse(case: tuple[int, list[str]]):
+    """The command line takes the command as shown (its options, their values, the subcommands), without running it."""
+    line, args = case
+    # Typer's own copy of Click: its groups are no click.Group, its errors TyperExceptions.
+    command = typer.main.get_command(app)
+    path = ["cardiospike"]
+    rest = list(args)
+    while hasattr(command, "commands") and rest and rest[0] in command.commands:
+        path.append(rest[0])
+        command = command.commands[rest.pop(0)]
+    assert not hasattr(command, "commands"), f"README.md:{line}: {' '.join(args)} names no command"
+    try:
+        with command.make_context(" ".join(path), list(rest)):
+            pass
+    except typer.TyperException as exc:
+        pytest.fail(f"README.md:{line}: cardiospike {' '.join(args)}: {exc}")
+    # A command that passes unknown options on (train's Hydra overrides) would take a renamed option as one.
+    options = {o for p in command.params for o in p.opts}
+    unknown = {a.split("=")[0] for a in rest if a.startswith("--")} - options
+    assert not unknown, f"README.md:{line}: cardiospike {' '.join(args)}: no such option {unknown}"
+
+
+@pytest.mark.parametrize("case", MAKE, ids=lambda c: f"README.md:{c[0]} make {' '.join(c[1])}")
+def test_make_targets_exist(case: tuple[int, list[str]]):
+    line, targets = case
+    makefile = (ROOT / "Makefile").read_text()
+    for target in targets:
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), f"README.md:{line}: no make {target}"
