@@ -4,18 +4,27 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data/cardiospike
 
-.PHONY: run demo test lint bench install install-dev default-model clean
+# Every install takes the versions of requirements/lock.txt (a constraints file: it pins whatever an install
+# pulls in, so pip has nothing to resolve); `make lock` makes it anew from pyproject.toml.
+LOCK := requirements/lock.txt
+PIP_INSTALL := $(BIN)/python -m pip install -q -c $(LOCK)
+
+.PHONY: help run demo test lint bench docs install install-dev lock default-model clean
+
+## help: list the targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[fast]'
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP_INSTALL) -e '.[fast]'
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[dev,train]'
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP_INSTALL) -e '.[dev,train]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -33,9 +42,10 @@ demo: install
 test: install-dev lint
 	$(BIN)/python -m pytest
 
+## lint: ruff (lint and format) and mypy, as pre-commit runs them (.pre-commit-config.yaml)
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/generate.py
+	$(BIN)/ruff format --check src tests benchmarks docs/generate.py
 	$(BIN)/mypy
 
 ## bench: measure the default model: command-line and scoring speed, reading, nested-CV quality, the API, the live
@@ -52,9 +62,26 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_hostile.py
 	$(BIN)/python benchmarks/bench_report.py
 
+## docs: write the generated pages of docs/reference/: the Python API from its docstrings, the REST API from the
+## app's OpenAPI schema (a test fails while the committed pages differ from what this writes)
+docs: install
+	$(BIN)/python docs/generate.py
+
 ## default-model: retrain the shipped model on train.csv (the command is recorded in its manifest)
 default-model: install-dev
 	$(BIN)/cardiospike train --data $(DATA)/train.csv --out src/cardiospike/default_model
 
+## lock: resolve pyproject.toml's dependencies (dev and train, which hold every extra but the dashboard) afresh in a
+## throw-away environment and pin them in requirements/lock.txt
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip
+	.lock-venv/bin/python -m pip install -q '.[dev,train]'
+	{ echo "# Pinned from pyproject.toml (every extra but dashboard): the constraints of every install (make lock renews it)."; \
+	  .lock-venv/bin/python -m pip freeze --exclude cardiospike; } > $(LOCK)
+	rm -rf .lock-venv
+
+## clean: remove the virtual environment and build outputs
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -102,12 +102,12 @@ def main() -> None:
     rate = n_many / max(many_s - short_s, 1e-9)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     command = shlex.join(["python", "benchmarks/bench_cli.py", *sys.argv[1:]])
-    engine = detector.artifact.model.engine
+    runtime = detector.artifact.model.runtime
     lines = [
         "# The command line on one core",
         "",
         f"- command: `{command}` (every figure the median of {args.repeats} runs of the whole command, `taskset -c 0`)",
-        f"- model: {detector.model_version} ({detector.artifact.model.n_trees} trees, forest engine `{engine}`, "
+        f"- model: {detector.model_version} ({detector.artifact.model.n_trees} trees, forest runtime `{runtime}`, "
         f"network {'on windows' if detector.network is not None and detector.network.windowing else 'whole'})",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
         f"(1, 5, 15 min) at the end: {load}",

@@ -3,10 +3,13 @@
 Usage: python benchmarks/bench_hostile.py [--model DIR] [--seconds 30]
 
 1. Each hostile request once: status and time to answer (target: a 4xx within 1 s).
-2. The worst of them (the slowest to answer in part 1) sent in a loop by 4 clients for ``--seconds`` while a fifth
-   client asks ``/health`` every 20 ms: its p50, p99 and maximum latency (target: p99 <= 50 ms).
+2. The slowest hostile upload of part 1 sent in a loop by 4 clients for ``--seconds`` while a fifth client asks
+   ``/health`` every 20 ms: its p50, p99 and maximum latency (target: p99 <= 50 ms).
 3. 200 connections that start a request and never finish it: how long until the server has closed them all.
 4. 20 clients that send a 100,000-beat request and leave at once: the server's CPU time spent on them.
+5. 300 live streams (WebSockets) opened and held, more than ``stream_max_connections`` (256): how many are served
+   and refused (1013), then ``/health`` and ``/api/v1/predict`` while they are open: statuses and latencies (target:
+   every answer 200; uvicorn once counted streams in ``limit_concurrency`` and answered 503 from 99 streams on).
 
 Every loop is bounded in time or count. Results go to stdout and benchmarks/results/hostile.md.
 """
@@ -15,18 +18,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import platform
 import shlex
 import socket
+import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from bench_api import server
 from cardiospike.data import simulate_recording
@@ -64,6 +72,37 @@ def hostile_requests() -> dict[str, Callable[[], Request]]:
         "RR of 2^63 in an upload (batch)": lambda: _upload(
             "/api/v1/predict/batch", "b.csv", b"x\n800\n9223372036854775808\n"
         ),
+        **probe_uploads(),
+    }
+
+
+def probe_uploads() -> dict[str, Callable[[], Request]]:
+    """Inputs that once made a reader loop, allocate or run quadratic (each now a 4xx at once)."""
+
+    def word(code: int, value: int = 0) -> bytes:  # one 16-bit word of a WFDB annotation stream
+        return struct.pack("<H", (code << 10) | value)
+
+    # An annotation at sample 0 whose note starts "## ": wfdb's reader of definitions loops on it for ever.
+    hello = word(22) + word(63, 8) + b"## hello" + word(0)
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, {"descr": "<f8", "fortran_order": False, "shape": (10**13,)})
+    huge_npy = npy.getvalue() + bytes(64)  # 192 bytes that declare 72.8 TiB
+    wide_hrm = b"[Params]\nVersion=106\nInterval=238\n[HRData]\n" + b"800\t" * 30_000 + b"800\n"
+    long_line = b"800 " * 2_000_000  # 8 MB of RR on one line: read, then refused as more beats than max_beats
+    keys = b"{" + b",".join(b'"k%d": 1' % i for i in range(200_000)) + b', "rr": [800]}'
+    ndjson = (b"{" + b",".join(b'"k%d": 1' % i for i in range(100_000)) + b', "rr": 800}\n') * 3
+    fit = bytearray(14) + bytes(2_000)  # a FIT header that claims data the file does not hold
+    fit[0], fit[8:12] = 14, b".FIT"
+    fit[4:8] = struct.pack("<I", 100_000)
+    parse = "/api/v1/recordings/parse"
+    return {
+        "WFDB annotation of 24 bytes, a note '## hello' (parse)": lambda: _upload(parse, "a.atr", hello),
+        ".npy header claiming 10^13 values (parse)": lambda: _upload(parse, "a.npy", huge_npy),
+        "Polar HRM line of 30,000 values, 120 KB (parse)": lambda: _upload(parse, "a.hrm", wide_hrm),
+        "text of 2,000,000 RR on one line, 8 MB (parse)": lambda: _upload(parse, "a.txt", long_line),
+        "JSON object of 200,000 keys (parse)": lambda: _upload(parse, "a.json", keys),
+        "NDJSON of 100,000 keys a line, 3.9 MB (parse)": lambda: _upload(parse, "a.ndjson", ndjson),
+        "FIT whose header claims missing data (parse)": lambda: _upload(parse, "a.fit", bytes(fit)),
     }
 
 
@@ -156,6 +195,88 @@ def abandoned(url: str, n: int = 20) -> float:
     return server_cpu_seconds(url) - before
 
 
+async def _first_message(ws: ClientConnection, wait: float) -> dict[str, object] | None:
+    """The first message of a stream within ``wait`` seconds (None: none came)."""
+    try:
+        return dict(json.loads(await asyncio.wait_for(ws.recv(), wait)))
+    except TimeoutError:
+        return None
+    except ConnectionClosed:
+        return {"type": "closed"}
+
+
+@dataclass
+class StreamsOpen:
+    """What part 5 saw: streams served and refused, then the answers of HTTP while they were open."""
+
+    served: int
+    refused: int
+    health_ms: np.ndarray
+    health_status: list[int]
+    predict_ms: np.ndarray
+    predict_status: list[int]
+
+
+async def streams_open(url: str, n: int = 300, probes: int = 200, predicts: int = 20) -> StreamsOpen:
+    """Open ``n`` live streams and hold them; then ``/health`` ``probes`` times and ``predicts`` 1,000-beat predicts,
+    one after another on one connection."""
+    ws_url = url.replace("http://", "ws://") + "/api/v1/stream"
+    gate = asyncio.Semaphore(50)  # handshakes 50 at a time
+
+    async def one() -> ClientConnection:
+        async with gate:
+            return await connect(ws_url, proxy=None, open_timeout=60, ping_interval=None)
+
+    sockets = list(await asyncio.gather(*(one() for _ in range(n))))
+    firsts = await asyncio.gather(*(_first_message(ws, 10.0) for ws in sockets))
+    body = {"study": "s", "sequence": np.round(simulate_recording(1_000, seed=2).rr, 1).tolist()}
+    health_ms: list[float] = []
+    predict_ms: list[float] = []
+    health_status: list[int] = []
+    predict_status: list[int] = []
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
+            for _ in range(probes):
+                start = time.perf_counter()
+                response = await client.get("/health")
+                health_ms.append((time.perf_counter() - start) * 1e3)
+                health_status.append(response.status_code)
+                await asyncio.sleep(0.02)
+            for _ in range(predicts):
+                start = time.perf_counter()
+                response = await client.post("/api/v1/predict", json=body)
+                predict_ms.append((time.perf_counter() - start) * 1e3)
+                predict_status.append(response.status_code)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return StreamsOpen(
+        served=sum(1 for m in firsts if m is not None and m.get("type") == "ready"),
+        refused=sum(1 for m in firsts if m is not None and m.get("code") == 1013),
+        health_ms=np.array(health_ms),
+        health_status=health_status,
+        predict_ms=np.array(predict_ms),
+        predict_status=predict_status,
+    )
+
+
+def _statuses(codes: list[int]) -> str:
+    """``200 x 200`` or ``200 x 150, 503 x 50``."""
+    values, counts = np.unique(codes, return_counts=True)
+    return ", ".join(f"{v} x {c}" for v, c in zip(values, counts, strict=True))
+
+
+def _streams_line(seen: StreamsOpen) -> str:
+    met = "met" if all(c == 200 for c in seen.health_status + seen.predict_status) else "**missed**"
+    health, predict = seen.health_ms, seen.predict_ms
+    return (
+        f"300 live streams opened and held (`stream_max_connections` 256): {seen.served} served, {seen.refused} "
+        f"refused (1013). While they are open, `/health` every 20 ms: {_statuses(seen.health_status)} (p50 "
+        f"{np.percentile(health, 50):.1f} ms, p99 {np.percentile(health, 99):.1f} ms); 1,000-beat predicts one "
+        f"after another: {_statuses(seen.predict_status)} (p50 {np.percentile(predict, 50):.0f} ms); target: every "
+        f"answer 200: {met}."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, default=None)
@@ -173,10 +294,12 @@ def main() -> None:
                 verdict = "met" if 400 <= status < 500 and seconds <= 1.0 else "**missed**"
                 rows.append(f"| {name} | {status} | {seconds * 1e3:.0f} ms | {verdict} |")
                 print(rows[-1], flush=True)
-        worst = max(timings, key=lambda k: timings[k])
+        uploads = [name for name, request in requests.items() if request[3] is not None]
+        worst = max(uploads, key=lambda k: timings[k])
         health, answered, not_4xx = asyncio.run(health_under_load(url, requests[worst], args.seconds))
         closed_after = idle_connections(url)
         cpu = abandoned(url)
+        streams = asyncio.run(streams_open(url))
 
     p50, p99, worst_ms = np.percentile(health, 50), np.percentile(health, 99), health.max()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -193,7 +316,7 @@ def main() -> None:
         "| --- | ---: | ---: | --- |",
         *rows,
         "",
-        f"`/health` every 20 ms while 4 clients send the slowest of these ({worst}) in a loop for "
+        f"`/health` every 20 ms while 4 clients send the slowest upload of these ({worst}) in a loop for "
         f"{args.seconds:.0f} s: {health.size} probes, p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst_ms:.1f} ms "
         f"(target p99 <= 50 ms: {'met' if p99 <= 50 else '**missed**'}); {answered} hostile requests answered, "
         f"{not_4xx} of them not 4xx.",
@@ -202,6 +325,8 @@ def main() -> None:
         f"{closed_after:.1f} s (setting request_timeout, 30 s by default).",
         "",
         f"20 clients that send a 100,000-beat request and leave at once: {cpu:.2f} s of server CPU in all.",
+        "",
+        _streams_line(streams),
     ]
     text = "\n".join(lines) + "\n"
     print(text)

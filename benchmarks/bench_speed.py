@@ -53,8 +53,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
 
-    fast = load_detector(args.model, engine="compiled")
-    plain = load_detector(args.model, engine="lightgbm")
+    fast = load_detector(args.model, runtime="compiled")
+    plain = load_detector(args.model, runtime="lightgbm")
     rr, source = long_recording(args.beats)
     recording = Recording.from_rr(rr, id="bench")
     rows = []

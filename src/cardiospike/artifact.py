@@ -3,8 +3,9 @@
 The manifest records the package version, the feature set, the training configuration and command, the SHA-256
 of the training data and of every model file, a fingerprint of each training recording (:func:`fingerprint`), the
 cross-validation metrics and the post-processing with its decision threshold. Loading checks the format version
-and the checksums, so a missing, corrupt or incompatible artifact is a clear error. A folder may also be a URL
-(``s3://bucket/models/x``), read and written through :mod:`cardiospike.remote`, whose errors become
+and the checksums, so a missing, corrupt or incompatible artifact is a clear error. A local folder holds its files
+themselves: a symbolic link in it (which could make the model read a file elsewhere) is refused. A folder may also be
+a URL (``s3://bucket/models/x``), read and written through :mod:`cardiospike.remote`, whose errors become
 :class:`ArtifactError`.
 """
 
@@ -253,11 +254,53 @@ def _check_manifest(raw: bytes, where: str) -> dict[str, Any]:
     missing = [k for k in ("model", "features", "postprocess", "files") if k not in manifest]
     if missing:
         raise ArtifactError(f"{where} is incomplete: missing {', '.join(missing)}")
-    for name in manifest["files"]:
+    files = manifest["files"]
+    if not isinstance(files, dict):
+        raise ArtifactError(
+            f"{where}: field 'files' must map each file name to its SHA-256 (a JSON object), not a {_json_type(files)}"
+        )
+    for name, digest in files.items():
         # Names are joined to the folder or URL: one that leaves the folder would read some other file.
-        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
             raise ArtifactError(f"{where} names a file outside the model folder: {name!r}")
+        if not isinstance(digest, str):
+            raise ArtifactError(f"{where}: field 'files': the SHA-256 of {name} must be a string of hex digits")
     return manifest
+
+
+def _json_type(value: object) -> str:
+    """How JSON calls the type of a parsed value (for messages about a manifest)."""
+    names = {list: "list", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _local_file(folder: Path, name: str) -> bytes:
+    """The bytes of the file ``name`` of a local model folder: a file of the folder itself, never through a link.
+
+    A symbolic link (to a file elsewhere, or on the way to one) would make the model read whatever it points to,
+    which the folder's checksums were never made for; so is anything that resolves outside the folder.
+    """
+    path = folder / name
+    if path.is_symlink():
+        raise ArtifactError(f"{path} is a symbolic link: a model folder must hold its files themselves")
+    if not path.is_file():
+        raise ArtifactError(f"{folder}: model file {name} is missing")
+    if path.resolve().parent != folder.resolve():
+        raise ArtifactError(f"{path} resolves outside the model folder {folder}")
+    # O_NOFOLLOW: a link put in its place since the check is refused all the same (where the system has it).
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(handle, "rb") as stream:
+        return stream.read()
+
+
+def _refuse_links(folder: Path) -> None:
+    """ArtifactError where the model folder holds a symbolic link (see :func:`_local_file`)."""
+    links = sorted(p.name for p in folder.iterdir() if p.is_symlink())
+    if links:
+        raise ArtifactError(
+            f"model folder {folder} holds symbolic links ({', '.join(links)}): a model folder must hold its files "
+            "themselves"
+        )
 
 
 def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -269,9 +312,15 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     path = folder / MANIFEST
     if not folder.is_dir():
         raise ArtifactError(f"model folder {folder} does not exist")
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         raise ArtifactError(f"{folder} is not a model artifact: it has no {MANIFEST}")
-    return _check_manifest(path.read_bytes(), str(path))
+    # The folder itself may be a link (models/current -> models/v3); what it holds may not.
+    _refuse_links(folder)
+    try:
+        raw = _local_file(folder, MANIFEST)
+    except OSError as exc:
+        raise ArtifactError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    return _check_manifest(raw, str(path))
 
 
 def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
@@ -284,9 +333,10 @@ def load_artifact(model_dir: str | os.PathLike[str]) -> Artifact:
     blobs = {}
     for name, expected in manifest["files"].items():
         path = folder / name
-        if not path.is_file():
-            raise ArtifactError(f"{folder}: model file {name} is missing")
-        blobs[name] = path.read_bytes()
+        try:
+            blobs[name] = _local_file(folder, name)
+        except OSError as exc:
+            raise ArtifactError(f"{path} cannot be read: {exc.strerror or exc}") from None
         if hashlib.sha256(blobs[name]).hexdigest() != expected:
             raise ArtifactError(f"{path} is corrupt: its SHA-256 does not match the manifest")
     return _build(manifest, blobs, str(folder))
@@ -315,7 +365,9 @@ def _build(manifest: dict[str, Any], blobs: dict[str, bytes], where: str) -> Art
         if not 0 <= low < high:
             raise ValueError(f"invalid rr_range {[low, high]}")
         _fingerprints(manifest)
-    except (KeyError, TypeError, ValueError) as exc:  # UnicodeDecodeError and ModelTextError are ValueErrors
+    # UnicodeDecodeError and ModelTextError are ValueErrors; AttributeError: a field of the wrong JSON type (a list
+    # where an object is expected).
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"{where}: cannot load the model: {exc}") from None
     if model.n_features_in_ != len(feature_names(features)):
         raise ArtifactError(

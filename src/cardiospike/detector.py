@@ -16,7 +16,7 @@ from cardiospike.artifact import Artifact, ArtifactError, load_artifact
 from cardiospike.errors import first_line
 from cardiospike.features import features_for_recordings
 from cardiospike.live import BLOCK, BeatStream
-from cardiospike.models.forest import Engine
+from cardiospike.models.forest import Runtime
 from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
 
 if TYPE_CHECKING:
@@ -158,18 +158,18 @@ class Detector:
     ----------
     artifact : Artifact
         A loaded model artifact (see :func:`load_detector`).
-    engine : {"auto", "compiled", "lightgbm"}
+    runtime : {"auto", "compiled", "lightgbm"}
         How the forest predicts (:mod:`cardiospike.models.forest`): the same probabilities, at different speeds.
     on_compile : callable, optional
         Called with a message before the forest is compiled for this CPU (once per model; it takes a while).
     """
 
     def __init__(
-        self, artifact: Artifact, engine: Engine = "auto", on_compile: Callable[[str], None] | None = None
+        self, artifact: Artifact, runtime: Runtime = "auto", on_compile: Callable[[str], None] | None = None
     ) -> None:
         self.artifact = artifact
         try:
-            artifact.model.load(engine, on_compile)
+            artifact.model.load(runtime, on_compile)
         except (ImportError, OSError, RuntimeError) as exc:  # llvmlite's and LightGBM's errors
             raise ArtifactError(f"the model's trees cannot be loaded: {first_line(exc)}") from None
         self.network = None
@@ -216,7 +216,7 @@ class Detector:
         """
         lengths = [len(r) for r in recordings]
         features = features_for_recordings(recordings, self.artifact.features)
-        lgbm = self.artifact.model.predict_proba(features)
+        lgbm = self.artifact.model.anomaly_proba(features)
         stacker = self.artifact.stacker
         if stacker is None or self.network is None:
             return lgbm
@@ -224,7 +224,7 @@ class Detector:
         cut = np.cumsum(lengths)[:-1]
         shared = np.split(features, cut) if self.network.features == self.artifact.features else None
         network = np.concatenate(self.network.predict_many([r.rr for r in recordings], shared, offsets))
-        return stacker.predict_proba(np.column_stack([lgbm, network]))
+        return stacker.anomaly_proba(np.column_stack([lgbm, network]))
 
     def stream(
         self,
@@ -261,6 +261,14 @@ class Detector:
                 recording, unit=unit, rr_column=rr_column, time_column=time_column, id_column=id_column
             )
         return self.score_many([recording], threshold)[0]
+
+    @property
+    def decision_reach(self) -> int:
+        """Beats beyond which a beat's decision does not look, either way: how far the model looks
+        (:attr:`reach`) and, beyond that, what post-processing looks at (smoothing, gaps, the shortest run). A live
+        stream waits this long before it decides a beat (:func:`cardiospike.live.default_lookahead`)."""
+        post = self.artifact.postprocess
+        return self.reach + post.smooth + post.max_gap + post.min_run
 
     def score_piece(self, recording: Recording, offset: int, threshold: float | None = None) -> ScoredRecording:
         """Score ``recording`` as a piece that starts at beat ``offset`` of a longer recording.
@@ -325,12 +333,12 @@ def _probe_recording() -> Recording:
 def load_detector(
     model: str | os.PathLike[str] | None = None,
     *,
-    engine: Engine = "auto",
+    runtime: Runtime = "auto",
     on_compile: Callable[[str], None] | None = None,
 ) -> Detector:
     """Load a detector from an artifact folder or URL, or the default model shipped with the package.
 
-    ``engine`` and ``on_compile``: see :class:`Detector`.
+    ``runtime`` and ``on_compile``: see :class:`Detector`.
     """
     artifact = load_artifact(default_model_path() if model is None else model)
-    return Detector(artifact, engine, on_compile)
+    return Detector(artifact, runtime, on_compile)

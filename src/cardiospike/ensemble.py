@@ -33,8 +33,9 @@ class Stacker:
     coef: tuple[float, ...]
     intercept: float
 
-    def predict_proba(self, base: np.ndarray) -> FloatArray:
-        """Stacked probability of each beat from the base models' probabilities, shape (n_beats, n_models)."""
+    def anomaly_proba(self, base: np.ndarray) -> FloatArray:
+        """Stacked anomaly probability of each beat, shape (n_beats,), from the base models' anomaly probabilities,
+        shape (n_beats, n_models)."""
         if base.ndim != 2 or base.shape[1] != len(self.names):
             raise ValueError(f"expected probabilities of {len(self.names)} base models, got shape {base.shape}")
         z = self.intercept + log_odds(base) @ np.asarray(self.coef)

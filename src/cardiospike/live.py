@@ -20,16 +20,48 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cardiospike.episodes import Episode, runs_of_flags
-from cardiospike.recording import MAX_RR_MS, SECONDS_BELOW, FloatArray, Recording, Unit, positive_median, time_from_rr
+from cardiospike.recording import (
+    MAX_RR_MS,
+    SECONDS_BELOW,
+    FloatArray,
+    Recording,
+    RRUnit,
+    Unit,
+    first_time_not_after,
+    positive_median,
+    time_from_rr,
+)
 
-if TYPE_CHECKING:
-    from cardiospike.detector import Detector
+
+class PieceScores(Protocol):
+    """Per-beat scores of a piece of a recording: probabilities, flags and measurement errors."""
+
+    @property
+    def proba(self) -> FloatArray: ...
+
+    @property
+    def is_anomaly(self) -> NDArray[np.bool_]: ...
+
+    @property
+    def error(self) -> NDArray[np.bool_]: ...
+
+
+class PieceScorer(Protocol):
+    """What a stream needs of a model (:class:`~cardiospike.detector.Detector` is one): how far a decision looks
+    beyond its beat (the model's reach and post-processing, :attr:`decision_reach`), and the scoring of a piece of a
+    recording as the whole recording scores it (``score_piece``)."""
+
+    @property
+    def decision_reach(self) -> int: ...
+
+    def score_piece(self, recording: Recording, offset: int, threshold: float | None = None) -> PieceScores: ...
+
 
 #: Beats decided together: one scoring of the window per block.
 BLOCK = 16
@@ -37,15 +69,14 @@ BLOCK = 16
 HISTORY = 512
 
 
-def default_lookahead(detector: Detector) -> int:
-    """The beats a decision waits for: how far the model looks (:attr:`~cardiospike.detector.Detector.reach`) and,
-    beyond that, what post-processing looks at (smoothing, gaps, the shortest run). Then a decision equals the one
-    the whole recording gets."""
-    post = detector.artifact.postprocess
-    return detector.reach + post.smooth + post.max_gap + post.min_run
+def default_lookahead(detector: PieceScorer) -> int:
+    """The beats a decision waits for: how far the model and its post-processing look
+    (:attr:`~cardiospike.detector.Detector.decision_reach`). Then a decision equals the one the whole recording
+    gets."""
+    return detector.decision_reach
 
 
-def default_history(detector: Detector) -> int:
+def default_history(detector: PieceScorer) -> int:
     """The past beats a decision sees: :data:`HISTORY`, or what the model and post-processing look back at where
     that is more (as far as they look ahead)."""
     return max(HISTORY, default_lookahead(detector))
@@ -94,7 +125,7 @@ class BeatStream:
 
     Parameters
     ----------
-    detector : Detector
+    detector : PieceScorer
         The model.
     lookahead : int, optional
         Beats a decision waits for (default: :func:`default_lookahead`).
@@ -111,7 +142,7 @@ class BeatStream:
 
     def __init__(
         self,
-        detector: Detector,
+        detector: PieceScorer,
         lookahead: int | None = None,
         block: int = BLOCK,
         history: int | None = None,
@@ -126,13 +157,14 @@ class BeatStream:
         if unit not in ("auto", "ms", "s"):
             raise ValueError(f"unknown unit {unit!r}; expected one of auto, ms, s")
         self.block, self.history, self.threshold = block, history, threshold
-        self.unit: Literal["ms", "s"] | None = None if unit == "auto" else unit
+        self.unit: RRUnit | None = None if unit == "auto" else unit
         self.unit_note: str | None = None
         self.received = 0  # beats received
         self.decided = 0  # beats decided
         self._offset = 0  # index of the first beat kept
         self._rr = np.zeros(0)
         self._time = np.zeros(0)
+        self._last_time: float | None = None  # time of the last beat fed, kept when the beats are forgotten
         self._open: tuple[int, float, float] | None = None  # start, start_ms, peak probability so far
         self._closed = False
 
@@ -142,38 +174,67 @@ class BeatStream:
         return int(self._rr.size)
 
     def feed(self, rr: Sequence[float] | NDArray[np.floating], times: Sequence[float] | None = None) -> list[Event]:
-        """Add beats (RR in the stream's unit; ``times`` in that unit too, increasing, one per beat, else the running
-        sum of RR) and return the decisions and episode events they make final."""
+        """Add beats (RR in the stream's unit; ``times`` in that unit too, one per beat, each after the one before,
+        from the previous chunk's last beat on; else the running sum of RR) and return the decisions and episode
+        events they make final. A chunk that is refused (ValueError) changes nothing, the unit included."""
         if self._closed:
             raise ValueError("the stream is closed")
-        new = self._in_ms(np.asarray(rr, dtype=np.float64).ravel())
-        scale = 1000.0 if self.unit == "s" else 1.0
+        raw = np.asarray(rr, dtype=np.float64).ravel()
+        unit, note = self._unit_of(raw)
+        new = self._in_ms(raw, unit)
+        scale = 1000.0 if unit == "s" else 1.0
         if times is None:
             # As a recording's times, running on from the last beat (an RR that is no positive number adds nothing).
-            if self._time.size:
-                new_time = self._time[-1] + time_from_rr(np.concatenate([[0.0], new]))[1:]
+            if self._last_time is not None:
+                new_time = self._last_time + time_from_rr(np.concatenate([[0.0], new]))[1:]
             else:
                 new_time = time_from_rr(new)
         else:
-            new_time = np.asarray(times, dtype=np.float64).ravel() * scale
+            with np.errstate(over="ignore"):  # times near 1e308 in seconds: beyond any float in milliseconds
+                new_time = np.asarray(times, dtype=np.float64).ravel() * scale
             if new_time.shape != new.shape:
                 raise ValueError(f"{new_time.size} times for {new.size} RR values: expected one time per beat")
+            self._check_times(new_time, new)
+        self.unit, self.unit_note = unit, note
         self._rr = np.concatenate([self._rr, new])
         self._time = np.concatenate([self._time, new_time])
+        if new_time.size:
+            self._last_time = float(new_time[-1])
         self.received += new.size
         events: list[Event] = []
         while self.received - self.decided >= self.block + self.lookahead:
             events += self._decide(self.decided + self.block, self.decided + self.block + self.lookahead)
         return events
 
-    def _in_ms(self, rr: FloatArray) -> FloatArray:
-        """RR in ms, the stream's unit decided on the first beats with a positive RR where it is ``auto``."""
+    def _check_times(self, time: FloatArray, rr: FloatArray) -> None:
+        """Given times (ms) are finite and each after the one before, the first after the last beat fed before, as
+        the REST API asks of a recording's times (:func:`~cardiospike.recording.first_time_not_after`: they may stay
+        put over an RR that is no positive number, as times computed from RR do)."""
+        beyond = np.flatnonzero(~np.isfinite(time))
+        if beyond.size:
+            raise ValueError(f"times[{beyond[0]}]: not a finite time in milliseconds (read in seconds?)")
+        back = first_time_not_after(time, rr)
+        if back is not None:
+            raise ValueError(f"times[{back}]: not after times[{back - 1}] (times must increase)")
+        if time.size and self._last_time is not None:
+            joined = first_time_not_after(np.array([self._last_time, time[0]]), np.array([1.0, rr[0]]))
+            if joined is not None:
+                raise ValueError(
+                    "times[0]: not after the last beat before it, of an earlier message (times must increase)"
+                )
+
+    def _unit_of(self, rr: FloatArray) -> tuple[RRUnit | None, str | None]:
+        """The stream's unit and why, decided on the first beats with a positive RR where it is ``auto``."""
         median = positive_median(rr) if self.unit is None else None
-        if median is not None:  # the rule of the file readers, on the first beats that hold a positive RR
-            self.unit = "s" if median < SECONDS_BELOW else "ms"
-            if self.unit == "s":
-                self.unit_note = f"RR read in seconds: the median of the first beats, {median:g}, is below 10"
-        scale = 1000.0 if self.unit == "s" else 1.0
+        if median is None:  # decided already, or not yet decidable
+            return self.unit, self.unit_note
+        if median < SECONDS_BELOW:  # the rule of the file readers, on the first beats that hold a positive RR
+            return "s", f"RR read in seconds: the median of the first beats, {median:g}, is below 10"
+        return "ms", None
+
+    def _in_ms(self, rr: FloatArray, unit: RRUnit | None) -> FloatArray:
+        """RR in ms, read in ``unit``."""
+        scale = 1000.0 if unit == "s" else 1.0
         with np.errstate(over="ignore"):
             rr_ms = rr * scale
         above = np.flatnonzero(rr_ms > MAX_RR_MS)

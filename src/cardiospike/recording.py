@@ -31,6 +31,8 @@ FILE_FORMATS: tuple[Format, ...] = ("parquet",)
 #: Units RR (and times) may be given in; "auto" reads seconds where the median RR is below :data:`SECONDS_BELOW`.
 Unit = Literal["auto", "ms", "s"]
 UNITS: tuple[Unit, ...] = ("auto", "ms", "s")
+#: A unit RR were found or said to be in (``auto`` decided).
+RRUnit = Literal["ms", "s"]
 
 
 #: No RR interval in milliseconds is below 10 (a heart rate of 6,000 per minute), and none in seconds above it.
@@ -77,7 +79,7 @@ MAX_RR_MS = 100_000.0
 MAX_RECORDING_BEATS = 1_000_000
 
 FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int8]
+LabelArray = NDArray[np.int8]
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,8 +105,8 @@ class Recording:
     id: str
     rr: FloatArray
     time: FloatArray
-    labels: IntArray | None = None
-    unit: Literal["ms", "s"] = "ms"
+    labels: LabelArray | None = None
+    unit: RRUnit = "ms"
 
     def __post_init__(self) -> None:
         if self.rr.ndim != 1 or self.time.shape != self.rr.shape:
@@ -123,7 +125,7 @@ class Recording:
         id: str | int = "recording",
         time: NDArray[np.number] | Sequence[float] | None = None,
         labels: NDArray[np.integer] | Sequence[int] | None = None,
-        unit: Literal["ms", "s"] = "ms",
+        unit: RRUnit = "ms",
     ) -> Recording:
         """Build a recording from RR intervals in milliseconds, checking its shape but keeping every value.
 
@@ -189,6 +191,17 @@ def time_from_rr(rr: FloatArray) -> FloatArray:
     steps = np.where(np.isfinite(rr) & (rr > 0), rr, 0.0)
     time = np.cumsum(steps, dtype=np.float64)
     return time - steps[0] if rr.size else time
+
+
+def first_time_not_after(time: NDArray[np.floating], rr: NDArray[np.floating]) -> int | None:
+    """The first beat whose time is not after the beat before it, or None: times must increase, and may stay put
+    only over an RR that is not a positive number (a dropped beat written as 0, which :func:`time_from_rr` does not
+    advance over either), so that times computed from RR are accepted back."""
+    with np.errstate(over="ignore", invalid="ignore"):  # times near +-1e308: the difference overflows to inf
+        steps = np.diff(time)
+    dropped = ~(np.isfinite(rr[1:]) & (rr[1:] > 0))
+    back = np.flatnonzero(~(steps > 0) & ~((steps == 0) & dropped))
+    return int(back[0]) + 1 if back.size else None
 
 
 def positive_median(values: NDArray[np.floating]) -> float | None:

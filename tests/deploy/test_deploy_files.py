@@ -240,7 +240,7 @@ def test_no_image_installs_the_train_extra():
     (copied,) = re.findall(r"COPY --from=(\S+) /opt/venv", stages["api"])
     installs = " ".join(re.findall(r"pip install (.*)", stages[copied]))
     # The package, its serving dependencies, s3fs and the compiled forest: no torch, no Lightning.
-    assert installs == '"${wheel}[s3,fast]"'
+    assert installs == '-c /lock.txt "${wheel}[s3,fast]"'  # the locked versions
     (worker_extras,) = re.findall(r"ARG WORKER_EXTRAS=(\S+)", stages["worker-env"])
     assert set(worker_extras.split(",")) == {"search", "s3", "dask", "fast"}
     for stage in stages.values():
@@ -252,5 +252,5 @@ def test_no_image_installs_the_train_extra():
 def test_dockerignore_keeps_the_context_small():
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".venv", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache", "**/__pycache__"} <= ignored
-    for needed in ("src", "pyproject.toml", "README.md"):  # what the builder stage copies
+    for needed in ("src", "pyproject.toml", "README.md", "requirements"):  # what the builder stage copies
         assert needed not in ignored

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pandas as pd
 import pytest
 
 from cardiospike.engines.dask import NO_TRIM, connect, cores
+from cardiospike.engines.partitions import score_partition
 from cardiospike.engines.run import score_dataset
 from tests.datasets import (
     SCORED,
@@ -37,6 +37,7 @@ from tests.s3 import s3_server
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 dask = pytest.importorskip("dask")
+SchedulerPlugin: Any = distributed.SchedulerPlugin
 CLI = [sys.executable, "-m", "cardiospike.cli"]
 
 
@@ -95,33 +96,55 @@ def test_a_cluster_scores_as_this_machine_does(
     assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == sorted(p.name for p in data.iterdir())
 
 
+class KillABusyWorker(SchedulerPlugin):
+    """A scheduler plugin: the moment the first partition is scored (its task done, so its file written), it kills
+    (SIGKILL) a worker process that holds a partition not yet scored, as the scheduler's state says at that moment.
+
+    It runs in the scheduler's event loop (a ``LocalCluster`` keeps its scheduler in this process), so there is no
+    polling and no race: whatever the speed of the machine, the worker is killed with a partition in hand.
+    """
+
+    name = "test-kill-a-busy-worker"
+
+    def __init__(self, scheduler: Any, pids: dict[str, int]) -> None:
+        self.scheduler, self.pids = scheduler, pids
+        self.killed: int | None = None
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if self.killed is not None or (start, finish) != ("processing", "memory"):
+            return
+        if dask.utils.key_split(key) != score_partition.__name__:  # not a survey of the partitions before
+            return
+        for worker in self.scheduler.workers.values():
+            if worker.processing and worker.address in self.pids:
+                self.killed = self.pids[worker.address]
+                os.kill(self.killed, signal.SIGKILL)
+                return
+
+
 def test_a_worker_killed_mid_run_costs_no_partition(client: Any, tmp_path: Path, tiny_model_dir: Path):
     frame = dataset_frame(n_recordings=48, n_beats=1500, seed=12)
     expected = scored_as_one_file(tmp_path, frame, tiny_model_dir)
     data = write_dataset(tmp_path / "data", frame, 48)
     out = tmp_path / "out"
     pids: dict[str, int] = client.run(os.getpid)
-    # The command in a process of its own, as a user runs it; this process watches its output and kills (SIGKILL) a
-    # worker process that has partitions in hand once the first partition is written.
-    command = [*CLI, "predict", str(data), "-o", str(out), "--model", str(tiny_model_dir)]
-    run = subprocess.Popen([*command, "--scheduler", client.scheduler.address], stdout=subprocess.PIPE, text=True)
-    killed = None
-    deadline = time.monotonic() + 120
-    while killed is None and run.poll() is None and time.monotonic() < deadline:
-        if out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()):
-            busy = [worker for worker, keys in client.processing().items() if keys and worker in pids]
-            if busy:
-                killed = pids[busy[0]]
-                os.kill(killed, signal.SIGKILL)
-        time.sleep(0.005)
-    output, _ = run.communicate(timeout=180)
-    assert killed is not None, f"no worker was busy while the command ran:\n{output}"
+    scheduler = client.cluster.scheduler
+    killer = KillABusyWorker(scheduler, pids)
+    scheduler.add_plugin(killer, name=killer.name)
+    try:
+        # The command in a process of its own, as a user runs it, on the cluster whose scheduler kills a worker.
+        command = [*CLI, "predict", str(data), "-o", str(out), "--model", str(tiny_model_dir)]
+        run = subprocess.Popen([*command, "--scheduler", client.scheduler.address], stdout=subprocess.PIPE, text=True)
+        output, _ = run.communicate(timeout=180)
+    finally:
+        scheduler.remove_plugin(name=killer.name)
+    assert killer.killed is not None, f"no worker held a partition once the first was scored:\n{output}"
     assert run.returncode == 0, output
     assert "Scored 48 of 48 partition(s)" in " ".join(output.split())
     assert_same_scores(read_scored(out), expected)
     assert not [p for p in out.iterdir() if ".partial-" in p.name]
     client.wait_for_workers(2, timeout=60)  # the nanny starts a new worker process in its place
-    assert killed not in client.run(os.getpid).values()
+    assert killer.killed not in client.run(os.getpid).values()
 
 
 def test_resume_scores_only_the_missing_partitions(

@@ -15,7 +15,7 @@ from cardiospike.detector import default_model_path, load_detector
 from cardiospike.recording import measurement_errors
 from tests.conftest import real_data
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.real_data
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,6 @@ def test_the_stream_decides_every_beat_of_a_long_recording_as_the_batch(detector
     assert stream.kept <= stream.history + stream.lookahead + stream.block
 
 
-@pytest.mark.integration
 def test_the_shipped_model_finds_the_episodes_of_a_day_long_simulation():
     """A 100,000-beat recording (about a day) as the demo simulates it: its episodes are found, as in short ones."""
     detector = load_detector()

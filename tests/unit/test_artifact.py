@@ -43,7 +43,7 @@ def test_round_trip_keeps_predictions_threshold_and_manifest(tiny_model_dir: Pat
     assert manifest["files"][LGBM_FILE]
     X = beat_features(recordings[0].rr, art.features)
     again = load_artifact(save_artifact(art, tmp_path / "again"))
-    np.testing.assert_array_equal(again.model.predict_proba(X), art.model.predict_proba(X))
+    np.testing.assert_array_equal(again.model.anomaly_proba(X), art.model.anomaly_proba(X))
     assert again.threshold == art.threshold
     assert again.features == art.features
 
@@ -232,3 +232,64 @@ def test_a_model_whose_features_read_whole_recordings_is_refused_with_the_remedy
     with pytest.raises(ArtifactError, match=r"reads whole recordings.*retrain the model"):
         load_detector(model_copy)
     assert manifest["features"]["reach"] == FeatureSpec.from_dict(manifest["features"]).reach  # recorded
+
+
+def test_a_model_folder_that_holds_symbolic_links_is_refused(model_copy: Path, tmp_path: Path):
+    # The same bytes elsewhere, so the checksum matches: only the link itself tells that the model reads elsewhere.
+    outside = tmp_path / "elsewhere.txt"
+    shutil.copyfile(model_copy / LGBM_FILE, outside)
+    (model_copy / LGBM_FILE).unlink()
+    (model_copy / LGBM_FILE).symlink_to(outside)
+    with pytest.raises(ArtifactError, match=rf"symbolic links \({LGBM_FILE}\)"):
+        load_artifact(model_copy)
+
+
+def test_a_linked_manifest_or_an_unlisted_link_is_refused_too(model_copy: Path, tmp_path: Path):
+    (model_copy / "notes").symlink_to(tmp_path)
+    with pytest.raises(ArtifactError, match=r"symbolic links \(notes\)"):
+        read_manifest(model_copy)
+    (model_copy / "notes").unlink()
+    shutil.move(model_copy / MANIFEST, tmp_path / MANIFEST)
+    (model_copy / MANIFEST).symlink_to(tmp_path / MANIFEST)
+    with pytest.raises(ArtifactError, match="symbolic link"):
+        load_artifact(model_copy)
+
+
+def test_the_model_folder_itself_may_be_a_link(model_copy: Path, tmp_path: Path):
+    current = tmp_path / "current"  # models/current -> models/v3, as deployments switch models
+    current.symlink_to(model_copy, target_is_directory=True)
+    assert load_artifact(current).threshold == load_artifact(model_copy).threshold
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([LGBM_FILE], r"field 'files' must map each file name to its SHA-256 \(a JSON object\), not a list"),
+        ("lgbm.txt", "not a string"),
+        ({LGBM_FILE: 7}, "the SHA-256 of lgbm.txt must be a string"),
+    ],
+)
+def test_a_manifest_whose_files_are_not_a_mapping_is_an_artifact_error(model_copy: Path, files: object, message: str):
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    (model_copy / MANIFEST).write_text(json.dumps({**manifest, "files": files}))
+    with pytest.raises(ArtifactError, match=message):
+        load_artifact(model_copy)
+
+
+def test_a_manifest_whose_files_are_a_list_stops_the_command_line_with_a_message(model_copy: Path, tmp_path: Path):
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    (model_copy / MANIFEST).write_text(json.dumps({**manifest, "files": list(manifest["files"])}))
+    sample = tmp_path / "s.csv"
+    sample.write_text("x\n800\n810\n")
+    args = [sys.executable, "-m", "cardiospike.cli", "predict", str(sample), "-o", str(tmp_path / "o.csv")]
+    done = subprocess.run([*args, "--model", str(model_copy)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "field 'files'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_manifest_field_of_the_wrong_json_type_is_an_artifact_error(model_copy: Path):
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    (model_copy / MANIFEST).write_text(json.dumps({**manifest, "features": ["half_window"]}))
+    with pytest.raises(ArtifactError, match="cannot load the model"):
+        load_artifact(model_copy)

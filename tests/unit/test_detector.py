@@ -58,8 +58,8 @@ def test_default_model_ships_and_loads():
 def test_both_forest_engines_score_alike(tiny_model_dir):
     rec = simulate_recording(2000, seed=11)
     compiled, lightgbm = (
-        load_detector(tiny_model_dir, engine="compiled"),
-        load_detector(tiny_model_dir, engine="lightgbm"),
+        load_detector(tiny_model_dir, runtime="compiled"),
+        load_detector(tiny_model_dir, runtime="lightgbm"),
     )
     a, b = compiled.score(rec), lightgbm.score(rec)
     np.testing.assert_allclose(a.proba, b.proba, rtol=0, atol=1e-12)

@@ -11,7 +11,7 @@ def test_stacker_learns_to_trust_the_informative_model():
     noise = rng.uniform(0.01, 0.99, y.size)
     stacker = fit_stacker(np.column_stack([good, noise]), y, ["good", "noise"])
     assert stacker.coef[0] > 5 * abs(stacker.coef[1])
-    stacked = stacker.predict_proba(np.column_stack([good, noise]))
+    stacked = stacker.anomaly_proba(np.column_stack([good, noise]))
     assert np.mean((stacked >= 0.5) == y) > 0.95
 
 
@@ -20,12 +20,12 @@ def test_stacker_round_trips_through_json_data():
     assert Stacker.from_dict(stacker.to_dict()) == stacker
     p = np.array([[0.9, 0.8], [0.1, 0.2]])
     expected = 1 / (1 + np.exp(-(-0.3 + log_odds(p) @ np.array([1.5, 0.7]))))
-    np.testing.assert_allclose(stacker.predict_proba(p), expected)
+    np.testing.assert_allclose(stacker.anomaly_proba(p), expected)
 
 
 def test_stacker_checks_the_number_of_base_models():
     with pytest.raises(ValueError, match="2 base models"):
-        Stacker(names=("a", "b"), coef=(1.0, 1.0), intercept=0.0).predict_proba(np.zeros((3, 1)))
+        Stacker(names=("a", "b"), coef=(1.0, 1.0), intercept=0.0).anomaly_proba(np.zeros((3, 1)))
 
 
 def test_log_odds_are_finite_at_the_edges():

@@ -1,4 +1,4 @@
-"""The package's import direction (README, "Layout"): a module imports only its own layer and the layers before it.
+"""The package's import direction (docs/architecture.md): a module imports only its own layer and the layers before it.
 
 Imports inside functions count too: they defer loading, not dependence.
 """
@@ -23,7 +23,8 @@ LAYERS = [
     {"remote"},
     {"artifact"},
     {"episodes"},
-    {"detector", "live"},
+    {"live"},
+    {"detector"},
     {"summary"},
     {"report"},
     {"training", "serving", "engines"},

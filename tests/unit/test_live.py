@@ -10,7 +10,7 @@ import pytest
 from cardiospike.data import read_recordings, simulate_recording
 from cardiospike.detector import Detector, load_detector
 from cardiospike.episodes import runs_of_flags
-from cardiospike.live import BeatDecisions, BeatStream, EpisodeEvent
+from cardiospike.live import BeatDecisions, BeatStream, EpisodeEvent, PieceScores
 from cardiospike.recording import Recording, time_from_rr
 from tests.conftest import real_data
 
@@ -59,7 +59,7 @@ def test_decisions_do_not_depend_on_the_chunks(detector: Detector, seed: int):
     _check_same_whatever_the_chunks(detector, simulate_recording(900, seed=seed), seed)
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_decisions_do_not_depend_on_the_chunks_on_real_recordings(detector: Detector):
     for i, rec in enumerate(read_recordings(real_data("train.csv"))[:8]):
         _check_same_whatever_the_chunks(detector, rec, i)
@@ -117,9 +117,30 @@ def test_times_and_bad_use(detector: Detector):
         stream.feed([800])
 
 
+class SeenPieces:
+    """A model (a :class:`~cardiospike.live.PieceScorer`) that scores as ``detector`` does and keeps the pieces of
+    recording the stream gave it: what the stream made of the beats fed, times included."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        self.pieces: list[Recording] = []
+
+    @property
+    def decision_reach(self) -> int:
+        return self.detector.decision_reach
+
+    def score_piece(self, recording: Recording, offset: int, threshold: float | None = None) -> PieceScores:
+        self.pieces.append(recording)
+        return self.detector.score_piece(recording, offset, threshold)
+
+
 def test_beats_are_timed_as_a_recording_is_whatever_the_chunks(detector: Detector):
     rr = np.array([800.0, np.nan, 810.0, -5.0, 0.0, 790.0, 805.0])  # NaN and negative RR as Python may give them
-    stream = detector.stream(lookahead=100)  # nothing is decided, so every beat is kept
+    model = SeenPieces(detector)
+    stream = BeatStream(model, lookahead=100)  # nothing is decided before the stream is closed
     for chunk in (rr[:2], rr[2:3], rr[3:]):
-        stream.feed(chunk)
-    np.testing.assert_array_equal(stream._time, time_from_rr(rr))
+        assert stream.feed(chunk) == []
+    stream.close()  # every beat decided at once, from one piece: the whole stream
+    (piece,) = model.pieces
+    np.testing.assert_array_equal(piece.rr, rr)
+    np.testing.assert_array_equal(piece.time, time_from_rr(rr))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -22,68 +21,24 @@ import typer
 from typer.testing import CliRunner
 
 from cardiospike.cli import app
+from tests.markdown import cardiospike_args, fenced, shell_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 #: The commands run for real on the sample: quick on a file of a thousand beats.
 RUN = {"demo", "predict", "report", "evaluate"}
 SAMPLE = "sample.csv"
-#: Shell words that end one command and start another.
-OPERATORS = {";", "&", "&&", "|", "||", "(", ")"}
 
 
 def _blocks(language: str) -> list[tuple[int, str]]:
     """The fenced blocks of ``language``, each with the README line of its first line of code."""
-    blocks, lines, start, current = [], README.read_text().splitlines(), 0, None
-    for number, line in enumerate(lines, 1):
-        if line.startswith("```"):
-            if current is None:
-                current, start = line[3:].strip(), number + 1
-            else:
-                if current == language:
-                    blocks.append((start, "\n".join(lines[start - 1 : number - 1])))
-                current = None
-    return blocks
+    return [(start, code) for start, code, _ in fenced(README, language)]
 
 
-def _shell_commands() -> list[tuple[int, list[str]]]:
-    """Each simple command of the ``bash`` blocks (continued lines joined, comments cut) as its words, with its line."""
-    commands = []
-    for start, block in _blocks("bash"):
-        lines = block.splitlines()
-        # A line ending in a backslash goes on on the next: the command is on the README line where it starts.
-        starts = [start + i for i in range(len(lines)) if not (i and lines[i - 1].endswith("\\"))]
-        joined = re.sub(r"\\\n", " ", block)
-        for number, line in zip(starts, joined.splitlines(), strict=True):
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-            lexer.whitespace_split = True
-            words: list[str] = []
-            for word in [*lexer, ";"]:
-                if word in OPERATORS:
-                    if words:
-                        commands.append((number, words))
-                    words = []
-                else:
-                    words.append(word)
-    return commands
-
-
-def _cardiospike(words: list[str]) -> list[str] | None:
-    """The arguments of the ``cardiospike`` command among ``words`` (``docker compose run ... cardiospike predict``
-    too), or None where they run none (``docker build -t cardiospike .``)."""
-    names = typer.main.get_command(app).commands  # type: ignore[attr-defined]
-    for i, word in enumerate(words):
-        if word == "cardiospike" or word.endswith("/cardiospike"):
-            args = [w.strip("[]") for w in words[i + 1 :]]  # [--port 8000]: an optional part, shown
-            if args and (args[0] in names or args[0].startswith("--")):
-                return args
-    return None
-
-
-CARDIOSPIKE = [(line, args) for line, words in _shell_commands() if (args := _cardiospike(words)) is not None]
+CARDIOSPIKE = [(line, args) for line, words in shell_commands(README) if (args := cardiospike_args(words)) is not None]
 RUN_FOR_REAL = [(line, args) for line, args in CARDIOSPIKE if args[0] == "demo" or (args[0] in RUN and SAMPLE in args)]
 PARSED = [(line, args) for line, args in CARDIOSPIKE if (line, args) not in RUN_FOR_REAL]
-MAKE = [(line, words[1:]) for line, words in _shell_commands() if words[0] == "make"]
+MAKE = [(line, words[1:]) for line, words in shell_commands(README) if words[0] == "make"]
 
 
 def _id(case: tuple[int, list[str]]) -> str:

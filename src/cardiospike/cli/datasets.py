@@ -50,15 +50,20 @@ ResumeOption = Annotated[
     bool,
     typer.Option(
         "--resume",
-        help="Complete an output folder: keep the partitions already scored with this model and these options, "
-        "score the others.",
+        help="Complete an output folder: keep the partitions already scored with this model and these options "
+        "from the same input (compared by content), score the others.",
     ),
 ]
 
 
 def wants_engine(input: str, output: str, engine: str | None, scheduler: str | None, resume: bool) -> bool:
-    """Whether ``predict`` scores through an engine (Parquet out, or a dataset in) rather than into CSV."""
+    """Whether ``predict`` scores through an engine (Parquet out, or a dataset in) rather than into CSV.
+
+    An output ending with ``/`` names a folder, and a folder of scores is a Parquet dataset: a file's scores go to
+    ``FOLDER/NAME.parquet`` there, never to a file named as the folder.
+    """
     from cardiospike.data.formats.parquet import SUFFIXES  # the extensions of Parquet files, out as in
+    from cardiospike.engines.datasets import names_folder
 
     return (
         engine == "dask"
@@ -67,6 +72,7 @@ def wants_engine(input: str, output: str, engine: str | None, scheduler: str | N
         or is_url(input)
         or is_url(output)
         or Path(input).is_dir()
+        or names_folder(output)
         or output.lower().endswith(SUFFIXES)
     )
 
@@ -103,7 +109,7 @@ def predict_dataset(
                 scheduler=scheduler,
                 resume=resume,
                 force=force,
-                report=_Bar(bar),
+                progress=_Bar(bar),
             )
         except (DatasetError, ArtifactError, RemoteError) as exc:
             raise fail(str(exc)) from None

@@ -52,7 +52,8 @@ def predict(
             "-o",
             help="Scores to write, in the format the extension names: NAME.csv, NAME.tsv, NAME.json (an object per "
             "recording), NAME.ndjson or NAME.jsonl (one per line), NAME.parquet or NAME.pq; - for CSV on standard "
-            "output; for a dataset, a folder or an s3:// URL (Parquet). The file's folder must exist.",
+            "output; for a dataset, a folder or an s3:// URL (Parquet). The file's folder must exist. A name ending "
+            "with / is a folder: a file's scores go to FOLDER/NAME.parquet.",
         ),
     ],
     model: ModelOption = None,
@@ -71,12 +72,14 @@ def predict(
     """Score recordings: one row per input beat, in input order, with id,time,x,y,anomaly_proba,error (and the
     reference labels as label, after y, where the input is labelled) and the input's other columns."""
     from cardiospike.data.output import OutputError, output_format, output_target
+    from cardiospike.engines.datasets import names_folder
     from cardiospike.remote import is_url
 
     how = reading(fmt, unit, rr_column, time_column, id_column, ignore_time)
     target: Path | None = None
     out_format = "csv"
-    if not is_url(input) and not is_url(output) and not Path(input).is_dir():
+    # An output ending with / names a folder (a Parquet dataset, made by the engine), not the file of that name.
+    if not is_url(input) and not is_url(output) and not Path(input).is_dir() and not names_folder(output):
         # A file is scored into a file: one that may be written (not the input, a folder or a device), in a folder
         # that exists, in the format its name says; all checked before any work, so that a refused output leaves
         # nothing written. (A dataset's output folder is made.)

@@ -12,7 +12,6 @@ import numpy as np
 
 from cardiospike.data.errors import RecordingFormatError, render_hint
 from cardiospike.data.formats.columns import (
-    Known,
     find_roles,
     header_unit,
     misread_hint,
@@ -27,6 +26,7 @@ from cardiospike.recording import (
     NAMED_MOSTLY_ERRORS,
     FloatArray,
     Recording,
+    RRUnit,
     Unit,
     measurement_errors,
     mostly_errors,
@@ -96,7 +96,7 @@ def as_recording(
     return recording
 
 
-def rr_in_ms(rr: FloatArray, unit: Unit, name: str = "rr") -> tuple[FloatArray, Known]:
+def rr_in_ms(rr: FloatArray, unit: Unit, name: str = "rr") -> tuple[FloatArray, RRUnit]:
     """RR values in milliseconds and the unit they were read in, by the rule of every reader (see
     :func:`~cardiospike.data.formats.columns.rr_unit`; ``name`` is the column's, whose unit it may give)."""
     known, _ = rr_unit(rr, unit, header_unit(name), name)

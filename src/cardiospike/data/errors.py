@@ -50,6 +50,17 @@ OPTION_NAMES: dict[str, dict[Surface, str]] = {
     },
 }
 _OPTION = re.compile(r"\{(" + "|".join(OPTION_NAMES) + r")(?:=([^{}]*))?\}")
+#: The most characters shown of each part of a message. Readers quote short excerpts of their input
+#: (:func:`cardiospike.data.formats.checks.excerpt`); this bounds whatever else reaches a message (a file name, a
+#: JSON path made of keys, a library's words), so no message is a copy of its input, and each is one line.
+SHOWN = {"source": 300, "field": 120, "problem": 1_000, "value": 120}
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (with ``...``), its non-printable characters escaped as ``repr`` does."""
+    if not text[:limit].isprintable():  # escaped within the limit (an escape is longer than its character)
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def render_hint(template: str, surface: Surface) -> str:
@@ -106,7 +117,7 @@ class RecordingFormatError(ValueError):
         self.hint, self.structural = hint, structural
         self.taken_as: str | None = None
         self.surface: Surface = "python"
-        super().__init__(source, problem)
+        super().__init__(bounded(source, SHOWN["source"]), bounded(problem, SHOWN["problem"]))  # repr shows these
 
     def __str__(self) -> str:
         return self._message(with_value=True)
@@ -117,14 +128,16 @@ class RecordingFormatError(ValueError):
         return self
 
     def _message(self, with_value: bool) -> str:
-        where = [self.source]
+        where = [bounded(self.source, SHOWN["source"])]
         if self.row is not None:
             where.append(f"line {self.row}")
         if self.field is not None:
-            where.append(f"field {self.field!r}")
-        found = f": {self.value}" if with_value and self.value is not None else ""
-        notes = "; ".join(render_hint(note, self.surface) for note in (self.taken_as, self.hint) if note)
-        problem = render_hint(self.problem, self.surface)
+            where.append(f"field {bounded(self.field, SHOWN['field'])!r}")
+        found = f": {bounded(self.value, SHOWN['value'])}" if with_value and self.value is not None else ""
+        notes = bounded(
+            "; ".join(render_hint(n, self.surface) for n in (self.taken_as, self.hint) if n), SHOWN["problem"]
+        )
+        problem = bounded(render_hint(self.problem, self.surface), SHOWN["problem"])
         return f"{', '.join(where)}: {problem}{found}" + (f" ({notes})" if notes else "")
 
     def without_value(self) -> str:

@@ -9,12 +9,19 @@ units, checks every value and splits beats into recordings (``formats/table.py``
   RR is below 10, milliseconds otherwise; ``ms`` or ``s`` decides.
 * Without times, beats are timed by the cumulative sum of RR (the first at 0); times must increase within a
   recording, and a recording's rows must be together.
-* Limits: an input file holds at most :data:`MAX_INPUT_BYTES` bytes, a CSV header at most
-  :data:`~cardiospike.data.formats.MAX_COLUMNS` columns; ``max_recordings`` is checked before any per-recording work.
+* Limits: an input file holds at most :data:`MAX_INPUT_BYTES` bytes, a CSV header or a line of text at most
+  :data:`~cardiospike.data.formats.MAX_COLUMNS` columns (a row of RR any number), an HRM line at most
+  :data:`~cardiospike.data.formats.hrm.MAX_COLUMNS` fields, a JSON object at most
+  :data:`~cardiospike.data.formats.jsondoc.MAX_KEYS` keys (none twice), a Parquet file at most
+  :data:`~cardiospike.data.formats.parquet.MAX_ROWS` rows and
+  :data:`~cardiospike.data.formats.parquet.MAX_COLUMN_BYTES` bytes per column read once decompressed (from its
+  footer, before any column is read); ``max_recordings`` is checked before any per-recording work. Each is checked
+  before the work it bounds, so that no input holds a reader for long.
 
 Errors name the source, line and field; the value found there is kept apart (:attr:`RecordingFormatError.value`),
-so a service can answer with the place and the problem without echoing the content of a request. They also say
-which format the input was taken for, and how it was decided.
+so a service can answer with the place and the problem without echoing the content of a request; what a message
+shows of the input is a short excerpt, whatever the input holds. They also say which format the input was taken for,
+and how it was decided. Any other exception a reader lets escape becomes a RecordingFormatError naming its type alone.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import numpy as np
 from cardiospike.data.coerce import mostly_errors_warning
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
+from cardiospike.data.formats.checks import excerpt
 from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
 from cardiospike.data.formats.parquet import SUFFIXES, is_parquet, read_parquet
 from cardiospike.recording import FILE_FORMATS, FORMATS, ID, LABEL, RR, TIME, Format, Recording, Unit
@@ -102,8 +110,8 @@ def _parse_parquet(path: Path, fmt: str, opts: Options) -> Recordings:
     taken_as = f"read as parquet, {why}"
     try:
         recordings = read_parquet(path, opts)
-    except RecordingFormatError as exc:
-        raise exc.read_as(taken_as) from None
+    except Exception as exc:  # a RecordingFormatError, or any other error on a malformed file (see _malformed)
+        raise _malformed(opts.source, "parquet", exc).read_as(taken_as) from None
     recordings.format, recordings.taken_as = "parquet", taken_as
     return recordings
 
@@ -176,24 +184,41 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
             source, "a Parquet file, which is read from files only (read_recordings, cardiospike predict)"
         )
     if fmt not in FORMATS:
-        raise RecordingFormatError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise RecordingFormatError(source, f"unknown format {excerpt(fmt)}; expected one of {', '.join(FORMATS)}")
     data = Content(content, source)
     if not data.raw or data.raw.isspace():  # no stripped copy of the whole input
         raise RecordingFormatError(source, "file is empty")
-    name, why = (fmt, "as asked") if fmt != "auto" else sniff(data, source)
+    try:
+        name, why = (fmt, "as asked") if fmt != "auto" else sniff(data, source)
+    except Exception as exc:  # sniffing reads the start of the content, as a reader would
+        raise _malformed(source, None, exc) from None
     reader = READERS[name]
     taken_as = f"read as {name}, {why}"
     try:
         if not reader.binary and not data.head().strip():
             raise RecordingFormatError(source, "file is empty")
         recordings = reader.read(data, replace(opts, fixed_unit=reader.fixed_unit))
-    except RecordingFormatError as exc:
-        if fmt == "auto" and exc.structural and exc.hint is None:
+    except Exception as exc:  # a RecordingFormatError, or any other error on a malformed input (see _malformed)
+        error = _malformed(source, name, exc)
+        if fmt == "auto" and error.structural and error.hint is None:
             other = _OTHER.get(name, "csv")
             taken_as += f"; {{format={other}}} reads it as {other}"
-        raise exc.read_as(taken_as) from None
+        raise error.read_as(taken_as) from None
     recordings.format, recordings.taken_as = name, taken_as
     return _with_doubts(recordings)
+
+
+def _malformed(source: str, fmt: str | None, exc: Exception) -> RecordingFormatError:
+    """Every error of a reader as a RecordingFormatError: one it raised itself, or any other Exception that escaped
+    it on input it did not expect (a library's ValueError, IndexError, struct.error, OverflowError, UnicodeError,
+    pyarrow's errors, RecursionError, a MemoryError for a size the input declares ...). Such an error is named by its
+    type alone: its message may quote the input. KeyboardInterrupt and SystemExit are no Exception: they go on."""
+    if isinstance(exc, RecordingFormatError):
+        return exc
+    kind = type(exc).__name__
+    return RecordingFormatError(
+        source, f"cannot be read{f' as {fmt}' if fmt else ''}: malformed input ({kind})", structural=True
+    )
 
 
 def _with_doubts(recordings: Recordings) -> Recordings:

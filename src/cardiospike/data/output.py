@@ -190,13 +190,20 @@ def write_text(text: str, target: Path | None) -> None:
 
 
 def write_atomic(
-    target: Path | None, write: Callable[[BinaryIO], object], *, hidden: bool = False, parents: bool = False
+    target: Path | None,
+    write: Callable[[BinaryIO], object],
+    *,
+    hidden: bool = False,
+    parents: bool = False,
+    tag: str = "",
 ) -> None:
     """Call ``write`` with a binary handle on a partial file that replaces ``target`` once complete (or stdout).
 
     ``hidden``: the partial file is ``.<name>.partial-<random>``, which readers of a dataset folder (pyarrow, Dask,
     Spark) skip, so that a folder being written never shows them half a partition. ``parents``: make the folders
-    the target lies in (a dataset's partitions, at their relative paths); else its folder must exist.
+    the target lies in (a dataset's partitions, at their relative paths); else its folder must exist. ``tag`` goes
+    before the random part (``.<name>.partial-<tag><random>``): a dataset run's own token, so that what a killed
+    writer leaves is known as that run's, not by a pattern any file could match.
     """
     if target is None:
         write(sys.stdout.buffer)
@@ -206,7 +213,7 @@ def write_atomic(
         if parents:
             target.parent.mkdir(parents=True, exist_ok=True)
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-        tmp = target.with_name(f"{'.' if hidden else ''}{target.name}.partial-{secrets.token_hex(4)}")
+        tmp = target.with_name(f"{'.' if hidden else ''}{target.name}.partial-{tag}{secrets.token_hex(4)}")
         # os.open with 0o666 lets the umask decide the permissions of a new file, as for any file a user creates.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:

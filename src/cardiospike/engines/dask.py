@@ -33,7 +33,7 @@ from cardiospike.engines.partitions import (
     score_rows,
     survey_partition,
 )
-from cardiospike.engines.report import Report
+from cardiospike.engines.progress import Progress
 from cardiospike.errors import first_line
 from cardiospike.models.forest import cache_dir
 
@@ -77,6 +77,9 @@ def connect(scheduler: str | None, workers: int | None = None) -> Iterator[Clien
                     threads_per_worker=1,
                     processes=True,
                     silence_logs=logging.ERROR,
+                    # A free port of loopback, not Dask's fixed 8787: two runs at once, or a Jupyter or a cluster
+                    # already on 8787, must not clash (the link is printed), nor the dashboard face the network.
+                    dashboard_address="127.0.0.1:0",
                     # The workers read the forest this process compiled, rather than compile it again each.
                     env={"CARDIOSPIKE_CACHE_DIR": str(cache_dir())},
                 )
@@ -107,24 +110,24 @@ def describe(client: Client) -> str:
 
 
 def run_dask(
-    dataset: Dataset, target: Target, job: Job, report: Report, *, scheduler: str | None = None,
+    dataset: Dataset, target: Target, job: Job, progress: Progress, *, scheduler: str | None = None,
     workers: int | None = None,
 ) -> list[PartitionResult]:  # fmt: skip
     """Score every partition on a Dask cluster (see the module docstring); stops at the first that fails."""
     with connect(scheduler, workers) as client:
-        report.note(describe(client))
+        progress.note(describe(client))
         partitions = list(dataset.partitions)
         if dataset.folder and len(partitions) > 1:
             surveys = client.gather(client.map(survey_partition, partitions, reading=job.reading, pure=False))
             spans = refuse_spanning(surveys, remedy=None)
             if spans:
-                return _repartitioned(client, dataset, surveys, target, job, report, spans)
+                return _repartitioned(client, dataset, surveys, target, job, progress, spans)
         paths = [target.path_of(p.name) for p in partitions]
-        return _collect(client, client.map(score_partition, partitions, paths, job=job, pure=False), report)
+        return _collect(client, client.map(score_partition, partitions, paths, job=job, pure=False), progress)
 
 
 def _repartitioned(
-    client: Client, dataset: Dataset, surveys: list[Survey], target: Target, job: Job, report: Report,
+    client: Client, dataset: Dataset, surveys: list[Survey], target: Target, job: Job, progress: Progress,
     spans: dict[str, list[str]],
 ) -> list[PartitionResult]:  # fmt: skip
     """Repartition the dataset by recording id (a shuffle), then score each new partition."""
@@ -140,7 +143,7 @@ def _repartitioned(
             "repartitioned by recording"
         )
     n = len(dataset.partitions)
-    report.note(f"{describe_spans(spans)}: repartitioning the dataset by {id_column!r} into {n} partitions first")
+    progress.note(f"{describe_spans(spans)}: repartitioning the dataset by {id_column!r} into {n} partitions first")
     offsets = np.concatenate([[0], np.cumsum([s.rows for s in surveys])[:-1]]).astype(int).tolist()
     meta = rows_frame(surveys[0].schema.empty_table(), 0, id_column)
     rows = dd.from_map(
@@ -155,15 +158,15 @@ def _repartitioned(
         )
         for i, part in enumerate(shuffled.to_delayed())
     ]
-    return _collect(client, client.compute(tasks), report)
+    return _collect(client, client.compute(tasks), progress)
 
 
-def _collect(client: Client, futures: list[Any], report: Report) -> list[PartitionResult]:
+def _collect(client: Client, futures: list[Any], progress: Progress) -> list[PartitionResult]:
     """The partitions' results as they come; at the first failure the rest are cancelled."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    report.start(len(futures))
+    progress.start(len(futures))
     results: list[PartitionResult] = []
     try:
         for future in as_completed(futures):
@@ -175,7 +178,7 @@ def _collect(client: Client, futures: list[Any], report: Report) -> list[Partiti
                     f"{sum(not r.failure for r in results)} partition(s) were written: --resume completes the output"
                 ) from None
             results.append(result)
-            report.done(result)
+            progress.done(result)
             if result.failure is not None:
                 break
     finally:

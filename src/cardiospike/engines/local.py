@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from cardiospike.engines.datasets import Dataset, DatasetError, Target
 from cardiospike.engines.partitions import Job, PartitionResult, Survey, score_partition, spanning, survey_partition
-from cardiospike.engines.report import Report
+from cardiospike.engines.progress import Progress
 
 
-def run_local(dataset: Dataset, target: Target, job: Job, report: Report) -> list[PartitionResult]:
+def run_local(dataset: Dataset, target: Target, job: Job, progress: Progress) -> list[PartitionResult]:
     """Score every partition here; stops at the first that fails (the ones before it stay written)."""
     if dataset.folder and len(dataset.partitions) > 1:
         refuse_spanning([survey_partition(p, job.reading) for p in dataset.partitions], "--engine dask")
-    report.start(len(dataset.partitions))
+    progress.start(len(dataset.partitions))
     results = []
     for partition in dataset.partitions:
         result = score_partition(partition, target.path_of(partition.name), job)
         results.append(result)
-        report.done(result)
+        progress.done(result)
         if result.failure is not None:
             break
     return results

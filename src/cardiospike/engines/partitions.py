@@ -37,7 +37,14 @@ from cardiospike.data.io import MAX_INPUT_BYTES, parse_recordings, read_recordin
 from cardiospike.data.output import OutputError, parquet_bytes
 from cardiospike.data.output import integer_ids as as_integers
 from cardiospike.detector import Detector, load_detector, scored_frame
-from cardiospike.engines.datasets import METADATA_KEY, DatasetError, Partition, write_output, written_by
+from cardiospike.engines.datasets import (
+    METADATA_KEY,
+    DatasetError,
+    Partition,
+    source_identity,
+    write_output,
+    written_by,
+)
 from cardiospike.recording import ID, LABEL, NAMED_MOSTLY_ERRORS, Reading, mostly_errors
 from cardiospike.remote import RemoteError, is_url, open_file, read_file
 from cardiospike.summary import episodes_of
@@ -73,7 +80,12 @@ class Job:
     key : str
         The run's identity (:func:`run_key`), recorded in every output partition.
     resume : bool
-        Skip partitions whose output this run's identity already wrote completely.
+        Skip partitions whose output this run's identity already wrote completely, from the same input.
+    token : str
+        The run's own random token, carried by the names of its partial files (``datasets.start_output``).
+    source : str or None
+        What the whole input is (``Dataset.identity``): recorded by, and compared for, the partitions of a dataset
+        repartitioned by id, which come from all of it (a partition carries its own identity).
     """
 
     model: str | None
@@ -81,6 +93,8 @@ class Job:
     reading: Reading
     key: str
     resume: bool = False
+    token: str = ""
+    source: str | None = None
 
 
 def run_key(artifact: Artifact, threshold: float | None, reading: Reading) -> str:
@@ -137,13 +151,16 @@ def score_partition(partition: Partition, path: str, job: Job) -> PartitionResul
     """Read a partition, score it and write its output to ``path`` (skipped where ``job.resume`` finds it done)."""
     result = PartitionResult(partition.name, process=os.getpid())
     try:
-        if job.resume and _done(path, job, source_size=partition.size):
+        # The identity the run found before any partition was scored: if the file changes after, the output records
+        # what it was, and the next resume scores it again (never keeps scores of content it did not read).
+        identity = partition.identity or source_identity(partition)
+        meta = {"source": partition.name, "source_size": partition.size, "source_identity": identity}
+        if job.resume and _done(path, job, **meta):
             result.skipped = True
         else:
             recordings, integer_ids, labelled = _read(partition, job.reading)
             frame = _score(recordings, job, result, integer_ids, labelled)
-            meta = {"source": partition.name, "source_size": partition.size}
-            write_output(path, parquet_bytes(frame, _metadata(job, result, meta)))
+            write_output(path, parquet_bytes(frame, _metadata(job, result, meta)), tag=job.token)
     except EXPECTED as exc:
         result.failure = str(exc)
     return result
@@ -261,7 +278,11 @@ def _metadata(job: Job, result: PartitionResult, more: dict[str, Any]) -> dict[s
 
 
 def _done(path: str, job: Job, **expected: Any) -> bool:
-    """Whether the output at ``path`` was written completely by a run like this one, from the same input."""
+    """Whether the output at ``path`` was written completely by a run like this one, from the same input: the same
+    run identity and every ``expected`` value recorded alike (the input's name, size and content identity). An
+    expected value not known (None) is never alike: an output whose input cannot be told the same is scored again."""
+    if any(value is None for value in expected.values()):
+        return False
     recorded = written_by(path)
     return (
         recorded is not None
@@ -367,14 +388,16 @@ def score_rows(
 ) -> PartitionResult:  # fmt: skip
     """Score the rows one partition of a repartitioned dataset holds (whole recordings, in any order) and write them
     to ``path``: each recording's rows in their input order, the recordings in the order of their first rows.
-    ``source_size`` is the input's size (all its partitions), recorded to tell a changed input; ``integer_ids``:
-    whether the input's ids were integers (:func:`rows_frame` made them text)."""
+    ``source_size`` is the input's size (all its partitions), recorded with the whole input's identity
+    (``job.source``) to tell a changed input; ``integer_ids``: whether the input's ids were integers
+    (:func:`rows_frame` made them text)."""
     import pyarrow as pa
 
     name = path.rsplit("/", 1)[-1]
     result = PartitionResult(name, process=os.getpid())
     try:
-        expected = {"partitions": of, "part": index, "source_size": source_size}
+        identity = job.source
+        expected = {"partitions": of, "part": index, "source_size": source_size, "source_identity": identity}
         if job.resume and _done(path, job, **expected):
             result.skipped = True
         else:
@@ -390,7 +413,7 @@ def score_rows(
                 except RecordingFormatError as exc:
                     raise exc.read_as("read as parquet") from None
             scored = _score(recordings, job, result, integer_ids, labelled)
-            write_output(path, parquet_bytes(scored, _metadata(job, result, expected)))
+            write_output(path, parquet_bytes(scored, _metadata(job, result, expected)), tag=job.token)
     except EXPECTED as exc:
         result.failure = str(exc)
     return result

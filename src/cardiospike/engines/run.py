@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardiospike.artifact import load_artifact
 from cardiospike.detector import default_model_path, load_detector
 from cardiospike.engines import ENGINES, Engine
-from cardiospike.engines.datasets import DatasetError, open_dataset, open_target, remove_partials
+from cardiospike.engines.datasets import (
+    DatasetError,
+    finish_output,
+    identify,
+    listed,
+    open_dataset,
+    open_target,
+    start_output,
+    unwritten,
+)
 from cardiospike.engines.partitions import Job, PartitionResult, keep_detector, run_key
-from cardiospike.engines.report import Report, Silent
+from cardiospike.engines.progress import Progress, Silent
 from cardiospike.recording import NAMED_MOSTLY_ERRORS, Reading
 from cardiospike.remote import is_url
 
@@ -70,7 +80,7 @@ def score_dataset(
     workers: int | None = None,
     resume: bool = False,
     force: bool = False,
-    report: Report | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     """Score a dataset (a Parquet file or dataset folder, or a file of any format) into Parquet.
 
@@ -92,11 +102,13 @@ def score_dataset(
     workers : int, optional
         With ``dask`` and no scheduler: the local cluster's worker processes (default: one per core).
     resume : bool
-        Keep the output partitions this model and these options already wrote completely; score the others. Without
-        it, an output folder that already holds files is refused.
+        Keep the output partitions this model and these options already wrote completely from the same input (its
+        partitions' content the same: a local file's SHA-256, an object's ETag, size and time); score the others.
+        Without it, an output folder that already holds files is refused. Either way, one holding Parquet files
+        the run does not write is refused.
     force : bool
         Where the output is a symbolic link to a file, replace the file it points to.
-    report : Report, optional
+    progress : Progress, optional
         Told of the run's progress.
 
     Raises
@@ -111,27 +123,39 @@ def score_dataset(
         raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise ValueError("a scheduler is used by the dask engine only")
-    report = report or Silent()
+    progress = progress or Silent()
     reading = reading or Reading()
     dataset = open_dataset(source)
-    target = open_target(output, dataset, force=force, resume=resume)
+    target = open_target(output, dataset, force=force, resume=resume, repartition=engine == "dask")
     # The model is checked here, before any work. Loaded here, its forest is compiled for this CPU once, into the
     # cache this machine's workers read; a remote cluster's workers compile it for theirs, so for them the artifact
     # alone is read (and its files checked).
-    detector = None if scheduler else load_detector(model, on_compile=report.note)
+    detector = None if scheduler else load_detector(model, on_compile=progress.note)
     artifact = detector.artifact if detector else load_artifact(default_model_path() if model is None else model)
     shipped = model if model is None or is_url(model) else str(Path(model).resolve())
-    job = Job(shipped, threshold, reading, run_key(artifact, threshold, reading), resume)
-    if engine == "local":
-        from cardiospike.engines.local import run_local
+    # What each input partition holds, found once, before any is scored: recorded with its scores, and compared by
+    # --resume, which keeps only scores of the same content (a size alone does not tell a rewritten file).
+    dataset = identify(dataset)
+    # The run's own token, in the names of its partial files and recorded in the output folder first: the partial
+    # files removed at the end are the ones it (or a killed run it recorded) left, never others named alike.
+    token = secrets.token_hex(4)
+    job = Job(shipped, threshold, reading, run_key(artifact, threshold, reading), resume, token, dataset.identity)
+    made = start_output(target, token)
+    complete = False
+    try:
+        if engine == "local":
+            from cardiospike.engines.local import run_local
 
-        assert detector is not None
-        keep_detector(job.model, detector)
-        results = run_local(dataset, target, job, report)
-    else:
-        from cardiospike.engines.dask import run_dask
+            assert detector is not None
+            keep_detector(job.model, detector)
+            results = run_local(dataset, target, job, progress)
+        else:
+            from cardiospike.engines.dask import run_dask
 
-        results = run_dask(dataset, target, job, report, scheduler=scheduler, workers=workers)
+            results = run_dask(dataset, target, job, progress, scheduler=scheduler, workers=workers)
+        complete = all(r.failure is None for r in results)
+    finally:
+        finish_output(target, token, complete=complete, made=made)
     summary = Summary.of(results, len(dataset.partitions))
     failed = next((r for r in results if r.failure is not None), None)
     if failed is not None:
@@ -139,5 +163,11 @@ def score_dataset(
         raise DatasetError(
             f"{failed.failure} ({written} of {summary.partitions} partition(s) written: --resume completes the output)"
         )
-    remove_partials(target)
+    # The folder was checked before the run for Parquet files it would not write; a Dask run decides to repartition
+    # by id only once it has read the ids, so an earlier run's partitions of the other layout are found here.
+    if stale := unwritten(target, {target.name_of(r.name) for r in results}):
+        raise DatasetError(
+            f"{target.location} also holds {len(stale)} Parquet file(s) this run did not write: {listed(stale)}: a "
+            "reader of the folder would read them with its scores; remove them"
+        )
     return summary

@@ -1,6 +1,6 @@
-"""The LightGBM forest as scoring sees it: loaded from its text, predicting with the fastest engine at hand.
+"""The LightGBM forest as scoring sees it: loaded from its text, predicting with the fastest runtime at hand.
 
-Two engines give the same probabilities (within 1e-12, a test checks it; on 10,000 real beats the largest
+Two runtimes give the same probabilities (within 1e-12, a test checks it; on 10,000 real beats the largest
 difference was 1.1e-16 and no flag differed, ``benchmarks/results/speed.md``):
 
 * ``compiled``: the forest compiled to machine code for this CPU by `lleaves <https://github.com/siboehm/lleaves>`_
@@ -11,7 +11,7 @@ difference was 1.1e-16 and no flag differed, ``benchmarks/results/speed.md``):
 * ``lightgbm``: LightGBM's own predictor (slower to import: it loads scikit-learn).
 
 ``auto`` takes the compiled forest where lleaves is installed, else LightGBM. The model text is checked
-(:mod:`~cardiospike.models.lgbm_text`) before either engine reads it: both trust their input.
+(:mod:`~cardiospike.models.lgbm_text`) before either runtime reads it: both trust their input.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from numpy.typing import NDArray
 
 from cardiospike.models.lgbm_text import check_model_text
 
-Engine = Literal["auto", "compiled", "lightgbm"]
-ENGINES: tuple[Engine, ...] = ("auto", "compiled", "lightgbm")
+Runtime = Literal["auto", "compiled", "lightgbm"]
+RUNTIMES: tuple[Runtime, ...] = ("auto", "compiled", "lightgbm")
 
-#: Rows converted to float64 and predicted at once: bounds the memory of the copy the engines need.
+#: Rows converted to float64 and predicted at once: bounds the memory of the copy the runtimes need.
 CHUNK_ROWS = 8_192
 #: The compiled forest's entry point, as lleaves names it.
 _ENTRY = "forest_root"
@@ -50,7 +50,7 @@ def cache_dir() -> Path:
 
 
 def compiled_available() -> bool:
-    """Whether the ``compiled`` engine can be used (lleaves and llvmlite are installed)."""
+    """Whether the ``compiled`` runtime can be used (lleaves and llvmlite are installed)."""
     try:
         version("lleaves")
         version("llvmlite")
@@ -72,34 +72,35 @@ class Forest:
         self.text = text
         self.n_features_in_ = check_model_text(text)
         self.sha256 = hashlib.sha256(text.encode()).hexdigest()
-        self.engine: Engine | None = None
+        self.runtime: Runtime | None = None
         self._predict: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None
 
     @property
     def n_trees(self) -> int:
         return self.text.count("\nTree=")
 
-    def load(self, engine: Engine = "auto", on_compile: Callable[[str], None] | None = None) -> Forest:
-        """Make the forest ready to predict with ``engine`` (see the module docstring); returns it.
+    def load(self, runtime: Runtime = "auto", on_compile: Callable[[str], None] | None = None) -> Forest:
+        """Make the forest ready to predict with ``runtime`` (see the module docstring); returns it.
 
         ``on_compile`` is called with a message before the forest is compiled (it takes a while), e.g. to tell a
         user why they wait.
         """
-        if engine not in ENGINES:
-            raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
-        if engine == "auto":
-            engine = "compiled" if compiled_available() else "lightgbm"
-        if engine == "compiled":
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {runtime!r}: expected one of {', '.join(RUNTIMES)}")
+        if runtime == "auto":
+            runtime = "compiled" if compiled_available() else "lightgbm"
+        if runtime == "compiled":
             self._predict = _CompiledForest(self.text, self.sha256, on_compile).predict
         else:
             self._predict = _lightgbm_predictor(self.text)
-        self.engine = engine
+        self.runtime = runtime
         return self
 
-    def predict_proba(self, X: NDArray[np.floating]) -> NDArray[np.float64]:
-        """Anomaly probability of each row of the feature matrix ``X`` (n_rows, n_features), float64.
+    def anomaly_proba(self, X: NDArray[np.floating]) -> NDArray[np.float64]:
+        """Anomaly probability of each row of the feature matrix ``X`` (n_rows, n_features): shape (n_rows,), float64,
+        the positive column of the scikit-learn ``LGBMBeatClassifier.predict_proba`` that trained it.
 
-        Loads the forest with the ``auto`` engine first where :meth:`load` has not been called.
+        Loads the forest with the ``auto`` runtime first where :meth:`load` has not been called.
         """
         predict = self._predict or self.load()._predict
         assert predict is not None
@@ -114,7 +115,7 @@ class Forest:
 
 
 def _lightgbm_predictor(text: str) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
-    import lightgbm as lgb  # only for this engine: importing it takes about a second
+    import lightgbm as lgb  # only for this runtime: importing it takes about a second
 
     booster = lgb.Booster(model_str=text)
     return lambda X: np.asarray(booster.predict(X, num_threads=1), dtype=np.float64)

@@ -1,4 +1,5 @@
-"""The gradient-boosting beat classifier, with scikit-learn's fit / predict_proba conventions.
+"""The gradient-boosting beat classifier, a scikit-learn classifier (``fit`` / ``predict_proba`` / ``predict``;
+it passes scikit-learn's ``check_estimator``).
 
 The fitted model is a LightGBM booster that saves to and loads from LightGBM's own text format (no pickle).
 """
@@ -11,10 +12,20 @@ from typing import Any, Self
 import lightgbm as lgb
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+#: What the feature matrix may be: dense, 2-D, float32 (as the features are) or float64 (anything else becomes
+#: float64; float32 is kept, not copied, and LightGBM bins it the same), NaN for a missing value, never inf.
+_X_CHECKS: dict[str, Any] = {"dtype": [np.float32, np.float64], "ensure_all_finite": "allow-nan"}
 
 
 class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
     """Binary per-beat classifier: is this beat inside an anomaly episode?
+
+    Labels are 0/1 (1: inside an anomaly episode), or any two labels (the greater is the positive class). With
+    0/1 labels, ``classes_`` is [0, 1] even where ``y`` holds one of them only (a fold without an episode).
 
     Parameters
     ----------
@@ -28,6 +39,17 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
         Threads for training and prediction.
     seed : int
         Seed of LightGBM's sampling.
+
+    Attributes
+    ----------
+    booster_ : lightgbm.Booster
+        The fitted LightGBM model.
+    best_iteration_ : int
+        The boosting rounds the model predicts with: the early stopping's best with ``eval_set``, else ``n_estimators``.
+    classes_ : ndarray of shape (2,)
+        The labels, the negative class first.
+    n_features_in_ : int
+        The number of features seen in ``fit``.
     """
 
     def __init__(
@@ -54,6 +76,13 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.seed = seed
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing feature is NaN: LightGBM routes it down its own branch
+        tags.input_tags.sparse = False
+        tags.classifier_tags.multi_class = False  # one binary objective: normal beat / anomaly
+        return tags
+
     def _lgb_params(self) -> dict[str, Any]:
         return {
             "objective": "binary",
@@ -73,11 +102,21 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray, eval_set: tuple[np.ndarray, np.ndarray] | None = None) -> Self:
         """Fit on features ``X`` and labels ``y``; with ``eval_set=(X_val, y_val)``, stop early on its log loss."""
-        train = lgb.Dataset(X, label=y, free_raw_data=True)
+        # At least 2 rows: with one, bagging would sample none and LightGBM would fail less clearly.
+        X, y = validate_data(self, X, y, ensure_min_samples=2, **_X_CHECKS)
+        check_classification_targets(y)
+        if (kind := type_of_target(y, input_name="y", raise_unknown=True)) != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+        self.classes_ = _classes(y)
+        train = lgb.Dataset(X, label=self._encode(y), free_raw_data=True)
         callbacks: list[Callable[..., Any]] = []
         valid_sets = []
         if eval_set is not None:
-            valid_sets = [lgb.Dataset(eval_set[0], label=eval_set[1], reference=train)]
+            X_val = self._checked_features(eval_set[0], ensure_min_samples=1)
+            y_val = check_array(eval_set[1], ensure_2d=False, dtype=None)
+            if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
+                raise ValueError(f"eval_set: expected {X_val.shape[0]} labels, got shape {y_val.shape}")
+            valid_sets = [lgb.Dataset(X_val, label=self._encode(y_val), reference=train)]
             callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         self.booster_ = lgb.train(
             self._lgb_params(),
@@ -88,19 +127,42 @@ class LGBMBeatClassifier(ClassifierMixin, BaseEstimator):
         )
         best = self.booster_.best_iteration
         self.best_iteration_ = int(best) if eval_set is not None and best > 0 else self.n_estimators
-        self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([0, 1])
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probabilities of the two classes, shape (n_beats, 2), using the best iteration."""
+        check_is_fitted(self)
+        X = self._checked_features(X)
         p = np.asarray(self.booster_.predict(X, num_iteration=self.best_iteration_, num_threads=self.n_jobs))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-        """Labels 0/1: 1 where the anomaly probability reaches ``threshold``."""
-        return (self.predict_proba(X)[:, 1] >= threshold).astype(np.int8)
+        """Labels: the positive class (``classes_[1]``, the anomaly) where its probability reaches ``threshold``."""
+        positive = self.predict_proba(X)[:, 1] >= threshold
+        return self.classes_[positive.astype(np.intp)]
+
+    def _checked_features(self, X: np.ndarray, ensure_min_samples: int = 0) -> np.ndarray:
+        """``X`` checked against the fitted features (no rows is fine: no probabilities)."""
+        return np.asarray(validate_data(self, X, reset=False, ensure_min_samples=ensure_min_samples, **_X_CHECKS))
+
+    def _encode(self, y: np.ndarray) -> np.ndarray:
+        """Labels as LightGBM's 0/1 (1: the positive class)."""
+        y = np.asarray(y)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(f"labels {np.unique(y[unknown])[:5].tolist()} are not among the classes {self.classes_}")
+        return (y == self.classes_[1]).astype(np.float32)
 
     def to_text(self) -> str:
         """The fitted model in LightGBM's text format (only the trees up to the best iteration)."""
         return str(self.booster_.model_to_string(num_iteration=self.best_iteration_))
+
+
+def _classes(y: np.ndarray) -> np.ndarray:
+    """The two classes of binary labels ``y``: its two values, or [0, 1] where it holds only 0s or only 1s."""
+    classes = np.unique(y)
+    if classes.size == 1 and classes[0] in (0, 1):
+        return np.array([0, 1], dtype=classes.dtype)
+    if classes.size != 2:
+        raise ValueError(f"the beat classifier needs two classes in y (or 0/1 labels), got one: {classes[0]!r}")
+    return classes

@@ -15,13 +15,13 @@ from cardiospike.artifact import ArtifactError
 from cardiospike.detector import default_model_path, load_detector
 from cardiospike.serving.deps import API_KEY_HEADER, require_api_key
 from cardiospike.serving.errors import add_error_handlers
-from cardiospike.serving.metrics import Metrics, MetricsMiddleware
 from cardiospike.serving.middleware import BodySizeLimit
+from cardiospike.serving.monitoring import Metrics, MetricsMiddleware
 from cardiospike.serving.routes import health, legacy, predict, recordings, report, stream
 from cardiospike.serving.routes import metrics as metrics_route
 from cardiospike.serving.routes.web import add_web_app
 from cardiospike.serving.schemas import error_responses
-from cardiospike.serving.scoring import ClientGoneError
+from cardiospike.serving.scoring import ClientGoneError, RunningJobs
 from cardiospike.serving.settings import Settings
 from cardiospike.version import package_version
 
@@ -61,7 +61,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     detector = app.state.detector
     log.info("model %s loaded from %s (threshold %.4f)", detector.model_version, where, detector.threshold)
     app.state.cpu_limiter = anyio.CapacityLimiter(settings.scoring_threads)
-    app.state.streams = 0
+    app.state.streams = 0  # live streams open
+    app.state.awaiting_key = 0  # WebSockets not yet streams: waiting for their API key
     yield
     app.state.detector = None
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.detector = None
     app.state.metrics = Metrics()
+    app.state.jobs = RunningJobs()  # before start-up: /health reads it at any time
     add_error_handlers(app)
     for module in (health, metrics_route):
         app.include_router(module.router)

@@ -4,17 +4,18 @@ FastAPI would parse a JSON or multipart body and validate it on the event loop, 
 millions of values would then hold every other request (``/health`` included) for seconds. Here the body (already
 buffered, within ``max_body_bytes``, by :class:`~cardiospike.serving.middleware.BodySizeLimit`) is first bounded by
 a count that costs next to nothing (its commas, an upper bound of the values it holds), then parsed and validated
-in a worker thread, stopping at the first invalid value. The routes declare these bodies in the OpenAPI document with
-:func:`json_body_schema` and :func:`file_body_schema`.
+in a worker thread, stopping at the first invalid value. Parsing takes a turn among ``scoring_threads`` as scoring
+does: threads that hold the GIL delay the event loop, so however many bodies arrive at once, at most that many
+threads parse and score (``/health`` beside hostile uploads: ``benchmarks/results/hostile.md``). The routes declare
+these bodies in the OpenAPI document with :func:`json_body_schema` and :func:`file_body_schema`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from fastapi import Request
 from pydantic import BaseModel, Field, ValidationError, create_model
 from python_multipart.exceptions import FormParserError
@@ -24,6 +25,7 @@ from python_multipart.multipart import create_form_parser
 
 from cardiospike.serving.errors import InputError, ValidationProblemsError
 from cardiospike.serving.schemas import RRValue, TimeValue
+from cardiospike.serving.scoring import off_loop
 from cardiospike.serving.settings import MAX_BEATS
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,7 +51,8 @@ def limited(model: type[M], max_beats: int) -> type[M]:
         annotation = list[item] if required else list[item] | None  # type: ignore[valid-type]
         field = Field(
             ... if required else None,
-            min_length=1 if required else None,
+            # min_length 1 for times too: the schema must not allow `times: []`, which one time per beat refuses.
+            min_length=1,
             max_length=max_beats,
             fail_fast=True,
             description=info.description,
@@ -74,7 +77,7 @@ async def json_body(request: Request, model: type[M], max_beats: int) -> M:
         )
     bounded = limited(model, max_beats)
     try:
-        return await anyio.to_thread.run_sync(bounded.model_validate_json, body)
+        return await off_loop(request, partial(bounded.model_validate_json, body))
     except ValidationError as exc:
         raise ValidationProblemsError(exc.errors(include_input=False), prefix=["body"], max_beats=max_beats) from None
 
@@ -108,7 +111,7 @@ async def uploaded_form(
         parser.finalize()
 
     try:
-        await anyio.to_thread.run_sync(parse)
+        await off_loop(request, parse)
     except (FormParserError, ValueError) as exc:
         raise InputError(["body"], f"malformed multipart body ({type(exc).__name__})", "multipart") from None
     upload = next((f for f in files if f.field_name == field.encode()), None)

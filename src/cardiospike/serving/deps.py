@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
 from cardiospike.detector import Detector
-from cardiospike.serving.metrics import Metrics
+from cardiospike.serving.monitoring import Metrics
 from cardiospike.serving.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"

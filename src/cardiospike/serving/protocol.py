@@ -4,6 +4,10 @@ uvicorn closes idle keep-alive connections, but a connection that never finishes
 sending a header byte now and then, or a body that never ends) stays open for ever. Here every request, and a new
 connection's first request, must arrive whole within ``request_timeout`` seconds of its start, and its request line
 and headers may hold at most ``max_header_bytes`` bytes (431 beyond). Both come from the service's settings.
+
+uvicorn's ``limit_concurrency`` counts every connection and task of the server, WebSockets included, so open live
+streams would take HTTP's budget (99 idle streams and ``/health`` answered 503). Here it counts HTTP connections
+and HTTP requests in progress only; the app bounds the streams itself (``stream_max_connections``).
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ import asyncio
 from functools import lru_cache
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from cardiospike.serving.settings import Settings
+
+#: The code of the coroutine uvicorn runs for each HTTP request: it tells HTTP requests from WebSocket tasks.
+_HTTP_REQUEST_CODE = RequestResponseCycle.run_asgi.__code__
 
 
 class HeadersTooLargeError(Exception):
@@ -37,6 +44,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._header_bytes = 0
         self._answered = False
+        # uvicorn's own check (in on_headers_complete) is steered by limit_concurrency: see _admit.
+        self.http_limit: int | None = self.limit_concurrency
 
     # A new connection must send its first request in time, as every request must arrive whole in time.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -55,6 +64,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value))
         super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._admit()
+        super().on_headers_complete()
+
+    def _admit(self) -> None:
+        """Let uvicorn answer 503 where HTTP alone is over its budget, whatever the WebSockets open.
+
+        uvicorn answers 503 where ``len(connections) >= limit_concurrency`` (or its tasks): 0 makes it answer so,
+        ``None`` lets the request in. An upgrade to a WebSocket never reaches that check.
+        """
+        if self.http_limit is None:
+            return
+        connections = sum(1 for c in self.connections if isinstance(c, HttpToolsProtocol))  # this one too
+        requests = sum(1 for t in self.tasks if getattr(t.get_coro(), "cr_code", None) is _HTTP_REQUEST_CODE)
+        self.limit_concurrency = 0 if max(connections, requests) >= self.http_limit else None
 
     def on_message_complete(self) -> None:
         self._disarm()

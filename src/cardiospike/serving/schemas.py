@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from cardiospike.recording import MAX_RR_MS
+from cardiospike.recording import MAX_RR_MS, first_time_not_after
 from cardiospike.summary import Episode
 
 #: One RR interval in ms: a JSON number (strict: no strings, no booleans) in [0, MAX_RR_MS], the rule of the file
@@ -17,6 +17,9 @@ RRValue = Annotated[float, Field(strict=True, ge=0, le=MAX_RR_MS, allow_inf_nan=
 #: One beat time in ms: a finite JSON number.
 TimeValue = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 StudyId = Annotated[str, Field(min_length=1, max_length=256, description="Recording (study) identifier, echoed back.")]
+#: The id of a recording of an uploaded file: any id the file readers read (a column's value, a file's name), so
+#: not bounded as a study id is; the body limit bounds it.
+RecordingId = Annotated[str, Field(min_length=1, description="Id of a recording of the uploaded file.")]
 #: 0/1 per beat, as in the competition files and the scored CSV.
 Flag = Annotated[int, Field(ge=0, le=1)]
 
@@ -37,6 +40,7 @@ class PredictRequest(BaseModel):
     )
     times: list[TimeValue] | None = Field(
         None,
+        min_length=1,
         description="Time of each beat, in the unit of `sequence`, strictly increasing: exactly as many values as "
         "`sequence` has (one per beat; a list of another length is refused). Default: the cumulative sum of RR, first "
         "beat at 0.",
@@ -48,6 +52,7 @@ class PredictRequest(BaseModel):
     )
     labels: list[Flag] | None = Field(
         None,
+        min_length=1,
         description="Reference labels (0/1 per beat, as many as `sequence`): the answer's `reference` then compares "
         "the model's flags with them.",
     )
@@ -79,14 +84,12 @@ class PredictRequest(BaseModel):
                 "{n_times} times for {n_beats} RR values: expected one time per beat",
                 {"n_times": len(times), "n_beats": len(sequence)},
             )
-        with np.errstate(over="ignore"):  # times near +-1e308: the difference overflows to inf, still > 0
-            back = np.flatnonzero(np.diff(np.asarray(times, dtype=np.float64)) <= 0)
-        if back.size:
-            index = int(back[0]) + 1
+        back = first_time_not_after(np.asarray(times, dtype=np.float64), np.asarray(sequence, dtype=np.float64))
+        if back is not None:
             raise PydanticCustomError(
                 "times_not_increasing",
                 "times must increase: times[{index}] is not after times[{previous}]",
-                {"index": index, "previous": index - 1},
+                {"index": back, "previous": back - 1},
             )
         return times
 

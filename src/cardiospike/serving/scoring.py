@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import PurePath
 from typing import TypeVar, cast
 
 import anyio.to_thread
 import numpy as np
 from fastapi import Request
+from starlette.datastructures import State
 
 from cardiospike.data.errors import Surface
 from cardiospike.data.formats import Recordings
@@ -52,16 +57,57 @@ async def client_gone(request: Request) -> bool:
     return await request.is_disconnected()
 
 
+class RunningJobs:
+    """When each job now running in a worker thread started, so that ``/health`` can tell one that never ends.
+
+    A thread cannot be stopped from outside: a job that loops for ever (a reader's bug on some input) holds its
+    thread, and its share of ``scoring_threads``, until the process ends. Only a restart frees it, and ``/health``
+    answering 503 is what makes an orchestrator restart the process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys = itertools.count()
+        self._started: dict[int, float] = {}
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` here (in the worker thread), recorded while it runs."""
+        with self._lock:
+            key = next(self._keys)
+            self._started[key] = time.monotonic()
+        try:
+            return work()
+        finally:
+            with self._lock:
+                del self._started[key]
+
+    def longest(self) -> float:
+        """Seconds the longest-running job has run so far (0 where none runs)."""
+        with self._lock:
+            first = min(self._started.values(), default=None)
+        return 0.0 if first is None else time.monotonic() - first
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._started)
+
+
+async def in_thread(state: State, work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread, recorded in the app's :class:`RunningJobs` while it runs."""
+    jobs: RunningJobs = state.jobs
+    return await anyio.to_thread.run_sync(partial(jobs.run, work))
+
+
 async def off_loop(request: Request, work: Callable[[], T]) -> T:
     """Run CPU-bound ``work`` in a worker thread, at most ``scoring_threads`` at once per process.
 
     Requests wait for their turn without a thread; when a request's turn comes and its client has left, it is
-    dropped instead of computed.
+    dropped instead of computed. The job is recorded while it runs (``/health`` tells one that never ends).
     """
     async with request.app.state.cpu_limiter:
         if await client_gone(request):
             raise ClientGoneError
-        return await anyio.to_thread.run_sync(work)
+        return await in_thread(request.app.state, work)
 
 
 #: The text fields of an upload that say how to read it, as ``cardiospike predict``'s options do.
@@ -126,8 +172,9 @@ def read_upload(
         )
     except RecordingFormatError as exc:
         raise InputError(loc, exc.shown_on(hints).without_value(), "recording_format") from None
-    except (ValueError, IndexError, KeyError, TypeError) as exc:
-        # A reader bug must not become a 500 for the client; log the kind only, as messages may quote values.
+    except Exception as exc:
+        # A reader's bug on some input must not become a 500 for the client, whatever it raises; the log has the
+        # kind only, since messages may quote values of the file.
         log.warning("unreadable upload: %s", type(exc).__name__)
         what = "a CSV of recordings" if reading.fmt == "csv" else "recordings"
         raise InputError(loc, f"{source}: cannot be read as {what}", "recording_format") from None

@@ -44,6 +44,7 @@ def run(settings: Settings) -> None:
         workers=settings.workers,
         http=GuardedHttpProtocol,
         timeout_keep_alive=settings.keep_alive_timeout,
+        # HTTP's budget alone: GuardedHttpProtocol leaves WebSockets out of it (the app bounds the streams).
         limit_concurrency=settings.limit_concurrency,
         ws_max_size=settings.stream_max_message_bytes,
         log_level=settings.log_level,

@@ -43,15 +43,25 @@ class Settings(BaseSettings):
     max_header_bytes
         Largest request line and headers together; a larger one is answered 431 and the connection closed.
     limit_concurrency
-        Most connections and requests in progress per worker process; beyond, new requests get 503 at once.
+        Most HTTP connections and requests in progress per worker process; beyond, new requests get 503 at once.
+        Live streams are counted apart (``stream_max_connections``): open WebSockets never take HTTP's budget, so
+        ``/health`` and the REST routes answer however many streams are open.
     stream_max_connections
-        Most live streams (``/api/v1/stream``) at once per worker process; beyond, a new one is closed (1013).
+        Most live streams (``/api/v1/stream``) at once per worker process, and, apart, most connections waiting
+        for their API key; beyond, a new one is closed (1013).
+    stream_auth_timeout
+        Seconds a live stream of a service with an API key has to send ``{"api_key": ...}`` (without the
+        ``X-API-Key`` header) before it is closed (1008); until then it is not a stream and is sent nothing.
     stream_max_beats
         Most beats in one live stream.
     stream_idle_timeout
         Seconds a live stream may go without a message before it is closed (1001).
     stream_max_message_bytes
         Largest message of a live stream; a larger one closes it (1009).
+    stuck_after
+        Seconds a job of a worker thread (parsing, scoring) may run before ``/health`` answers 503, so that an
+        orchestrator restarts a process whose thread is stuck. Keep it well above the longest job of the limits
+        set: the report of an 8 MiB upload took 9 s on 2 cores, a 1,000,000-beat recording 21 s.
     api_key
         When set, every route that takes or gives recordings requires it in the ``X-API-Key`` header: predict (one
         recording and batch), the legacy ``/predict``, recordings (``/api/v1/demo``, ``/api/v1/recordings/parse``),
@@ -80,6 +90,8 @@ class Settings(BaseSettings):
     stream_max_beats: Annotated[int, Field(ge=1)] = 500_000
     stream_idle_timeout: Annotated[float, Field(gt=0)] = 60.0
     stream_max_message_bytes: Annotated[int, Field(ge=1024)] = 65_536
+    stream_auth_timeout: Annotated[float, Field(gt=0)] = 5.0
+    stuck_after: Annotated[float, Field(gt=0)] = 60.0
     api_key: SecretStr | None = None
     # NoDecode: read "https://a.org,https://b.org" as written instead of requiring JSON in the variable.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -28,7 +28,7 @@ from cardiospike.training.evaluate import beat_metrics, episode_metrics, recordi
 from cardiospike.training.learners import Learner, Outputs, TrainingData, build_learners, fit_fold, fold_rows
 from cardiospike.training.views import LONG_BEATS, cut_into_pieces, laid_end_to_end
 
-Step = Callable[[str], None]
+ProgressStep = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Fitted:
         """(final probability, base probabilities (n_rows, n_models)) of ``rows`` (sorted, whole recordings)."""
         base = np.column_stack([lr.predict(self.models[lr.name], data, rows) for lr in self.learners])
         stacker = self.tuning.stacker
-        return (base[:, 0] if stacker is None else stacker.predict_proba(base)), base
+        return (base[:, 0] if stacker is None else stacker.anomaly_proba(base)), base
 
     def flag(self, recordings: Sequence[Recording], features: FeatureSpec) -> tuple[np.ndarray, FloatArray, np.ndarray]:
         """(labels, smoothed final probabilities, flags) of every beat of other labelled recordings, in order."""
@@ -138,7 +138,7 @@ def tune(
     data: TrainingData,
     folds: Sequence[Fold],
     learners: Sequence[Learner],
-    step: Step = no_progress,
+    step: ProgressStep = no_progress,
     stack_c: float = 1.0,
 ) -> Tuning:
     """Choose rounds (mean early-stopping round), stacker and post-processing on the out-of-fold predictions."""
@@ -156,7 +156,7 @@ def tune(
     base_post = {name: choose_postprocess(y, oof[rows, j], lengths)[0] for j, name in enumerate(names)}
     stacker = fit_stacker(oof[rows], y, names, C=stack_c) if len(learners) > 1 else None
     post = (
-        base_post[names[0]] if stacker is None else choose_postprocess(y, stacker.predict_proba(oof[rows]), lengths)[0]
+        base_post[names[0]] if stacker is None else choose_postprocess(y, stacker.anomaly_proba(oof[rows]), lengths)[0]
     )
     return Tuning(
         rounds={name: max(1, round(float(np.mean(r)))) for name, r in rounds.items()},
@@ -259,7 +259,7 @@ class OuterPredictions:
         }
 
 
-def outer_predictions(data: TrainingData, config: TrainConfig, step: Step = no_progress) -> OuterPredictions:
+def outer_predictions(data: TrainingData, config: TrainConfig, step: ProgressStep = no_progress) -> OuterPredictions:
     """Run nested CV: each outer fold's beats predicted by the procedure tuned and fitted on the other folds."""
     learners = config.learners()
     names = [lr.name for lr in learners]
@@ -312,7 +312,7 @@ def outer_predictions(data: TrainingData, config: TrainConfig, step: Step = no_p
     )
 
 
-def train(recordings: Sequence[Recording], config: TrainConfig, step: Step = no_progress) -> TrainResult:
+def train(recordings: Sequence[Recording], config: TrainConfig, step: ProgressStep = no_progress) -> TrainResult:
     """Nested CV for the estimate, then the final models tuned on inner folds of all recordings and fit on all."""
     data = TrainingData.build(recordings, config.features)
     outer = outer_predictions(data, config, step)

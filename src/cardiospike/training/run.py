@@ -20,7 +20,7 @@ from cardiospike.data import read_recordings, simulate_recordings
 from cardiospike.recording import Recording
 from cardiospike.remote import is_url
 from cardiospike.training.config import compose_config, to_container, train_config
-from cardiospike.training.cv import Step, TrainConfig, TrainResult, count_steps, no_progress, train
+from cardiospike.training.cv import ProgressStep, TrainConfig, TrainResult, count_steps, no_progress, train
 
 
 def load_recordings(data: Mapping[str, Any]) -> list[Recording]:
@@ -86,7 +86,7 @@ class TrainingRun:
         """The ``step`` calls :meth:`execute` makes (for progress bars)."""
         return count_steps(self.config.cv)
 
-    def execute(self, command: str, step: Step = no_progress) -> Trained:
+    def execute(self, command: str, step: ProgressStep = no_progress) -> Trained:
         """Load the data, train (nested CV, then the final models), record provenance and save the artifact."""
         recordings = load_recordings(self.cfg.data)
         result = train(recordings, self.config, step)
@@ -95,6 +95,6 @@ class TrainingRun:
         return Trained(result=result, location=save_artifact(artifact, out if is_url(out) else Path(out)))
 
 
-def train_model(overrides: Sequence[str], command: str, step: Step = no_progress) -> Trained:
+def train_model(overrides: Sequence[str], command: str, step: ProgressStep = no_progress) -> Trained:
     """The whole of ``cardiospike train``: compose with ``overrides``, load, train, record ``command``, save."""
     return TrainingRun.compose(overrides).execute(command, step)

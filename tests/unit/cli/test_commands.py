@@ -299,19 +299,22 @@ def test_version():
 def test_a_killed_write_leaves_only_a_visible_partial_file(labelled_csv: Path, tiny_model_dir: Path, tmp_path: Path):
     """SIGTERM during the run removes the partial file; only SIGKILL could leave one, named so it is found."""
     out = tmp_path / "scored.csv"
+    # SIGTERM as the output is flushed to the disk (os.fsync), where the partial file holds it all but is not renamed.
     code = (
-        "import os, signal\n"
-        "import cardiospike.data.output as output\n"
+        "import os, signal, sys\n"
         "from cardiospike.cli import app\n"
-        "real = output._csv_bytes\n"
-        "def interrupted(*a, **k):\n"
-        "    data = real(*a, **k)\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)  # the first part is being written: the file is there\n"
-        "    return data\n"
-        "output._csv_bytes = interrupted\n"
+        "real = os.fsync\n"
+        "def interrupted(fd):\n"
+        f"    partial = [n for n in os.listdir({str(tmp_path)!r}) if n.startswith('scored.csv.partial-')]\n"
+        "    if partial:\n"
+        "        print('SIGTERM while', *partial, 'was written', file=sys.stderr, flush=True)\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(fd)\n"
+        "os.fsync = interrupted\n"
         f"app(['predict', {str(labelled_csv)!r}, '-o', {str(out)!r}, '-m', {str(tiny_model_dir)!r}])\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "SIGTERM while scored.csv.partial-" in result.stderr, result.stderr
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     assert [p.name for p in tmp_path.iterdir()] == [labelled_csv.name]
 

@@ -91,6 +91,38 @@ def test_a_dataset_output_folder_is_still_made(tmp_path: Path, labelled_csv: Pat
     assert (tmp_path / "new" / "scored" / "part.0.parquet").is_file()
 
 
+@pytest.mark.parametrize("name", ["scored/", "scored.csv/"])
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_trailing_slash_names_a_folder(tmp_path: Path, labelled_csv: Path, tiny_model_dir: Path, name, kind):
+    source = labelled_csv
+    if kind == "parquet":
+        source = tmp_path / "labelled.parquet"
+        pd.read_csv(labelled_csv).to_parquet(source, index=False)
+    result = _predict(source, f"{tmp_path}/{name}", tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / name.rstrip("/")
+    assert folder.is_dir()  # a folder, as the name says: a dataset of one partition, named as the input
+    assert [p.name for p in folder.iterdir()] == ["labelled.parquet"]
+    assert _predict(labelled_csv, tmp_path / "s.csv", tiny_model_dir).exit_code == 0
+    scored = pd.read_parquet(folder / "labelled.parquet")
+    assert scored.columns.tolist() == LABELLED
+    pd.testing.assert_frame_equal(scored, pd.read_csv(tmp_path / "s.csv"), check_dtype=False)
+    # A folder that holds output already is refused, as for a dataset; --resume keeps what is complete.
+    again = _predict(source, f"{tmp_path}/{name}", tiny_model_dir)
+    assert again.exit_code == 2
+    assert "already holds 1 file(s)" in again.output
+    resumed = _predict(source, f"{tmp_path}/{name}", tiny_model_dir, "--resume")
+    assert "Scored 0 of 1 partition(s) (1 already complete, kept)" in resumed.output
+
+
+def test_a_trailing_slash_on_a_file_is_refused(tmp_path: Path, labelled_csv: Path, tiny_model_dir: Path):
+    (tmp_path / "scored").write_text("a file")
+    result = _predict(labelled_csv, f"{tmp_path}/scored/", tiny_model_dir)
+    assert result.exit_code == 2
+    assert f"{tmp_path}/scored/ names a folder, but {tmp_path}/scored is a file" in result.output.replace("\n", "")
+    assert (tmp_path / "scored").read_text() == "a file"
+
+
 # --- the format, by the extension ----------------------------------------------------------------------------------
 
 

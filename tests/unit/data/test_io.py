@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -208,11 +210,13 @@ def test_write_csv_atomic_leaves_old_file_on_failure(tmp_path: Path, monkeypatch
     target = tmp_path / "scored.csv"
     target.write_text("old\n")
 
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
+    def disk_full(fd: int) -> None:  # as the system says it where the data written cannot be kept
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("cardiospike.data.output._csv_bytes", boom)
-    with pytest.raises(OutputError, match=r"cannot write .*scored\.csv: disk full"):
-        write_csv_atomic(recordings_to_frame([Recording.from_rr([800.0])]), target)
+    table = recordings_to_frame([Recording.from_rr([800.0])])
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", disk_full)  # the disk fills up as the new file is flushed to it
+        with pytest.raises(OutputError, match=r"cannot write .*scored\.csv: No space left on device"):
+            write_csv_atomic(table, target)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["scored.csv"]

@@ -27,8 +27,8 @@ def X() -> np.ndarray:  # noqa: N802 (the scikit-learn name of a feature matrix)
 
 
 def test_engines_agree(text: str, X: np.ndarray):
-    compiled = Forest(text).load("compiled").predict_proba(X)
-    lightgbm = Forest(text).load("lightgbm").predict_proba(X)
+    compiled = Forest(text).load("compiled").anomaly_proba(X)
+    lightgbm = Forest(text).load("lightgbm").anomaly_proba(X)
     assert compiled.dtype == np.float64
     np.testing.assert_allclose(compiled, lightgbm, rtol=0, atol=1e-12)
     assert ((compiled > 0) & (compiled < 1)).all()
@@ -50,21 +50,21 @@ def test_a_cache_that_cannot_be_written_costs_only_time(text: str, X: np.ndarray
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     monkeypatch.setenv("CARDIOSPIKE_CACHE_DIR", str(blocked))
-    lightgbm = Forest(text).load("lightgbm").predict_proba(X)
-    np.testing.assert_allclose(Forest(text).load("compiled").predict_proba(X), lightgbm)
+    lightgbm = Forest(text).load("lightgbm").anomaly_proba(X)
+    np.testing.assert_allclose(Forest(text).load("compiled").anomaly_proba(X), lightgbm)
 
 
 def test_predictions_come_in_chunks_of_bounded_memory(text: str, X: np.ndarray, monkeypatch: pytest.MonkeyPatch):
     forest = Forest(text).load("compiled")
-    whole = forest.predict_proba(X)
+    whole = forest.anomaly_proba(X)
     monkeypatch.setattr("cardiospike.models.forest.CHUNK_ROWS", 333)
-    np.testing.assert_array_equal(forest.predict_proba(X), whole)
+    np.testing.assert_array_equal(forest.anomaly_proba(X), whole)
 
 
 def test_text_is_checked_and_shape_too(text: str, X: np.ndarray):
     with pytest.raises(ModelTextError):
         Forest(text[: len(text) // 2])
-    with pytest.raises(ValueError, match="unknown engine"):
+    with pytest.raises(ValueError, match="unknown runtime"):
         Forest(text).load("gpu")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="features"):
-        Forest(text).predict_proba(X[:, :5])
+        Forest(text).anomaly_proba(X[:, :5])

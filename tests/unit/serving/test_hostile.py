@@ -8,10 +8,12 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+import cardiospike.serving.scoring as scoring
 from cardiospike.data.io import MAX_COLUMNS
 from cardiospike.serving.bodies import values_limit
 from cardiospike.serving.scoring import ClientGoneError, off_loop
@@ -135,3 +137,36 @@ def test_the_schema_says_an_upload_must_not_be_empty(client: TestClient, url: st
     schema = client.get("/openapi.json").json()["paths"][url]["post"]["requestBody"]
     assert schema["content"]["multipart/form-data"]["schema"]["properties"]["file"]["minLength"] == 1
     assert_error(_upload(client, url, b""), 422, ["body", "file"])
+
+
+@pytest.mark.parametrize("url", [BATCH, PARSE, "/api/v1/report"])
+def test_whatever_a_reader_raises_is_a_422_logged_by_its_kind_only(
+    client: TestClient, url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    def broken_reader(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("'NpzFile' object has no attribute 'dtype' at value 812.125")
+
+    monkeypatch.setattr(scoring, "parse_recordings", broken_reader)
+    with caplog.at_level("WARNING", logger="cardiospike.serving.scoring"):
+        body = assert_error(_upload(client, url, b"800\n810\n", "r.txt"), 422, ["body", "file"], "recording_format")
+    assert body["detail"].endswith("r.txt: cannot be read as recordings" if url != BATCH else "as a CSV of recordings")
+    assert "unreadable upload: AttributeError" in caplog.text
+    assert "812.125" not in caplog.text + str(body)
+
+
+def test_a_zip_read_as_npy_is_a_422(client: TestClient):
+    # An .npz archive (a zip) where a .npy array is asked for: a reader once raised AttributeError on it (a 500).
+    buffer = io.BytesIO()
+    np.savez(buffer, a=np.arange(3))
+    response = client.post(BATCH, data={"format": "npy"}, files={"file": ("a.zip", buffer.getvalue())})
+    assert_error(response, 422, ["body", "file"])
+
+
+def test_the_schema_refuses_empty_times_and_labels_as_the_api_does(client: TestClient):
+    schema = client.get("/openapi.json").json()["paths"][PREDICT]["post"]["requestBody"]["content"]
+    fields = schema["application/json"]["schema"]["properties"]
+    for name in ("times", "labels"):
+        listed = next(option for option in fields[name]["anyOf"] if option.get("type") == "array")
+        assert listed["minItems"] == 1, name
+        response = client.post(PREDICT, json={"study": "a", "sequence": [800.0, 810.0], name: []})
+        assert_error(response, 422, ["body", name])

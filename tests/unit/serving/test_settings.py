@@ -42,3 +42,12 @@ def test_init_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CARDIOSPIKE_PORT", "9001")
     assert Settings(port=9002).port == 9002
+
+
+def test_the_stream_key_deadline_and_the_stuck_job_limit(monkeypatch: pytest.MonkeyPatch):
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (defaults.stream_auth_timeout, defaults.stuck_after) == (5.0, 60.0)
+    monkeypatch.setenv("CARDIOSPIKE_STREAM_AUTH_TIMEOUT", "2.5")
+    monkeypatch.setenv("CARDIOSPIKE_STUCK_AFTER", "120")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.stream_auth_timeout, settings.stuck_after) == (2.5, 120.0)

@@ -113,7 +113,7 @@ def test_malformed_fingerprints_are_an_artifact_error(tmp_path: Path, tiny_model
 # --- the shipped model and the real training data ------------------------------------------------------------------
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_the_shipped_model_has_the_fingerprints_of_train_csv():
     path = real_data("train.csv")
     artifact = load_artifact(default_model_path())
@@ -124,7 +124,7 @@ def test_the_shipped_model_has_the_fingerprints_of_train_csv():
     assert in_training_data(artifact, read_recordings(real_data("test.csv"))) == 0
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 def test_evaluate_warns_on_the_first_lines_of_train_csv(tmp_path: Path):
     head = tmp_path / "head.csv"
     head.write_text("".join(real_data("train.csv").read_text().splitlines(keepends=True)[:10_000]))

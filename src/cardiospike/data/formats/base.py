@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from cardiospike.data.errors import RecordingFormatError
-from cardiospike.data.formats.columns import Known
-from cardiospike.recording import UNITS, Reading, Recording, Unit
+from cardiospike.recording import UNITS, Reading, Recording, RRUnit, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +33,7 @@ class Options:
     max_recordings: int | None = None
     keep_columns: bool = False
     path: Path | None = None
-    fixed_unit: Known | None = None
+    fixed_unit: RRUnit | None = None
 
     @classmethod
     def of(cls, reading: Reading, source: str, default_id: str, **more: object) -> Options:
@@ -133,7 +132,7 @@ class Recordings(list[Recording]):
 
     format: str = ""
     taken_as: str = ""
-    unit: Literal["ms", "s"] = "ms"
+    unit: RRUnit = "ms"
     unit_note: str | None = None
     extra: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
@@ -154,4 +153,4 @@ class Reader:
     suffixes: tuple[str, ...]
     read: ReadFunction
     binary: bool = False
-    fixed_unit: Known | None = None
+    fixed_unit: RRUnit | None = None

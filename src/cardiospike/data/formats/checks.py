@@ -6,7 +6,8 @@ stops the reading with a :class:`RecordingFormatError` that names it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import reprlib
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,8 +26,38 @@ def first(mask: np.ndarray) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+#: Characters of input text a message quotes, and names it lists: a message says what and where, it is no copy of
+#: the input (a key of a megabyte, or 200,000 of them, would make an error of megabytes, and a service answers it).
+EXCERPT = 40
+LISTED = 10
+# Text is cut before repr (a copy of its start, not of all of it); containers are shown by reprlib, which stops after
+# their first few items and does not walk the rest.
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = EXCERPT
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 4
+_SHORT.maxlevel = 2
+
+
+def excerpt(text: object, limit: int = EXCERPT, *, quoted: bool = True) -> str:
+    """At most ``limit`` characters of input text for a message, cut with ``...``, non-printable characters escaped
+    (as ``repr`` escapes them: a message is one line, whatever the input holds); quoted unless ``quoted=False``."""
+    if isinstance(text, str):
+        cut = text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+        shown = repr(cut)
+        return shown if quoted else shown[1:-1]
+    shown = _SHORT.repr(text)  # a value other than text (a JSON object or list), as its short repr
+    return shown if len(shown) <= limit else shown[: max(limit - 3, 1)] + "..."
+
+
+def listing(names: Sequence[str], shown: int = LISTED) -> str:
+    """Names found in the input, for a message: the first ``shown`` as excerpts, then how many more there are."""
+    head = ", ".join(excerpt(str(name).strip()) for name in names[:shown])
+    return head + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
 def show(value: object) -> str:
-    text = repr(value)
+    """A value found in the input, shortly (the ``value`` of an error)."""
+    text = repr(value[:32]) if isinstance(value, str) else _SHORT.repr(value)
     return text if len(text) <= 24 else text[:21] + "..."
 
 
@@ -54,7 +85,9 @@ def numeric(raw: np.ndarray, source: str, where: Where, decimal_comma: bool = Fa
     if decimal_comma:
         series = series.str.replace(",", ".", regex=False)
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-    bad = first(np.isnan(values) & ~_nan_text(series))
+    missing = np.flatnonzero(np.isnan(values))  # the text of these alone is looked at again
+    bad = first(~_nan_text(series.iloc[missing])) if missing.size else None
+    bad = None if bad is None else int(missing[bad])
     if bad is not None:
         text = "" if raw[bad] is None else str(raw[bad]).strip()
         if text:

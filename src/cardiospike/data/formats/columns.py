@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
 from cardiospike.data.errors import RecordingFormatError
-from cardiospike.recording import ERROR_RR_MIN_MS, SECONDS_BELOW, FloatArray, Unit, positive_median
+from cardiospike.data.formats.checks import EXCERPT, excerpt, listing
+from cardiospike.recording import ERROR_RR_MIN_MS, SECONDS_BELOW, FloatArray, RRUnit, Unit, positive_median
 
 Role = Literal["rr", "time", "id", "label"]
-Known = Literal["ms", "s"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -42,7 +43,7 @@ SHOWN_RR_NAMES = "x, rr, rri, nni, RR_list, rr_ms, RR interval (ms) ..."
 #: (``pid``, ``patient_code``, ``user``): a file with one is warned about, as its recordings would be merged.
 _ID_LIKE = re.compile(r"^(patient|subject|record|session|participant|user|person|file|case|study)|(id|ids|name|code)$")
 
-_UNIT_WORDS: dict[str, Known] = {
+_UNIT_WORDS: dict[str, RRUnit] = {
     "ms": "ms", "msec": "ms", "millisecond": "ms", "milliseconds": "ms",
     "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
 }  # fmt: skip
@@ -52,10 +53,11 @@ _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:[.,]\d*)?))?\s*$")
 _DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d")
 
 
-def name_key(name: str) -> tuple[str, Known | None]:
+@lru_cache(maxsize=4096)  # a JSON file of beat objects asks for the same few keys once per beat
+def name_key(name: str) -> tuple[str, RRUnit | None]:
     """A column name reduced to its lowercase letters and digits, and the unit it names, if any."""
     text = name.strip().strip('"').lower()
-    unit: Known | None = None
+    unit: RRUnit | None = None
     bracketed = _BRACKETED.search(text)
     if bracketed and bracketed.group(1) in _UNIT_WORDS:
         unit = _UNIT_WORDS[bracketed.group(1)]
@@ -66,6 +68,13 @@ def name_key(name: str) -> tuple[str, Known | None]:
             unit = _UNIT_WORDS[suffix.group(1)]
             text = text[: suffix.start()]
     return re.sub(r"[^a-z0-9]", "", text), unit
+
+
+def option(name: str, value: str) -> str:
+    """A hint's option proposing ``value`` (``{rr_column=RR}``); the option alone (``{rr_column}``: NAME) where the
+    value cannot be given back as it is: longer than an excerpt, or holding braces or characters a message escapes."""
+    plain = len(value) <= EXCERPT and value.isprintable() and "{" not in value and "}" not in value
+    return f"{{{name}={value}}}" if plain else f"{{{name}}}"
 
 
 @dataclass(frozen=True)
@@ -102,16 +111,16 @@ def find_roles(
     """
     keys = [name_key(n)[0] for n in names]
 
-    def chosen(given: str, option: str) -> int:
+    def chosen(given: str, which: str) -> int:
         wanted = given.strip().lower()
         for i, name in enumerate(names):
             if name.strip().strip('"').lower() == wanted:
                 return i
         if wanted.isdigit() and 1 <= int(wanted) <= len(names):
             return int(wanted) - 1  # a column number, from 1, for files without names
-        found = ", ".join(map(repr, names)) if any(names) else f"{len(names)} unnamed columns"
+        found = listing(names) if any(names) else f"{len(names)} unnamed columns"
         raise RecordingFormatError(
-            source, f"no column {given!r} ({{{option}={given}}}); found {found}", row=row, field=field
+            source, f"no column {excerpt(given)} ({option(which, given)}); found {found}", row=row, field=field
         )
 
     def by_name(role: Role) -> list[int]:
@@ -125,7 +134,7 @@ def find_roles(
             a, b = (names[i].strip() for i in hits[:2])
             raise RecordingFormatError(
                 source,
-                f"both {a!r} and {b!r} look like RR columns",
+                f"both {excerpt(a)} and {excerpt(b)} look like RR columns",
                 row=row,
                 field=field,
                 hint="choose one with {rr_column}",
@@ -133,7 +142,7 @@ def find_roles(
         if not hits:
             if not need_rr:
                 return Roles(rr=-1)
-            found = ", ".join(repr(n.strip()) for n in names)
+            found = listing(names)
             missing = "missing RR values: no key" if object_keys else "missing RR column: no column"
             raise RecordingFormatError(
                 source,
@@ -151,7 +160,10 @@ def find_roles(
         ident: int | None = chosen(id_column, "id_column")
         if ident in (rr, time):
             raise RecordingFormatError(
-                source, f"column {id_column!r} ({{id_column={id_column}}}) also holds RR or times", row=row, field=field
+                source,
+                f"column {excerpt(id_column)} ({option('id_column', id_column)}) also holds RR or times",
+                row=row,
+                field=field,
             )
     else:
         ident = next((i for i in by_name("id") if i not in (rr, time)), None)
@@ -177,12 +189,12 @@ def unused_id_columns(names: Sequence[str], roles: Roles) -> list[str]:
 def unused_id_warning(column: str) -> str:
     """The warning about a column that may hold recording ids but is not read as them (a hint template)."""
     return (
-        f"column {column!r} looks like recording ids but is not read as them, so all its beats are one recording: "
-        f"{{id_column={column}}} reads one recording per value"
+        f"column {excerpt(column)} looks like recording ids but is not read as them, so all its beats are one "
+        f"recording: {option('id_column', column)} reads one recording per value"
     )
 
 
-def misread_hint(rr_ms: FloatArray, unit: Known) -> str:
+def misread_hint(rr_ms: FloatArray, unit: RRUnit) -> str:
     """What to try where most beats are measurement errors, chosen from what the values look like (a template).
 
     RR forced into milliseconds although they are seconds: seconds (the other way round, values above 100 s are
@@ -199,11 +211,11 @@ def misread_hint(rr_ms: FloatArray, unit: Known) -> str:
     return f"their median is {median:g} ms: is RR in another column? {{rr_column}} reads another column"
 
 
-def header_unit(name: str | None) -> Known | None:
+def header_unit(name: str | None) -> RRUnit | None:
     return None if name is None else name_key(name)[1]
 
 
-def rr_unit(rr: FloatArray, unit: Unit, named: Known | None, name: str) -> tuple[Known, str | None]:
+def rr_unit(rr: FloatArray, unit: Unit, named: RRUnit | None, name: str) -> tuple[RRUnit, str | None]:
     """The unit of RR values and, where it is not plainly milliseconds, a sentence that says why.
 
     ``unit`` given as ms or s decides; then a unit the column's name gives; then the values: seconds where their
@@ -215,7 +227,7 @@ def rr_unit(rr: FloatArray, unit: Unit, named: Known | None, name: str) -> tuple
         note = f"RR read in {unit} as asked, although their median is {median:g}" if doubt and median else None
         return unit, note
     if named is not None:
-        return named, None if named == "ms" else f"RR read in seconds: the column {name!r} says so"
+        return named, None if named == "ms" else f"RR read in seconds: the column {excerpt(name)} says so"
     if median is not None and median < SECONDS_BELOW:
         return "s", (
             f"RR read in seconds: their median, {median:g}, is below {SECONDS_BELOW:g} ({{unit=ms}} reads them as ms)"
@@ -223,7 +235,7 @@ def rr_unit(rr: FloatArray, unit: Unit, named: Known | None, name: str) -> tuple
     return "ms", None
 
 
-def time_scale(time: FloatArray, rr_ms: FloatArray, named: Known | None) -> float:
+def time_scale(time: FloatArray, rr_ms: FloatArray, named: RRUnit | None) -> float:
     """Milliseconds per unit of a time column: 1000 for seconds, else 1.
 
     A named unit decides; otherwise the one that makes the median step between beats nearest the median RR.

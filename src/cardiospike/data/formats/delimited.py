@@ -23,9 +23,11 @@ import pyarrow.csv as pcsv
 from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
+from cardiospike.data.formats.checks import excerpt
 from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
 from cardiospike.data.formats.fitcsv import is_fitcsv, read_fitcsv
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
+from cardiospike.errors import first_line
 
 #: Most columns in a CSV header: exports have a handful; thousands are no recording, and cost time to read.
 MAX_COLUMNS = 256
@@ -52,7 +54,9 @@ class _Header:
         self.names = [name.strip().strip('"').strip() for name in next(csv.reader([header], delimiter=self.sep))]
         twice = next((n for n, k in Counter(name.lower() for name in self.names).items() if k > 1), None)
         if twice is not None:
-            raise RecordingFormatError(opts.source, f"column {twice!r} appears twice in the header", row=self.line)
+            raise RecordingFormatError(
+                opts.source, f"column {excerpt(twice)} appears twice in the header", row=self.line
+            )
         self.roles = find_roles(
             self.names,
             opts.source,
@@ -162,7 +166,8 @@ def _careful_table(content: Content, header: _Header, opts: Options) -> Table:
             io.StringIO(body), sep=header.sep, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise RecordingFormatError(opts.source, f"malformed CSV: {exc}", structural=True) from None
+        problem = f"malformed CSV: {excerpt(first_line(exc), 120, quoted=False)}"
+        raise RecordingFormatError(opts.source, problem, structural=True) from None
     frame = frame.iloc[1:].fillna("")
     blank = (frame.apply(lambda col: col.str.strip()) == "").all(axis=1)
     frame = frame.loc[~blank.to_numpy()]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -31,6 +30,7 @@ from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import check_count, numeric, show
 from cardiospike.data.formats.columns import Roles
 from cardiospike.data.formats.table import Table, recordings_of
+from cardiospike.recording import RRUnit
 
 #: The start of the header FitCSVTool writes (quotes and spaces allowed, as a spreadsheet may save it again).
 _HEADER = re.compile(r'\s*"?Type"?\s*,\s*"?Local Number"?\s*,\s*"?Message"?\s*(?:,|$)', re.IGNORECASE)
@@ -121,7 +121,7 @@ def read_fitcsv(content: Content, opts: Options) -> Recordings:
             "a FIT CSV export whose hrv messages hold no RR intervals, only padding (65.535)",
             row=int(line_of[0]),
         )
-    unit: Literal["ms", "s"] = "ms" if np.all(scale == 1.0) else "s"
+    unit: RRUnit = "ms" if np.all(scale == 1.0) else "s"
     rr = rr * (scale / _SCALES[unit])  # a file of both units (none seen) is read in seconds
     table = Table(names=["hrv.time"], columns=[rr], roles=Roles(rr=0), where=lambda col, i: where(int(kept[i])))
     if opts.unit != "auto":  # the option decides, as for every CSV (and the table says where it doubts it)

@@ -9,11 +9,17 @@ An RR list may also hold sample objects, as Polar Flow-style exports write it
 ``value`` (or RR-named, or ``ms``) key, beat times from its ``dateTime``/``time``/``timestamp`` where every sample has
 one (ISO dates and times, or numbers).
 NDJSON: a beat object, a recording object or a number per line.
+
+Limits, checked as the text is parsed (before any work per key): an object holds at most :data:`MAX_KEYS` keys, and
+none twice (``json`` would keep the last value silently); a document (or an NDJSON file) at most :data:`MAX_KEYS`
+different keys in all. Beat objects have at most :data:`~cardiospike.data.formats.delimited.MAX_COLUMNS` keys among
+them (each is a column, as in CSV).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -26,12 +32,16 @@ import pyarrow.json as pajson
 from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
-from cardiospike.data.formats.checks import check_count, show
+from cardiospike.data.formats.checks import check_count, excerpt, listing, show
 from cardiospike.data.formats.columns import NAMES, Roles, find_roles, header_unit, name_key
+from cardiospike.data.formats.delimited import MAX_COLUMNS
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 
 #: Levels of nesting searched for the recordings under other keys.
 MAX_DEPTH = 4
+#: Most keys of one JSON object. A recording or beat object has a handful; every key costs work (its name compared
+#: with the RR names, a column of a table, a name in a message), and an object of 200,000 keys is no recording.
+MAX_KEYS = 1_000
 _NOT_NUMBERS = (bool, dict, list)
 
 WhereBeat = Callable[[int, str], tuple[int | None, str]]
@@ -48,7 +58,7 @@ class _Item(NamedTuple):
 
 
 def read_json(content: Content, opts: Options) -> Recordings:
-    doc = _load(content.text, opts.source)
+    doc = _Parser(opts.source).load(content.text)
     items = _find(doc, "", None, 0)
     if not items:
         if not isinstance(doc, dict):
@@ -63,8 +73,9 @@ def read_ndjson(content: Content, opts: Options) -> Recordings:
     fast = _fast_beats(content, opts)
     if fast is not None:
         return recordings_of(fast, opts)
+    parser = _Parser(opts.source)
     parsed = [
-        (number, _load(line, opts.source, number))
+        (number, parser.load(line, number))
         for number, line in enumerate(content.text.split("\n"), start=1)
         if line.strip()
     ]
@@ -92,8 +103,16 @@ def _fast_beats(content: Content, opts: Options) -> Table | None:
     body = data.rstrip(b"\r\n")
     if b"\n\n" in body or b"\n\r\n" in body or body.startswith((b"\n", b"\r\n")):
         return None  # a blank line: rows would no longer be lines
+    schema = _head_schema(content, opts)
+    if schema is None:
+        return None
     try:
-        frame = pajson.read_json(pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=False))
+        # The columns are the head's: a line with another key is no beat of this table (the careful path reads it).
+        # pyarrow takes time quadratic in the number of columns it meets (8 s for two lines of 100,000 keys).
+        parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+        frame = pajson.read_json(
+            pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=False), parse_options=parse
+        )
         names = frame.column_names
         roles = find_roles(
             names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
@@ -122,15 +141,76 @@ def _fast_beats(content: Content, opts: Options) -> Table | None:
     return Table(names=names, columns=columns, roles=roles, where=lambda col, i: (i + 1, names[col]), ids=ids)
 
 
-def _load(text: str, source: str, line: int | None = None) -> Any:
+class _RefusedError(Exception):
+    """An object refused while the text is parsed (its problem; :meth:`_Parser.load` says where)."""
+
+
+class _Parser:
+    """``json.loads`` with every object checked as the parser makes it, before anything reads its keys: at most
+    ``MAX_KEYS`` keys, none twice, and at most ``MAX_KEYS`` different keys among all the objects of a document (or
+    of all the lines of a file), so that what is worked out per key (its name compared with the RR names, cached)
+    is worked out for a bounded number of names."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.keys: set[str] = set()
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len(pairs) > MAX_KEYS:
+            raise _RefusedError(f"an object of {len(pairs):,} keys, more than the limit of {MAX_KEYS:,}")
+        obj = dict(pairs)
+        if len(obj) < len(pairs):
+            twice = next(key for key, n in Counter(key for key, _ in pairs).items() if n > 1)
+            raise _RefusedError(f"the key {excerpt(twice)} appears twice in an object (which of its values is meant?)")
+        self.keys.update(obj)
+        if len(self.keys) > MAX_KEYS:
+            raise _RefusedError(f"more than {MAX_KEYS:,} different keys among the objects, the limit")
+        return obj
+
+    def load(self, text: str, line: int | None = None) -> Any:
+        try:
+            return json.loads(text, object_pairs_hook=self._object)
+        except json.JSONDecodeError as exc:
+            row = exc.lineno if line is None else line
+            problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
+            raise RecordingFormatError(self.source, problem, row=row, structural=True) from None
+        except _RefusedError as exc:
+            raise RecordingFormatError(self.source, str(exc), row=line) from None
+        except RecursionError:  # the parser recurses once per level of nesting and gives up about 1,000 deep
+            raise RecordingFormatError(self.source, "JSON nested too deeply to be recordings", row=line) from None
+        except ValueError:  # Python's limit on the digits of an integer (4,300)
+            raise RecordingFormatError(self.source, "malformed JSON: a number too long to read", row=line) from None
+
+
+def _head_schema(content: Content, opts: Options) -> pa.Schema | None:
+    """The columns of a file of beat objects and their types, from its first lines (about 64 KB of them), parsed
+    first as every line of the careful path is (each object's keys counted, none twice); None where they are no flat
+    beat objects of at most ``MAX_COLUMNS`` keys in all, or a line is longer than that start."""
+    head = content.head()
+    line_end = content.utf8.find(b"\n")
+    if len(head.encode("utf-8")) < (len(content.utf8) if line_end < 0 else line_end):
+        return None  # the first line is cut short
+    lines = enumerate(head.split("\n"), start=1)
+    parser = _Parser(opts.source)
+    objects = [parser.load(line, number) for number, line in lines if line.strip()]
+    if not all(isinstance(obj, dict) and not any(isinstance(v, dict) for v in obj.values()) for obj in objects):
+        return None
+    if len({key for obj in objects for key in obj}) > MAX_COLUMNS:
+        return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        row = exc.lineno if line is None else line
-        problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
-        raise RecordingFormatError(source, problem, row=row, structural=True) from None
-    except RecursionError:  # the parser recurses once per level of nesting and gives up about 1,000 deep
-        raise RecordingFormatError(source, "JSON nested too deeply to be recordings", row=line) from None
+        schema = pajson.read_json(
+            pa.py_buffer(head.encode("utf-8")), read_options=pajson.ReadOptions(use_threads=False)
+        ).schema
+        roles = find_roles(
+            schema.names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, RecordingFormatError):
+        return None
+    # Whole numbers in the head may be followed by decimals: the columns read as numbers are read as floats.
+    for i in (roles.rr, roles.time, roles.label):
+        if i is not None and pa.types.is_integer(schema.types[i]):
+            schema = schema.set(i, pa.field(schema.names[i], pa.float64()))
+    return schema
 
 
 def _rr_key(obj: dict[str, Any]) -> str | None:
@@ -141,8 +221,8 @@ def _beats(items: list[Any]) -> bool:
     """Objects that are beats: each has a single RR value rather than a list."""
     if not items or not all(isinstance(item, dict) for item in items):
         return False
-    keys = [_rr_key(item) for item in items]
-    return all(key is not None and not isinstance(item[key], list) for key, item in zip(keys, items, strict=True))
+    # Stops at the first object that is no beat (without looking at the keys of the others).
+    return all((key := _rr_key(item)) is not None and not isinstance(item[key], list) for item in items)
 
 
 def _find(doc: Any, path: str, parent_id: str | None, depth: int) -> list[_Item]:
@@ -183,7 +263,7 @@ def _recordings(items: list[_Item], opts: Options) -> Recordings:
             if rec.id in seen:
                 field = f"{item.path}.id".lstrip(".")
                 raise RecordingFormatError(
-                    opts.source, "a recording id appears twice", row=item.line, field=field, value=repr(rec.id)
+                    opts.source, "a recording id appears twice", row=item.line, field=field, value=excerpt(rec.id)
                 )
             seen.add(rec.id)
         out += recs
@@ -278,14 +358,14 @@ def _sample_list(samples: list[Any], name: str, path: str, line: int | None, opt
         )
     key = _value_key(samples[0])
     if key is None:
-        found = ", ".join(map(repr, samples[0]))
+        found = listing(list(samples[0]))
         raise RecordingFormatError(
             source,
             f"no RR value in the sample object (a key 'value', 'ms' or named as RR); found {found}",
             row=line,
             field=f"{path}[0]",
         )
-    names = list(dict.fromkeys(k for sample in samples for k in sample))
+    names = _keys_of(samples, source, lambda i, k: (line, f"{path}[{i}].{k}"))
     # Times only where every sample has one: a sample without would leave its beat untimed.
     time_key = next(
         (k for k in names if name_key(k)[0] in NAMES["time"] and all(s.get(k) is not None for s in samples)), None
@@ -329,11 +409,28 @@ def _values(values: Any, name: str, line: int | None, source: str) -> np.ndarray
     return np.array(values, dtype=object) if text else np.asarray(values, dtype=np.float64)
 
 
+def _keys_of(objects: list[dict[str, Any]], source: str, where: WhereBeat) -> list[str]:
+    """The keys of objects read as the rows of a table (its columns), in order of first appearance; refused past
+    ``MAX_COLUMNS`` before any column is made (each would be one, as long as the table)."""
+    keys: dict[str, None] = {}
+    for i, obj in enumerate(objects):
+        keys.update(dict.fromkeys(obj))
+        if len(keys) > MAX_COLUMNS:
+            row, field = where(i, list(keys)[MAX_COLUMNS])
+            raise RecordingFormatError(
+                source,
+                f"more than {MAX_COLUMNS} keys among the objects, the limit (each is a column)",
+                row=row,
+                field=field,
+            )
+    return list(keys)
+
+
 def _beat_table(beats: list[dict[str, Any]], opts: Options, where: WhereBeat) -> Recordings:
     """Beat objects as the rows of a table: their keys are its columns."""
     import pandas as pd  # here, not at import: the fast readers need none of it (it takes 0.3 s to import)
 
-    names = list(dict.fromkeys(key for beat in beats for key in beat))
+    names = _keys_of(beats, opts.source, where)
     # Through pandas, so that a list in a cell stays one value (numpy would make it a dimension).
     columns = [pd.Series([beat.get(key) for beat in beats], dtype=object).to_numpy() for key in names]
     roles = find_roles(

@@ -23,15 +23,18 @@ from cardiospike.data.formats.checks import (
     check_count,
     check_finite,
     check_rr,
+    excerpt,
     first,
     labels_of,
     numeric,
     raise_at,
+    show,
 )
 from cardiospike.data.formats.columns import (
     Roles,
     header_unit,
     looks_like_time_of_day,
+    option,
     rr_unit,
     time_scale,
     times_of_day,
@@ -112,7 +115,7 @@ def recordings_of(table: Table, opts: Options) -> Recordings:
             "the rows of a recording are not together (keep each recording's rows consecutive)",
             row=row,
             field=table.names[roles.id] if roles.id is not None else None,
-            value=f"recording {names[codes[back + 1]]!r}",
+            value=f"recording {excerpt(names[codes[back + 1]])}",
         )
     if time is not None:
         assert roles.time is not None
@@ -150,7 +153,10 @@ def recordings_of(table: Table, opts: Options) -> Recordings:
 
 def arrow_ids(column: pa.ChunkedArray, opts: Options) -> tuple[np.ndarray, list[str]] | None:
     """Recording codes and ids of a pyarrow column of ids, counted before anything is done per recording (a flood
-    of one-beat recordings stops at once); None where ids differ only by surrounding spaces (the careful path)."""
+    of one-beat recordings stops at once); None where ids differ only by surrounding spaces, or some are missing (an
+    NDJSON line without the key): the careful path names the line."""
+    if column.null_count:
+        return None
     encoded = pc.dictionary_encode(column.combine_chunks())
     check_count(len(encoded.dictionary), opts.max_recordings, opts.source)
     names = [str(name).strip() for name in encoded.dictionary.to_pylist()]
@@ -164,7 +170,7 @@ def _time_hint(table: Table, time: np.ndarray, at: int) -> str:
     only where nothing says the file holds several."""
     id_like = unused_id_columns(table.names, table.roles)
     if id_like:
-        return f"{{id_column={id_like[0]}}} reads one recording per value of {id_like[0]!r}"
+        return f"{option('id_column', id_like[0])} reads one recording per value of {excerpt(id_like[0])}"
     if table.roles.id is None and time[at] <= time[0]:
         return (
             "the times start again: several recordings one after another? An id column tells them apart "
@@ -206,7 +212,7 @@ def _times(table: Table, opts: Options, rr_ms: np.ndarray) -> tuple[np.ndarray, 
     if raw.dtype.kind == "O" and len(raw) and looks_like_time_of_day(str(raw[0])):
         time, bad = times_of_day(raw)
         if bad is not None:
-            raise_at(opts.source, "not a time of day", where, bad, repr(str(raw[bad]).strip()))
+            raise_at(opts.source, "not a time of day", where, bad, show(str(raw[bad]).strip()))
         return time, True
     time = numeric(raw, opts.source, where, table.decimal_comma)
     check_finite(time, opts.source, where)

@@ -63,8 +63,8 @@ class OnnxBeatNet:
         window = 0 if self.windowing is None else self.windowing.length - self.windowing.context - 1
         return window + self.inputs.reach
 
-    def predict_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
-        """Per-beat anomaly probabilities (float64) of one recording's RR intervals (ms).
+    def anomaly_proba(self, rr: NDArray[np.floating], features: NDArray[np.float32] | None = None) -> FloatArray:
+        """Per-beat anomaly probabilities, shape (n,), float64, of one recording's n RR intervals (ms).
 
         ``features``: the recording's feature matrix (``beat_features`` with :attr:`features`, shape (n, n_features))
         where the caller has computed it already (the detector, for LightGBM); only a "features" network reads it.
@@ -77,7 +77,7 @@ class OnnxBeatNet:
         features: Sequence[NDArray[np.float32]] | None = None,
         offsets: Sequence[int] | None = None,
     ) -> list[FloatArray]:
-        """Probabilities of several recordings (see :meth:`predict_proba`): their windows in batches (a window's
+        """Probabilities of several recordings (see :meth:`anomaly_proba`): their windows in batches (a window's
         output never depends on the others), or for a window kind each recording's windows, one call each.
 
         ``offsets``: each recording is a piece that starts at that beat of a longer one, cut into windows as the

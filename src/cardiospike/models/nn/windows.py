@@ -57,7 +57,7 @@ class Windowing:
 
 
 @dataclass(frozen=True)
-class Cut:
+class WindowLayout:
     """Where the windows of many recordings lie, and where their kept outputs go; the windows' inputs are made
     batch by batch (:meth:`batches`), so memory holds one batch of windows, not all of them."""
 
@@ -113,7 +113,7 @@ class Cut:
         return out
 
 
-def cut(lengths: Sequence[int], windowing: Windowing, offsets: Sequence[int] | None = None) -> Cut:
+def cut(lengths: Sequence[int], windowing: Windowing, offsets: Sequence[int] | None = None) -> WindowLayout:
     """The windows of recordings of ``lengths`` beats, each a piece that starts at beat ``offsets[i]`` of a longer
     recording (default: whole recordings, all 0; see :meth:`Windowing.spans`)."""
     owners: list[NDArray[np.int64]] = []
@@ -133,7 +133,7 @@ def cut(lengths: Sequence[int], windowing: Windowing, offsets: Sequence[int] | N
         kept_beat.append(beat0 + beat)
         base += start.size
         beat0 += int(n)
-    return Cut(
+    return WindowLayout(
         owner=_joined(owners),
         start=_joined(starts),
         window=_joined(kept_window),

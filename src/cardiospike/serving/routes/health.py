@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 
 from cardiospike.serving.deps import DetectorDep
-from cardiospike.serving.schemas import HealthResponse, ReadyResponse, VersionResponse, error_responses
+from cardiospike.serving.errors import error_json
+from cardiospike.serving.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    ReadyResponse,
+    VersionResponse,
+    error_responses,
+)
+from cardiospike.serving.scoring import RunningJobs
+from cardiospike.serving.settings import Settings
 from cardiospike.version import package_version
 
 router = APIRouter(tags=["health"])
 
+STUCK: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorResponse,
+        "description": "A job of a worker thread (parsing, scoring) has run for longer than the setting stuck_after: "
+        "the process should be restarted.",
+    }
+}
 
-@router.get("/health", response_model=HealthResponse, summary="The process is alive")
-def health() -> HealthResponse:
+
+# async: answered on the event loop, so it needs no worker thread, even where every thread is taken or stuck.
+@router.get("/health", response_model=HealthResponse, responses=STUCK, summary="The process is alive and not stuck")
+async def health(request: Request) -> HealthResponse | Response:
+    # Read from the app's state, not through a dependency: FastAPI runs a plain-def dependency in a thread.
+    settings: Settings = request.app.state.settings
+    jobs: RunningJobs = request.app.state.jobs
+    longest = jobs.longest()
+    if longest > settings.stuck_after:
+        # A thread cannot be stopped from outside: only a restart frees it, so the probe fails.
+        return error_json(
+            503,
+            f"a scoring job has run for more than {settings.stuck_after:g} s ({longest:.0f} s; setting "
+            "stuck_after): restart the service",
+        )
     return HealthResponse()
 
 

@@ -11,15 +11,16 @@ from cardiospike.report import ModelInfo, SourceInfo, file_stem, render_report
 from cardiospike.serving.bodies import file_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.errors import InputError, ValidationProblemsError
-from cardiospike.serving.schemas import StudyId, error_responses
+from cardiospike.serving.schemas import RecordingId, error_responses
 from cardiospike.serving.scoring import READING_FIELDS, READING_SCHEMA, off_loop, read_upload, reading_of_form
 
 router = APIRouter(prefix="/api/v1", tags=["report"])
 
 #: The form field naming one recording of the file: in the body, since access logs write query strings (and a
-#: recording id may name a patient).
+#: recording id may name a patient). Any id the readers read is taken, however long (a study id of /predict, echoed
+#: back, has at most 256 characters; this one only picks a recording of the file, and the body limit bounds it).
 RECORDING = "recording"
-_RECORDING_ID = TypeAdapter(StudyId)
+_RECORDING_ID = TypeAdapter(RecordingId)
 _RECORDING_SCHEMA = {
     **_RECORDING_ID.json_schema(),
     "description": "Id of one recording of the file to report on (default: every recording).",
@@ -67,7 +68,7 @@ async def report(request: Request, detector: DetectorDep, settings: SettingsDep,
 
 
 def _recording_id(value: str | None) -> str | None:
-    """The recording asked for (None: every recording), checked as the other routes check a study id."""
+    """The recording asked for (None: every recording): not empty."""
     if value is None:
         return None
     try:

@@ -25,7 +25,7 @@ FIXTURES = ["sequence_module", "cardionet_module", "features_module"]
 
 def _agree(module: BeatNetModule, runtime: OnnxBeatNet, recs: list[Recording]) -> None:
     for rec, expected in zip(recs, predict_network(module, recs), strict=True):
-        np.testing.assert_allclose(runtime.predict_proba(rec.rr), expected, rtol=0, atol=1e-5, err_msg=rec.id)
+        np.testing.assert_allclose(runtime.anomaly_proba(rec.rr), expected, rtol=0, atol=1e-5, err_msg=rec.id)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES)
@@ -38,10 +38,10 @@ def test_onnx_matches_torch_on_synthetic(fixture, request, tmp_path):
     recs = [simulate_recording(n, seed=n) for n in (1, 2, 17, 300, 1500)]
     recs.append(Recording.from_rr([100.0, 5000.0, 800.0]))  # mostly measurement errors
     _agree(module, runtime, recs)
-    assert runtime.predict_proba(np.zeros(0)).shape == (0,)
+    assert runtime.anomaly_proba(np.zeros(0)).shape == (0,)
 
 
-@pytest.mark.integration
+@pytest.mark.real_data
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_onnx_matches_torch_on_real_data(fixture, request):
     recs = read_recordings(real_data("train.csv"))[:20]
@@ -77,7 +77,7 @@ def test_runtime_does_not_import_torch(sequence_module, tmp_path):
         import numpy as np
         from cardiospike.models.nn.runtime import OnnxBeatNet
         import cardiospike.models.nn
-        p = OnnxBeatNet({str(path)!r}).predict_proba(np.full(50, 800.0))
+        p = OnnxBeatNet({str(path)!r}).anomaly_proba(np.full(50, 800.0))
         assert p.shape == (50,)
         heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "lightning", "pytorch_lightning"))
         assert not heavy, heavy
@@ -96,7 +96,7 @@ def test_runtime_reads_a_feature_matrix_computed_already(features_module, sequen
     assert runtime.features is not None
     rec = simulate_recording(500, seed=5)
     shared = beat_features(rec.rr, runtime.features)
-    np.testing.assert_array_equal(runtime.predict_proba(rec.rr, shared), runtime.predict_proba(rec.rr))
+    np.testing.assert_array_equal(runtime.anomaly_proba(rec.rr, shared), runtime.anomaly_proba(rec.rr))
     assert OnnxBeatNet(onnx_bytes(sequence_module)).features is None  # only a feature network reads features
 
 
@@ -117,7 +117,7 @@ def test_windowed_network_scores_as_trained_and_batches_alike(windowed_module, t
     _agree(windowed_module, runtime, recs)  # one recording at a time, as torch scores them
     together = runtime.predict_many([r.rr for r in recs])
     for rec, proba in zip(recs, together, strict=True):
-        np.testing.assert_allclose(proba, runtime.predict_proba(rec.rr), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(proba, runtime.anomaly_proba(rec.rr), rtol=0, atol=1e-6)
 
 
 def test_a_windowed_beat_depends_only_on_its_window(windowed_module):
@@ -129,6 +129,6 @@ def test_a_windowed_beat_depends_only_on_its_window(windowed_module):
     features = beat_features(rec.rr, runtime.features)
     changed = features.copy()
     changed[500:] += 1.0  # far beyond the windows of the first 300 beats
-    a, b = runtime.predict_proba(rec.rr, features), runtime.predict_proba(rec.rr, changed)
+    a, b = runtime.anomaly_proba(rec.rr, features), runtime.anomaly_proba(rec.rr, changed)
     np.testing.assert_array_equal(a[:300], b[:300])
     assert not np.array_equal(a[500:], b[500:])

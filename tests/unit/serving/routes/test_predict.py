@@ -82,6 +82,7 @@ def _post_raw(client: TestClient, body: str, content_type: str = "application/js
         ({"study": "a", "sequence": [800], "tims": [0]}, ["body", "tims"], "extra_forbidden"),
         ({"study": "a", "sequence": [800, 810], "times": [0]}, ["body", "times"], "times_length"),
         ({"study": "a", "sequence": [800, 810, 820], "times": [0, 5, 5]}, ["body", "times"], "times_not_increasing"),
+        ({"study": "a", "sequence": [800, 0, 820], "times": [0, 5, 4]}, ["body", "times"], "times_not_increasing"),
         ({"study": "a", "sequence": [800, 810], "times": [10, 0]}, ["body", "times"], "times_not_increasing"),
         ({"study": "a", "sequence": [800], "times": ["0"]}, ["body", "times", 0], "float_type"),
         ([800, 810], ["body"], "model_type"),
@@ -218,3 +219,11 @@ def test_rr_in_seconds_above_the_limit_once_in_ms_is_refused_where_it_is(client:
     body = assert_error(client.post(URL, json={"study": "a", "sequence": [0.8, 0.8, 500.0], "unit": "s"}), 422)
     assert body["errors"][0]["loc"] == ["body", "sequence", 2]
     assert "100,000 ms" in body["errors"][0]["msg"]
+
+
+def test_times_computed_from_rr_are_accepted_back_over_a_dropped_beat(client: TestClient):
+    """A dropped beat (RR 0) adds no time, so a recording's times stay put over it: the web page sends them back."""
+    body = {"study": "a", "sequence": [800.0, 0.0, 810.0, 790.0], "times": [0.0, 0.0, 810.0, 1600.0]}
+    answer = client.post("/api/v1/predict", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["errors"] == [0, 1, 0, 0]

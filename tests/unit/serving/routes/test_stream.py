@@ -76,25 +76,94 @@ def test_bad_messages_get_an_error_and_a_close_code(client: TestClient, message:
 
 
 def test_the_key_comes_in_the_header_or_the_first_message(make_app: MakeApp):
-    with TestClient(make_app(api_key="secret")) as keyed:
-        with keyed.websocket_connect(URL) as ws:
-            assert ws.receive_json()["type"] == "ready"
-            ws.send_json({"rr": [800.0]})
+    with TestClient(make_app(api_key="secret", stream_auth_timeout=0.3)) as keyed:
+        with keyed.websocket_connect(URL) as ws:  # no key at all: nothing is sent, ready included, until it closes
             error = ws.receive_json()
             assert (error["type"], error["code"]) == ("error", 1008)
+            assert "setting stream_auth_timeout" in error["detail"]
         with keyed.websocket_connect(URL) as ws:
-            ws.receive_json()
-            ws.send_json({"api_key": "wrong"})
+            ws.send_json({"rr": [800.0]})  # beats before the key
             assert ws.receive_json()["code"] == 1008
         with keyed.websocket_connect(URL) as ws:
-            ws.receive_json()
+            ws.send_json({"api_key": "wrong"})
+            error = ws.receive_json()
+            assert (error["code"], error["detail"]) == (1008, "wrong API key")
+        with keyed.websocket_connect(URL) as ws:
             ws.send_json({"api_key": "secret"})
+            assert ws.receive_json()["type"] == "ready"  # the first thing sent, once the key is right
             ws.send_json({"rr": [800.0, 810.0], "end": True})
             assert any(m["type"] == "beats" for m in _collect(ws))
         with keyed.websocket_connect(URL, headers={"X-API-Key": "secret"}) as ws:
             ws.receive_json()
             ws.send_json({"rr": [800.0], "end": True})
             assert [m["type"] for m in _collect(ws)] == ["unit", "beats"]  # auto: the unit taken comes first
+        with keyed.websocket_connect(URL, headers={"X-API-Key": "wrong"}) as ws:
+            assert ws.receive_json()["code"] == 1008
+
+
+def test_sockets_waiting_for_their_key_take_no_streams_place(make_app: MakeApp):
+    app = make_app(api_key="secret", stream_max_connections=1, stream_auth_timeout=5.0)
+    # The first socket has no key: it waits for it, and is not counted as a stream.
+    with TestClient(app) as keyed, keyed.websocket_connect(URL) as waiting:
+        with keyed.websocket_connect(URL, headers={"X-API-Key": "secret"}) as ws:
+            assert ws.receive_json()["type"] == "ready"
+            assert (app.state.streams, app.state.awaiting_key) == (1, 1)
+        with keyed.websocket_connect(URL) as second:  # those waiting are bounded apart, as streams are
+            error = second.receive_json()
+            assert (error["code"], "waiting for their API key" in error["detail"]) == (1013, True)
+        waiting.send_json({"api_key": "secret"})
+        assert waiting.receive_json()["type"] == "ready"
+        assert (app.state.streams, app.state.awaiting_key) == (1, 0)
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_binary_message_gets_an_error_and_1003(make_app: MakeApp, keyed: bool):
+    with TestClient(make_app(api_key="secret" if keyed else None)) as client, client.websocket_connect(URL) as ws:
+        if not keyed:
+            ws.receive_json()  # ready
+        ws.send_bytes(b'{"rr": [800]}')
+        error = ws.receive_json()
+        assert (error["type"], error["code"]) == ("error", 1003)
+        assert "binary message" in error["detail"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1003
+
+
+@pytest.mark.parametrize(
+    ("messages", "problem"),
+    [
+        (['{"end": "yes"}'], "end: Input should be a valid boolean"),
+        (['{"rr": [800], "end": 1}'], "end: Input should be a valid boolean"),
+        (['{"rr": [800, 810], "times": [5, 1]}'], "times[1]: not after times[0]"),
+        (['{"rr": [800, 810], "times": [5, 5]}'], "times[1]: not after times[0]"),
+        (['{"rr": [800, 810], "times": [0, 800]}', '{"rr": [800], "times": [800]}'], "times[0]: not after the last"),
+        # Timed by RR, the second beat is at 810: a given time must come after it.
+        (['{"rr": [800, 810]}', '{"rr": [800], "times": [810]}'], "times[0]: not after the last"),
+        (['{"rr": [0.8, 0.81], "times": [0, 1e308]}'], "times[1]: not a finite time"),  # 1e308 s: no float in ms
+    ],
+)
+def test_malformed_end_and_times_that_do_not_increase(client: TestClient, messages: list[str], problem: str):
+    url = f"{URL}?unit=s" if "1e308" in messages[-1] else URL
+    with client.websocket_connect(url) as ws:
+        ws.receive_json()
+        for text in messages:
+            ws.send_text(text)
+        received = _collect(ws)
+    error = received[-1]
+    assert (error["type"], error["code"]) == ("error", 1007)
+    assert error["detail"].startswith("invalid message: ")
+    assert problem in error["detail"]
+
+
+def test_times_that_increase_across_messages_are_taken(client: TestClient):
+    with client.websocket_connect(f"{URL}?unit=ms") as ws:
+        ws.receive_json()
+        ws.send_json({"rr": [800.0, 810.0]})  # timed by RR: 0, 810
+        ws.send_json({"rr": [805.0, 790.0], "times": [1615.0, 2405.0]})
+        ws.send_json({"rr": [800.0], "end": True})
+        messages = _collect(ws)
+    assert sum(len(m["is_anomaly"]) for m in messages if m["type"] == "beats") == 5
 
 
 def test_stream_limits(make_app: MakeApp):
@@ -166,3 +235,15 @@ def test_a_stream_refuses_an_unknown_unit_or_a_late_one(client: TestClient):
         messages = _collect(ws)
         assert messages[-1]["code"] == 1007
         assert "before the first beats" in messages[-1]["detail"]
+
+
+def test_times_may_stay_put_over_a_dropped_beat(client: TestClient):
+    """As times computed from RR do (a 0 adds no time): the web page replays a recording's own times."""
+    with client.websocket_connect(URL) as ws:
+        ws.receive_json()
+        ws.send_json({"rr": [800.0, 0.0, 810.0], "times": [0.0, 0.0, 810.0]})
+        ws.send_json({"rr": [0.0, 790.0], "times": [810.0, 1600.0]})
+        ws.send_json({"end": True})
+        messages = _collect(ws)
+    assert not any(m["type"] == "error" for m in messages)
+    assert sum(len(m["errors"]) for m in messages if m["type"] == "beats") == 5

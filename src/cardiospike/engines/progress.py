@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from cardiospike.engines.partitions import PartitionResult
 
 
-class Report(Protocol):
+class Progress(Protocol):
     """What a run reports to; every method is called from the thread that started the run."""
 
     def note(self, message: str) -> None:
@@ -22,7 +22,7 @@ class Report(Protocol):
 
 
 class Silent:
-    """A report that says nothing."""
+    """Progress that says nothing."""
 
     def note(self, message: str) -> None:
         pass
