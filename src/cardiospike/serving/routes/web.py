@@ -32,7 +32,7 @@ def _plotly_version() -> str:
 
 
 @lru_cache(maxsize=8)
-def render_index(api_key_required: bool, max_beats: int, max_body_bytes: int) -> str:
+def render_index(api_key_required: bool, max_body_bytes: int) -> str:
     """The page, rendered once per combination of the settings it shows (they are fixed for an app's life)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     version = package_version()
@@ -43,14 +43,13 @@ def render_index(api_key_required: bool, max_beats: int, max_body_bytes: int) ->
         plotly_url=f"{PLOTLY_PATH}?v={_plotly_version()}",
         api_key_required=api_key_required,
         api_key_header=API_KEY_HEADER,
-        max_beats=max_beats,
         max_body_bytes=max_body_bytes,
     )
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(settings: SettingsDep) -> HTMLResponse:
-    html = render_index(settings.api_key is not None, settings.max_beats, settings.max_body_bytes)
+    html = render_index(settings.api_key is not None, settings.max_body_bytes)
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
