@@ -1,10 +1,10 @@
 """The LightGBM forest as scoring sees it: loaded from its text, predicting with the fastest runtime at hand.
 
 Two runtimes give the same probabilities (within 1e-12, a test checks it; on 10,000 real beats the largest
-difference was 1.1e-16 and no flag differed, ``benchmarks/results/speed.md``):
+difference was 3.8e-14 and no flag differed, ``benchmarks/results/speed.md``):
 
 * ``compiled``: the forest compiled to machine code for this CPU by `lleaves <https://github.com/siboehm/lleaves>`_
-  (LLVM), about 3x faster than LightGBM on one core. Compiling takes about 20 s, so it is done once per model and
+  (LLVM), 2.8 times as fast as LightGBM on one core (``benchmarks/results/speed.md``). Compiling takes about 20 s, so it is done once per model and
   CPU and kept in a cache folder (:func:`cache_dir`), named by the model text's SHA-256 and what the code depends
   on; later loads read it back in milliseconds with llvmlite alone. Needs the ``fast`` extra
   (``pip install 'cardiospike[fast]'``).
