@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cardiospike.engines.datasets import Dataset, DatasetError, Target
+from cardiospike.engines.datasets import Dataset, DatasetError, Target, repartitioned_names
 from cardiospike.engines.local import describe_spans, refuse_spanning
 from cardiospike.engines.partitions import (
     Job,
@@ -152,9 +152,10 @@ def _repartitioned(
     shuffled = rows.shuffle(on=id_column, npartitions=n)
     size = sum(p.size for p in dataset.partitions)
     integer = pa.types.is_integer(surveys[0].schema.field(id_column).type)  # the shuffle made the ids text
+    names = repartitioned_names(n)  # the names the output folder's check expects (engines.datasets)
     tasks = [
         dask.delayed(score_rows, pure=False)(
-            part, i, n, target.path_of(f"part-{i:05d}.parquet"), job, dataset.location, id_column, size, integer
+            part, i, n, target.path_of(names[i]), job, dataset.location, id_column, size, integer
         )
         for i, part in enumerate(shuffled.to_delayed())
     ]

@@ -4,10 +4,10 @@ Two runtimes give the same probabilities (within 1e-12, a test checks it; on 10,
 difference was 3.8e-14 and no flag differed, ``benchmarks/results/speed.md``):
 
 * ``compiled``: the forest compiled to machine code for this CPU by `lleaves <https://github.com/siboehm/lleaves>`_
-  (LLVM), 2.8 times as fast as LightGBM on one core (``benchmarks/results/speed.md``). Compiling takes about 20 s, so it is done once per model and
-  CPU and kept in a cache folder (:func:`cache_dir`), named by the model text's SHA-256 and what the code depends
-  on; later loads read it back in milliseconds with llvmlite alone. Needs the ``fast`` extra
-  (``pip install 'cardiospike[fast]'``).
+  (LLVM), 2.8 times as fast as LightGBM on one core (``benchmarks/results/speed.md``). Compiling takes about 20 s,
+  so it is done once per model and CPU and kept in a cache folder (:func:`cache_dir`), named by the model text's
+  SHA-256 and what the code depends on; later loads read it back in milliseconds with llvmlite alone. Needs the
+  ``fast`` extra (``pip install 'cardiospike[fast]'``).
 * ``lightgbm``: LightGBM's own predictor (slower to import: it loads scikit-learn).
 
 ``auto`` takes the compiled forest where lleaves is installed, else LightGBM. The model text is checked
