@@ -5,8 +5,8 @@ Usage: python benchmarks/bench_batches.py [--beats 1000000] [--partitions 6] [--
 The seeded recordings of ``bench_dask.py`` (2,000 to 8,000 beats each), cut into ``--partitions`` partitions at
 whole recordings as it cuts them, are scored two ways in this process with ``Detector.score_many``: each
 partition on its own (what every engine does with a dataset's partition) and all of them as one list (what
-``predict`` does with one file holding them all). The batches then group the recordings differently, and the
-features' window sums (prefix sums over a batch's beats laid end to end) round differently. Counted: beats whose
+``predict`` does with one file holding them all). The batches then group the recordings differently; the features'
+window sums are added outward from each beat, so no rounding should depend on the batch. Counted: beats whose
 probability as written (6 decimals) differs, the largest difference, and flags that differ. Results go to stdout
 and benchmarks/results/batches.md.
 """
