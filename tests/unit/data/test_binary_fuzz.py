@@ -1,7 +1,8 @@
 """Hostile binary inputs: a valid ``.npy``, FIT or WFDB annotation file, changed at random a few hundred times (bytes
 flipped, cut, inserted, headers edited), is each time read or refused with a ``RecordingFormatError``, promptly; and
-the cases a probe found (an annotation that sent ``wfdb.rdann`` into an endless loop, a ``.npy`` header claiming 10^13
-values, corrupted FIT files that escaped as ``struct.error``) are refused within a second.
+the inputs that once stalled or crashed these readers (an annotation that sent ``wfdb.rdann`` into an endless loop,
+a ``.npy`` header claiming 10^13 values, corrupted FIT files that escaped as ``struct.error``) are refused within a
+second.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hostile inputs: each is read, or refused with a RecordingFormatError, in time linear in its size, and no message
 is a copy of it.
 
-The inputs are sized as an independent probe found them to stall or mislead the readers (a 48 KB Polar HRM file took
+The inputs are sized as they once stalled or misled the readers (a 48 KB Polar HRM file took
 4 s, a line of 600,000 numbers 37 s, an NDJSON line of 100,000 keys 11 s, a 140 KB Parquet file 257 s and 13 GiB);
 each must now take well under :data:`BOUND` seconds. pandas is imported here, as the service has it imported: the
 bound is on the reading, not on a first import.
@@ -266,7 +266,7 @@ def test_every_part_of_a_message_is_bounded():
 
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """20 million rows of one value in about 100 KB of zstd pages, as the probe wrote it."""
+    """20 million rows of one value in about 100 KB of zstd pages: a decompression bomb."""
     path = tmp_path_factory.mktemp("bomb") / "bomb.parquet"
     chunk = pa.table({"x": np.full(1_000_000, 800.0)})
     with pq.ParquetWriter(path, chunk.schema, compression="zstd", use_dictionary=False) as writer:
