@@ -68,3 +68,38 @@ def cardiospike_args(words: list[str]) -> list[str] | None:
             if args and (args[0] in names or args[0].startswith("--")):
                 return args
     return None
+
+
+#: Options every command has, which a page need not find in a command's own.
+UNIVERSAL = {"--help", "--install-completion", "--show-completion"}
+
+
+def parse_problem(args: list[str]) -> str | None:
+    """Why the command line would not take ``cardiospike ARGS`` as written (no command, a bad option or value), or
+    None: the command is parsed, never run."""
+    # Typer's own copy of Click: its groups are no click.Group, its errors TyperExceptions.
+    command = typer.main.get_command(app)
+    path = ["cardiospike"]
+    rest = list(args)
+    while hasattr(command, "commands") and rest and rest[0] in command.commands:
+        path.append(rest[0])
+        command = command.commands[rest.pop(0)]
+    if hasattr(command, "commands"):
+        return "names no command"
+    try:
+        with command.make_context(" ".join(path), list(rest)):
+            pass
+    except typer.TyperException as exc:
+        return str(exc)
+    except SystemExit:  # --help, --version: eager options that exit
+        pass
+    # A command that passes unknown options on (train's Hydra overrides) would take a renamed option as one.
+    options = {o for p in command.params for o in p.opts}
+    unknown = {a.split("=")[0] for a in rest if a.startswith("--")} - options - UNIVERSAL
+    return f"no such option {unknown}" if unknown else None
+
+
+def missing_make_targets(targets: list[str], makefile: Path) -> list[str]:
+    """The ``make`` targets among ``targets`` that ``makefile`` does not define."""
+    text = makefile.read_text()
+    return [t for t in targets if not re.search(rf"^{re.escape(t)}:", text, re.MULTILINE)]

@@ -17,7 +17,19 @@ from cardiospike.errors import first_line
 from cardiospike.features import features_for_recordings
 from cardiospike.live import BLOCK, BeatStream
 from cardiospike.models.forest import Runtime
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, FloatArray, Recording, Unit, measurement_errors
+from cardiospike.recording import (
+    ERROR,
+    ID,
+    LABEL,
+    PROBA,
+    REFERENCE,
+    RR,
+    TIME,
+    FloatArray,
+    Recording,
+    Unit,
+    measurement_errors,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,8 +39,6 @@ BATCH_BEATS = 65_536
 #: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
 #: probability and the measurement-error flag.
 SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
-#: The column of the reference labels (the doctors' ``y`` of a labelled input), kept after the predicted ``y``.
-REFERENCE = "label"
 #: Times and RR are written to the microsecond (3 decimals of a millisecond): see :func:`_beat_columns`.
 MS_DECIMALS = 3
 

@@ -213,15 +213,17 @@ class BeatStream:
         beyond = np.flatnonzero(~np.isfinite(time))
         if beyond.size:
             raise ValueError(f"times[{beyond[0]}]: not a finite time in milliseconds (read in seconds?)")
+        # With the last beat fed before, if any, in front (at -1): the join is checked as the steps within.
+        before = 0 if self._last_time is None else 1
+        if before:
+            time, rr = np.r_[self._last_time, time], np.r_[1.0, rr]
         back = first_time_not_after(time, rr)
-        if back is not None:
-            raise ValueError(f"times[{back}]: not after times[{back - 1}] (times must increase)")
-        if time.size and self._last_time is not None:
-            joined = first_time_not_after(np.array([self._last_time, time[0]]), np.array([1.0, rr[0]]))
-            if joined is not None:
-                raise ValueError(
-                    "times[0]: not after the last beat before it, of an earlier message (times must increase)"
-                )
+        if back is None:
+            return
+        back -= before
+        if back == 0:
+            raise ValueError("times[0]: not after the last beat before it, of an earlier message (times must increase)")
+        raise ValueError(f"times[{back}]: not after times[{back - 1}] (times must increase)")
 
     def _unit_of(self, rr: FloatArray) -> tuple[RRUnit | None, str | None]:
         """The stream's unit and why, decided on the first beats with a positive RR where it is ``auto``."""

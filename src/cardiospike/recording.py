@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +19,9 @@ RR = "x"
 LABEL = "y"
 PROBA = "anomaly_proba"
 ERROR = "error"
+#: The column of the reference labels in scored output (the doctors' ``y`` of a labelled input), after the predicted
+#: ``y``.
+REFERENCE = "label"
 
 #: The input formats readers know ("auto": sniffed from the extension and the content). Their readers are in
 #: ``cardiospike.data.formats``; the names live here so that the command line's help needs nothing else.
@@ -52,6 +55,26 @@ class Reading:
     time_column: str | None = None
     id_column: str | None = None
     use_time: bool = True
+
+    @classmethod
+    def of_options(
+        cls,
+        fmt: str,
+        unit: str,
+        rr_column: str | None,
+        time_column: str | None,
+        id_column: str | None,
+        ignore_time: bool,
+    ) -> Reading:
+        """As the command line's options and the service's form fields say it (their values checked there)."""
+        return cls(
+            fmt=cast(Format, fmt),
+            unit=cast(Unit, unit),
+            rr_column=rr_column,
+            time_column=time_column,
+            id_column=id_column,
+            use_time=not ignore_time,
+        )
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``read_recordings`` and ``parse_recordings`` that read as this says."""

@@ -15,15 +15,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from importlib.resources import files
 from pathlib import Path
 
 import optuna
 import pytest
+import yaml
 
 from ..server_process import free_port
 
 #: A ~1 s trial on simulated recordings, with a heartbeat short enough to notice a dead worker in seconds.
 QUICK = ["search_debug=quick", "data.synthetic.enabled=true", "heartbeat.interval=1", "heartbeat.grace_period=3"]
+#: The parameters a trial of the default search space samples (conf/search_space/lgbm.yaml), one by one.
+SAMPLED = len(yaml.safe_load((files("cardiospike") / "conf/search_space/lgbm.yaml").read_text())["params"])
 
 
 def postgres_bin() -> Path | None:
@@ -72,7 +76,8 @@ def worker(storage: str, study: str, *overrides: str) -> subprocess.Popen[str]:
 
 
 def wait_for_running_trial(storage: str, study: str, proc: subprocess.Popen[str], timeout: float = 60) -> int:
-    """Number of the first trial seen RUNNING with its parameters sampled (so that it is mid-cross-validation)."""
+    """Number of the first trial seen RUNNING with all its parameters sampled (so that it is mid-cross-validation:
+    a trial is stored as its parameters are suggested, one by one)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
@@ -82,7 +87,7 @@ def wait_for_running_trial(storage: str, study: str, proc: subprocess.Popen[str]
             )
         except KeyError:  # the worker has not created the study yet
             trials = []
-        if running := [t for t in trials if t.params]:
+        if running := [t for t in trials if len(t.params) == SAMPLED]:
             return running[0].number
         time.sleep(0.05)
     raise AssertionError("no trial started")

@@ -22,8 +22,8 @@ from cardiospike.cli.options import (
     UnitOption,
     open_detector,
     read_input,
-    reading,
 )
+from cardiospike.recording import Reading
 
 if TYPE_CHECKING:
     from cardiospike.detector import Detector
@@ -49,7 +49,7 @@ def evaluate(
 
     recordings = read_input(
         labelled,
-        reading(fmt, unit, rr_column, time_column, id_column, ignore_time),
+        Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time),
     )
     detector = open_detector(model)
     try:

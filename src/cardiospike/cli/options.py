@@ -6,13 +6,13 @@ Loading turns the package's errors into one-line exits; the package itself is im
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from cardiospike.cli.console import err_console, fail, warn
-from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS, Format, Reading, Unit
+from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS, Reading
 
 if TYPE_CHECKING:
     from cardiospike.data.formats import Recordings
@@ -87,20 +87,6 @@ ThresholdOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
 ]
-
-
-def reading(
-    fmt: str, unit: str, rr_column: str | None, time_column: str | None, id_column: str | None, ignore_time: bool
-) -> Reading:
-    """How a command reads its input: the options above, together (checked by their callbacks)."""
-    return Reading(
-        fmt=cast(Format, fmt),
-        unit=cast(Unit, unit),
-        rr_column=rr_column,
-        time_column=time_column,
-        id_column=id_column,
-        use_time=not ignore_time,
-    )
 
 
 def read_input(path: Path, how: Reading, *, keep_columns: bool = False) -> Recordings:

@@ -27,8 +27,8 @@ from cardiospike.cli.options import (
     UnitOption,
     open_detector,
     read_input,
-    reading,
 )
+from cardiospike.recording import Reading
 
 if TYPE_CHECKING:
     from cardiospike.detector import ScoredRecording
@@ -75,7 +75,7 @@ def predict(
     from cardiospike.engines.datasets import names_folder
     from cardiospike.remote import is_url
 
-    how = reading(fmt, unit, rr_column, time_column, id_column, ignore_time)
+    how = Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time)
     target: Path | None = None
     out_format = "csv"
     # An output ending with / names a folder (a Parquet dataset, made by the engine), not the file of that name.
@@ -112,8 +112,7 @@ def predict(
             n = len(columns["x"])
             if recordings.extra is not None and len(recordings.extra.columns):
                 extra = recordings.extra.iloc[beat : beat + n]
-                # An input column named like an output column the reader did not rename (label) keeps its values.
-                columns.update({_free(str(name), columns): extra[name].to_numpy() for name in extra.columns})
+                columns.update({str(name): extra[name].to_numpy() for name in extra.columns})
             beat += n
             bar.advance(task, len(scored))
             yield scored, columns
@@ -147,11 +146,6 @@ def output_failure(exc: Exception) -> typer.Exit:
     from cardiospike.data.output import OutputPathError
 
     return fail(f"--output: {exc}" if isinstance(exc, OutputPathError) else str(exc))
-
-
-def _free(name: str, columns: dict[str, Any]) -> str:
-    """``name``, or ``input_<name>`` where the output has a column of that name already."""
-    return f"input_{name}" if name in columns else name
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from cardiospike.cli.options import (
     UnitOption,
     open_detector,
     read_input,
-    reading,
 )
+from cardiospike.recording import Reading
 
 
 def report(
@@ -53,7 +53,7 @@ def report(
         raise output_failure(exc) from None
     recordings = read_input(
         input,
-        reading(fmt, unit, rr_column, time_column, id_column, ignore_time),
+        Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time),
     )
     source = SourceInfo.of_file(input)
     detector = open_detector(model)

@@ -29,7 +29,6 @@ from cardiospike.data.formats.parquet import (
     SUFFIXES,
     is_parquet,
     parquet_file,
-    parquet_roles,
     recordings_of_arrow,
 )
 from cardiospike.data.formats.table import OUTPUT_COLUMNS
@@ -166,13 +165,9 @@ def score_partition(partition: Partition, path: str, job: Job) -> PartitionResul
     return result
 
 
-def read_partition(partition: Partition, reading: Reading) -> Recordings:
-    """The recordings of one input file (Parquet, or any format for a file of its own), with its other columns."""
-    return _read(partition, reading)[0]
-
-
 def _read(partition: Partition, reading: Reading) -> tuple[Recordings, bool | None, bool | None]:
-    """:func:`read_partition`; whether the ids are integers in the input: a Parquet file's id column says (no id
+    """The recordings of one input file (Parquet, or any format for a file of its own), with its other columns;
+    whether the ids are integers in the input: a Parquet file's id column says (no id
     column: the file's name, text), a file of another format does not (None); and, for a Parquet file without rows,
     whether it has labels (None: its recordings say)."""
     source = partition.source
@@ -191,7 +186,7 @@ def _read(partition: Partition, reading: Reading) -> tuple[Recordings, bool | No
         how = f"from the extension {suffix}" if reading.fmt == "auto" and named_parquet else how
         try:
             file = parquet_file(content, source)
-            integer = _integer_ids(file.schema_arrow, parquet_roles(file.schema_arrow.names, opts).id)
+            integer = _integer_ids(file.schema_arrow, opts.roles(file.schema_arrow.names).id)
             if file.metadata.num_rows == 0:
                 return _empty(file.schema_arrow, opts), integer, _has_labels(file.schema_arrow, opts)
             return recordings_of_arrow(file.read(use_threads=False), opts), integer, None
@@ -212,12 +207,12 @@ def _integer_ids(schema: pa.Schema, id_column: int | None) -> bool:
 
 def _has_labels(schema: pa.Schema, opts: Options) -> bool:
     """Whether a Parquet file has a column of labels: its output, empty or not, has the reference labels then."""
-    return parquet_roles(schema.names, opts).label is not None
+    return opts.roles(schema.names).label is not None
 
 
 def _empty(schema: pa.Schema, opts: Options) -> Recordings:
     """No recordings, with the input's other columns (none of their rows): the output of an empty partition."""
-    roles = parquet_roles(schema.names, opts)
+    roles = opts.roles(schema.names)
     extra = schema.empty_table().to_pandas()
     recordings = Recordings()
     kept = [name for i, name in enumerate(schema.names) if i not in roles.used()]
@@ -249,8 +244,6 @@ def _score(
         frame[ID] = np.repeat(np.asarray(numbers, dtype=np.int64), [len(r) for r in recordings])
     if recordings.extra is not None and len(recordings.extra.columns):
         extra = recordings.extra.reset_index(drop=True)
-        # An input column named like an output column the reader did not rename (label) keeps its values.
-        extra.columns = [f"input_{c}" if c in frame.columns else c for c in extra.columns]
         frame = pd.concat([frame, extra], axis=1)
     result.beats, result.recordings = len(frame), len(scored)
     result.anomalous = int(frame[LABEL].sum()) if len(frame) else 0
@@ -316,7 +309,7 @@ def survey_partition(partition: Partition, reading: Reading) -> Survey:
         with _opened(partition.source) as handle:
             file = parquet_file(handle, partition.source)
             survey.rows, survey.schema = file.metadata.num_rows, file.schema_arrow
-            roles = parquet_roles(survey.schema.names, _options(reading, partition.source, partition.stem))
+            roles = _options(reading, partition.source, partition.stem).roles(survey.schema.names)
             if roles.id is not None:
                 survey.id_column = survey.schema.names[roles.id]
                 column = file.read(columns=[survey.id_column], use_threads=False).column(0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -22,6 +22,12 @@ StudyId = Annotated[str, Field(min_length=1, max_length=256, description="Record
 RecordingId = Annotated[str, Field(min_length=1, description="Id of a recording of the uploaded file.")]
 #: 0/1 per beat, as in the competition files and the scored CSV.
 Flag = Annotated[int, Field(ge=0, le=1)]
+
+
+#: Where an answer's messages are shown: a REST client (options named as this API's fields) or the web page (named
+#: as its controls).
+Hints = Literal["rest", "web"]
+HINTS: tuple[Hints, ...] = get_args(Hints)
 
 
 class PredictRequest(BaseModel):
@@ -56,7 +62,7 @@ class PredictRequest(BaseModel):
         description="Reference labels (0/1 per beat, as many as `sequence`): the answer's `reference` then compares "
         "the model's flags with them.",
     )
-    hints: Literal["rest", "web"] = Field(
+    hints: Hints = Field(
         "rest", description="How messages name options: as this API's fields (rest) or as the web page's controls."
     )
 

@@ -18,12 +18,12 @@ from starlette.datastructures import State
 
 from cardiospike.data.errors import Surface
 from cardiospike.data.formats import Recordings
-from cardiospike.data.io import Format, RecordingFormatError, parse_recordings
+from cardiospike.data.io import RecordingFormatError, parse_recordings
 from cardiospike.detector import ScoredRecording
-from cardiospike.metrics import flag_counts, precision_recall_f1
-from cardiospike.recording import FORMATS, UNITS, Reading, Unit
+from cardiospike.recording import FORMATS, UNITS, Reading
+from cardiospike.report.content import Reference
 from cardiospike.serving.errors import InputError
-from cardiospike.serving.schemas import LegacyPredictResponse, PredictResponse, ReferenceOut, SummaryOut
+from cardiospike.serving.schemas import HINTS, LegacyPredictResponse, PredictResponse, ReferenceOut, SummaryOut
 from cardiospike.serving.settings import Settings
 from cardiospike.summary import episodes_of, hrv_summary
 
@@ -120,11 +120,8 @@ READING_SCHEMA: dict[str, dict[str, object]] = {
     "time_column": {"type": "string", "description": "Column holding beat times, by name or number from 1."},
     "id_column": {"type": "string", "description": "Column holding recording ids, by name or number from 1."},
     "ignore_time": {"type": "string", "enum": ["true", "false"], "description": "Time beats by RR (default false)."},
-    "hints": {"type": "string", "enum": ["rest", "web"], "description": "How messages name these options."},
+    "hints": {"type": "string", "enum": list(HINTS), "description": "How messages name these options."},
 }
-#: Where an answer's messages are shown: a REST client (options named as JSON/form fields) or the web page (named as
-#: its controls).
-HINTS: tuple[Surface, ...] = ("rest", "web")
 
 
 def reading_of_form(form: Mapping[str, str]) -> tuple[Reading, Surface]:
@@ -140,13 +137,13 @@ def reading_of_form(form: Mapping[str, str]) -> tuple[Reading, Surface]:
     def column(field: str) -> str | None:
         return form.get(field, "").strip()[:256] or None
 
-    reading = Reading(
-        fmt=cast(Format, choice("format", FORMATS, "auto")),
-        unit=cast(Unit, choice("unit", UNITS, "auto")),
-        rr_column=column("rr_column"),
-        time_column=column("time_column"),
-        id_column=column("id_column"),
-        use_time=choice("ignore_time", ("true", "false"), "false") == "false",
+    reading = Reading.of_options(
+        choice("format", FORMATS, "auto"),
+        choice("unit", UNITS, "auto"),
+        column("rr_column"),
+        column("time_column"),
+        column("id_column"),
+        ignore_time=choice("ignore_time", ("true", "false"), "false") == "true",
     )
     return reading, cast(Surface, choice("hints", HINTS, "rest"))
 
@@ -205,9 +202,11 @@ def reference_of(scored: ScoredRecording) -> ReferenceOut | None:
     labels = scored.recording.labels
     if labels is None:
         return None
-    tp, fp, fn = flag_counts(labels, scored.is_anomaly)
-    precision, recall, f1 = (round(float(v), PROBA_DECIMALS) for v in precision_recall_f1(tp, fp, fn))
-    return ReferenceOut(n_labelled=tp + fn, n_missed=fn, n_false=fp, precision=precision, recall=recall, f1=f1)
+    ref = Reference.of(labels, scored.is_anomaly)  # the report's comparison, rounded as answers round
+    precision, recall, f1 = (round(v, PROBA_DECIMALS) for v in (ref.precision, ref.recall, ref.f1))
+    return ReferenceOut(
+        n_labelled=ref.n_labelled, n_missed=ref.n_missed, n_false=ref.n_false, precision=precision, recall=recall, f1=f1
+    )
 
 
 def predict_response(scored: ScoredRecording, model_version: str) -> PredictResponse:

@@ -34,7 +34,7 @@ ProgressStep = Callable[[str], None]
 @dataclass(frozen=True)
 class CVConfig:
     """Fold counts, the seed of the recording shuffle, and the least length of the long view of each outer fold
-    (:func:`~cardiospike.training.views.laid_end_to_end`)."""
+    (:func:`~cardiospike.training.views.laid_end_to_end`; 0: no views are scored, for a quicker run)."""
 
     outer: int = 5
     inner: int = 5
@@ -206,7 +206,9 @@ def fold_views(
     fitted: Fitted, recordings: Sequence[Recording], features: FeatureSpec, seed: int, long_beats: int = LONG_BEATS
 ) -> dict[str, tuple[np.ndarray, FloatArray, np.ndarray]]:
     """The held-out ``recordings`` laid end to end (``long_beats`` at least) and cut into pieces, flagged by
-    ``fitted``."""
+    ``fitted``; none where ``long_beats`` is 0."""
+    if long_beats <= 0:
+        return {}
     rng = np.random.default_rng(seed)
     return {
         "long": fitted.flag([laid_end_to_end(recordings, rng, long_beats)], features),
@@ -267,7 +269,7 @@ def outer_predictions(data: TrainingData, config: TrainConfig, step: ProgressSte
     proba, pred, fold = np.empty(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
     base_proba, base_pred = np.empty((n, len(learners))), np.zeros((n, len(learners)), dtype=bool)
     folds = []
-    views: dict[str, list[tuple[np.ndarray, FloatArray, np.ndarray]]] = {"long": [], "pieces": []}
+    views: dict[str, list[tuple[np.ndarray, FloatArray, np.ndarray]]] = {}
     for k, outer in enumerate(nested_group_folds(data.ids, config.cv.outer, config.cv.inner, config.cv.seed)):
         tuning = tune(data, outer.inner, learners, step, config.stack_c)
         fitted = fit_tuned(data, outer.train, learners, tuning)
@@ -296,7 +298,7 @@ def outer_predictions(data: TrainingData, config: TrainConfig, step: ProgressSte
         for name, view in fold_views(
             fitted, held_out, config.features, config.cv.seed + k, config.cv.long_beats
         ).items():
-            views[name].append(view)
+            views.setdefault(name, []).append(view)
         step(f"outer fold {k + 1}/{config.cv.outer}")
     return OuterPredictions(
         data.ids,

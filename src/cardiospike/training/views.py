@@ -19,8 +19,6 @@ from cardiospike.recording import Recording
 LONG_BEATS = 100_000
 #: The pieces view cuts every recording into pieces of this many beats (a recording shorter than the least is one).
 PIECE_BEATS = (64, 256)
-#: The names of the views, as reports give them: the recordings as labelled, laid end to end, cut into pieces.
-VIEWS = ("recordings", "long", "pieces")
 
 
 def laid_end_to_end(

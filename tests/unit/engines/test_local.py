@@ -17,22 +17,11 @@ from cardiospike.engines.run import score_dataset
 from tests.datasets import (
     SCORED,
     assert_same_scores,
-    dataset_frame,
     predict,
     read_scored,
     scored_as_one_file,
     write_dataset,
 )
-
-
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return dataset_frame()
-
-
-@pytest.fixture
-def dataset(tmp_path: Path, frame: pd.DataFrame) -> Path:
-    return write_dataset(tmp_path / "data", frame, 4)
 
 
 @pytest.fixture

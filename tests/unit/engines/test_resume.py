@@ -16,17 +16,7 @@ import pytest
 
 from cardiospike.engines.datasets import DatasetError, Target, unwritten, written_by
 from cardiospike.engines.run import score_dataset
-from tests.datasets import dataset_frame, predict, read_scored, write_dataset
-
-
-@pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return dataset_frame()
-
-
-@pytest.fixture
-def dataset(tmp_path: Path, frame: pd.DataFrame) -> Path:
-    return write_dataset(tmp_path / "data", frame, 4)
+from tests.datasets import predict, read_scored
 
 
 def _tripled_same_size(path: Path) -> None:

@@ -1,7 +1,7 @@
 """The LightGBM beat classifier keeps scikit-learn's estimator conventions: all of ``check_estimator``'s checks.
 
 Its tags say what it takes (``LGBMBeatClassifier.__sklearn_tags__``: dense 2-D float input, NaN allowed, binary
-labels); no check is expected to fail. A small forest (20 trees, one thread) keeps the whole run under a second.
+labels); no check is expected to fail. A small forest (20 trees, one thread) keeps the run short.
 """
 
 from __future__ import annotations

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cardiospike.data.errors import RecordingFormatError
+from cardiospike.data.formats.columns import Roles, find_roles
 from cardiospike.recording import UNITS, Reading, Recording, RRUnit, Unit
 
 if TYPE_CHECKING:
@@ -47,6 +48,18 @@ class Options:
             time_column=reading.time_column,
             id_column=reading.id_column,
             **more,  # type: ignore[arg-type]
+        )
+
+    def roles(self, names: Sequence[str], **where: Any) -> Roles:
+        """The columns of each role among ``names``, by their names or as the options choose them
+        (:func:`~cardiospike.data.formats.columns.find_roles`; ``where``: its other arguments)."""
+        return find_roles(
+            names,
+            self.source,
+            rr_column=self.rr_column,
+            time_column=self.time_column,
+            id_column=self.id_column,
+            **where,
         )
 
     def __post_init__(self) -> None:

@@ -24,7 +24,7 @@ from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import excerpt
-from cardiospike.data.formats.columns import find_roles, looks_like_time_of_day
+from cardiospike.data.formats.columns import looks_like_time_of_day
 from cardiospike.data.formats.fitcsv import is_fitcsv, read_fitcsv
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 from cardiospike.errors import first_line
@@ -57,12 +57,8 @@ class _Header:
             raise RecordingFormatError(
                 opts.source, f"column {excerpt(twice)} appears twice in the header", row=self.line
             )
-        self.roles = find_roles(
+        self.roles = opts.roles(
             self.names,
-            opts.source,
-            rr_column=opts.rr_column,
-            time_column=opts.time_column,
-            id_column=opts.id_column,
             row=self.line,
         )
         sample = [line for line in lines[self.skipped + 1 :] if line.strip()][:50]

@@ -114,9 +114,7 @@ def _fast_beats(content: Content, opts: Options) -> Table | None:
             pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=False), parse_options=parse
         )
         names = frame.column_names
-        roles = find_roles(
-            names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
-        )
+        roles = opts.roles(names)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, RecordingFormatError):
         return None
     numbers = [i for i in (roles.rr, roles.time, roles.label) if i is not None]
@@ -201,9 +199,7 @@ def _head_schema(content: Content, opts: Options) -> pa.Schema | None:
         schema = pajson.read_json(
             pa.py_buffer(head.encode("utf-8")), read_options=pajson.ReadOptions(use_threads=False)
         ).schema
-        roles = find_roles(
-            schema.names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
-        )
+        roles = opts.roles(schema.names)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, RecordingFormatError):
         return None
     # Whole numbers in the head may be followed by decimals: the columns read as numbers are read as floats.
@@ -279,12 +275,8 @@ def _object(item: _Item, opts: Options) -> Recordings:
     """A recording object: RR, times and labels as lists of one value per beat."""
     obj, line, at = item.value, item.line, f"{item.path}." if item.path else ""
     keys = list(obj) if isinstance(obj, dict) else []
-    roles = find_roles(
+    roles = opts.roles(
         keys,
-        opts.source,
-        rr_column=opts.rr_column,
-        time_column=opts.time_column,
-        id_column=opts.id_column,
         row=line,
         field=item.path or None,
         object_keys=True,
@@ -433,9 +425,7 @@ def _beat_table(beats: list[dict[str, Any]], opts: Options, where: WhereBeat) ->
     names = _keys_of(beats, opts.source, where)
     # Through pandas, so that a list in a cell stays one value (numpy would make it a dimension).
     columns = [pd.Series([beat.get(key) for beat in beats], dtype=object).to_numpy() for key in names]
-    roles = find_roles(
-        names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
-    )
+    roles = opts.roles(names)
     for col in (roles.rr, roles.time, roles.label):
         odd = (
             None if col is None else next((i for i, v in enumerate(columns[col]) if isinstance(v, _NOT_NUMBERS)), None)

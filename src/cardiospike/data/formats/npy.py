@@ -17,7 +17,7 @@ import numpy as np
 
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
-from cardiospike.data.formats.columns import Roles, find_roles
+from cardiospike.data.formats.columns import Roles
 from cardiospike.data.formats.table import Table, recordings_of
 
 MAGIC = b"\x93NUMPY"
@@ -33,9 +33,7 @@ def read_npy(content: Content, opts: Options) -> Recordings:
     if array.dtype.names:
         names = list(array.dtype.names)
         columns = [_text(np.asarray(array[name]).ravel(), name, opts.source) for name in names]
-        roles = find_roles(
-            names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
-        )
+        roles = opts.roles(names)
     else:
         if array.ndim == 2 and array.shape[0] in (1, 2) and array.shape[1] > 2:
             array = array.T  # rows written as columns

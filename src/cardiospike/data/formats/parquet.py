@@ -30,7 +30,7 @@ from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Options, Recordings
 from cardiospike.data.formats.checks import excerpt, raise_at
-from cardiospike.data.formats.columns import Roles, find_roles
+from cardiospike.data.formats.columns import Roles
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 from cardiospike.errors import first_line
 from cardiospike.recording import MAX_RECORDING_BEATS
@@ -122,19 +122,12 @@ def _leaves(kind: pa.DataType) -> int:
     return sum(_leaves(kind.field(i).type) for i in range(kind.num_fields)) if kind.num_fields else 1
 
 
-def parquet_roles(names: list[str], opts: Options) -> Roles:
-    """The columns holding RR, times, ids and labels, by their names (or ``--rr-column``, ``--time-column``)."""
-    return find_roles(
-        names, opts.source, rr_column=opts.rr_column, time_column=opts.time_column, id_column=opts.id_column
-    )
-
-
 def read_parquet(source: bytes | str | os.PathLike[str] | BinaryIO, opts: Options) -> Recordings:
     """The recordings of a Parquet file (only the columns scoring needs, unless ``opts.keep_columns``)."""
     file = _open(source, opts.source)
     schema = file.schema_arrow
     names = schema.names
-    roles = parquet_roles(names, opts)
+    roles = opts.roles(names)
     _check_types(schema, roles, opts)
     columns = names if opts.keep_columns else [names[i] for i in sorted(roles.used())]
     _check_footer(file, opts.source, columns)
@@ -214,7 +207,7 @@ def recordings_of_arrow(table: pa.Table, opts: Options) -> Recordings:
     if len(set(names)) < len(names):
         twice = next(n for n, k in Counter(names).items() if k > 1)
         raise RecordingFormatError(opts.source, f"column {excerpt(twice)} appears twice")
-    roles = parquet_roles(names, opts)
+    roles = opts.roles(names)
     _check_types(table.schema, roles, opts)
     if table.num_rows == 0:
         raise RecordingFormatError(opts.source, "no rows")

@@ -41,13 +41,13 @@ from cardiospike.data.formats.columns import (
     unused_id_columns,
     unused_id_warning,
 )
-from cardiospike.recording import ERROR, ID, LABEL, PROBA, RR, TIME, Recording, time_from_rr
+from cardiospike.recording import ERROR, ID, LABEL, PROBA, REFERENCE, RR, TIME, Recording, time_from_rr
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Columns of the scored output: an input column of one of these names is carried as ``input_<name>``.
-OUTPUT_COLUMNS = frozenset({ID, TIME, RR, LABEL, PROBA, ERROR})
+OUTPUT_COLUMNS = frozenset({ID, TIME, RR, LABEL, REFERENCE, PROBA, ERROR})
 
 
 @dataclass

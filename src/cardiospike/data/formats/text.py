@@ -28,7 +28,7 @@ from cardiospike.data.arrow import arrow_numbers, numpy_of
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
 from cardiospike.data.formats.checks import show
-from cardiospike.data.formats.columns import Roles, find_roles
+from cardiospike.data.formats.columns import Roles
 from cardiospike.data.formats.delimited import MAX_COLUMNS
 from cardiospike.data.formats.table import Table, recordings_of
 
@@ -264,12 +264,8 @@ def _names(header: str | None, n_columns: int) -> list[str]:
 def _roles(names: list[str], columns: list[np.ndarray], opts: Options, decimal_comma: bool) -> tuple[Roles, list[str]]:
     """The columns' roles, by their names where the header names RR, else by position; and the names to show."""
     if any(names) or opts.rr_column is not None or opts.time_column is not None:
-        roles = find_roles(
+        roles = opts.roles(
             names,
-            opts.source,
-            rr_column=opts.rr_column,
-            time_column=opts.time_column,
-            id_column=opts.id_column,
             need_rr=False,
         )
         if roles.rr >= 0:

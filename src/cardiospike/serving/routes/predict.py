@@ -13,8 +13,8 @@ from cardiospike.data.coerce import mostly_errors_warning
 from cardiospike.data.errors import render_hint
 from cardiospike.data.formats.columns import rr_unit
 from cardiospike.data.output import csv_text
-from cardiospike.detector import REFERENCE, SCORED_COLUMNS, batches_of, is_labelled, scored_columns, scored_names
-from cardiospike.recording import MAX_RR_MS, Recording
+from cardiospike.detector import SCORED_COLUMNS, batches_of, is_labelled, scored_columns, scored_names
+from cardiospike.recording import MAX_RR_MS, REFERENCE, Recording
 from cardiospike.serving.bodies import file_body_schema, json_body, json_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.errors import InputError
