@@ -4,7 +4,11 @@ Usage: python benchmarks/bench_api.py [--model DIR] [--beats 1000] [--requests 5
 
 1. One worker, sequential requests (one keep-alive connection): p50 and p99 latency, client side.
 2. Two workers, ``--clients`` concurrent asyncio clients for ``--seconds``: requests per second, p50 and p99 latency
-   and errors.
+   and errors; the client shares the cores with the server.
+3. The same with the client pinned apart: the server (its workers) on every core but the last, the client on the
+   last (on a 2-core machine: one worker's core against the client's).
+4. The ceiling the model sets: the seconds one core takes to score one request's recording in process
+   (``Detector.score``), so at most ``cores / that`` requests per second whatever the server does.
 
 The server is started by this script (``cardiospike serve``) on a free loopback port and stopped after each part;
 every loop is bounded in count or time. The model is the shipped default where it exists, else a tiny model trained
@@ -45,13 +49,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(model: Path, workers: int) -> Iterator[str]:
-    """``cardiospike serve`` on a free loopback port, until the block ends (at most 60 s to get ready)."""
+def server(model: Path, workers: int, cores: list[int] | None = None) -> Iterator[str]:
+    """``cardiospike serve`` on a free loopback port (on ``cores`` only, where given), until the block ends (at most
+    60 s to get ready)."""
     port = free_port()
     args = ["-m", "cardiospike.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     env = {**os.environ, "CARDIOSPIKE_LOG_LEVEL": "warning"}  # no access log: the benchmark measures serving
+    pin = ["taskset", "-c", ",".join(map(str, cores))] if cores else []
     proc = subprocess.Popen(
-        [sys.executable, *args, "--workers", str(workers), "--model", str(model)],
+        [*pin, sys.executable, *args, "--workers", str(workers), "--model", str(model)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -114,6 +120,27 @@ async def concurrent(url: str, body: dict[str, object], clients: int, seconds: f
         return latencies, errors, time.monotonic() - start
 
 
+def in_process_seconds(model: Path, body: dict[str, object], repeats: int = 200) -> float:
+    """Median seconds of ``Detector.score`` on the request's recording, on one core (after 20 warm-up calls)."""
+    from cardiospike.detector import load_detector
+    from cardiospike.recording import Recording
+
+    everything = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(everything)})
+    try:
+        detector = load_detector(model)
+        recording = Recording.from_rr(np.asarray(body["sequence"], dtype=np.float64))
+        times = []
+        for i in range(repeats + 20):
+            start = time.perf_counter()
+            detector.score(recording)
+            if i >= 20:
+                times.append(time.perf_counter() - start)
+    finally:
+        os.sched_setaffinity(0, everything)
+    return float(np.median(times))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, default=None)
@@ -135,6 +162,18 @@ def main() -> None:
     ok = len(loaded)
     rps = ok / elapsed
     load_p50, load_p99 = np.percentile(np.array(loaded) * 1e3, [50, 99])
+    cores = sorted(os.sched_getaffinity(0))
+    server_cores, client_core = cores[:-1] or cores, cores[-1]
+    with server(model, workers=2, cores=server_cores) as url:
+        everything = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {client_core})
+        try:
+            apart, apart_errors, apart_elapsed = asyncio.run(concurrent(url, body, args.clients, args.seconds))
+        finally:
+            os.sched_setaffinity(0, everything)
+    apart_rps = len(apart) / apart_elapsed
+    apart_p50, apart_p99 = np.percentile(np.array(apart) * 1e3, [50, 99])
+    score_s = in_process_seconds(model, body)
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "**missed**"
@@ -148,7 +187,8 @@ def main() -> None:
         f"- model: {model_note}",
         f"- input: one synthetic recording of {args.beats} beats per request "
         f"(JSON, about {len(str(body)) // 1024} KiB)",
-        "- server: `cardiospike serve` (uvicorn) on 127.0.0.1, access log off; client: httpx on the same machine",
+        "- server: `cardiospike serve` (uvicorn) on 127.0.0.1, access log off, `CARDIOSPIKE_JOBS` at its default; "
+        "client: httpx on the same machine",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"load average (1, 5, 15 min) at the end: {load}",
         "",
@@ -163,6 +203,14 @@ def main() -> None:
         f">= {TARGETS['rps']:.0f}/s: {verdict(rps >= TARGETS['rps'])} |",
         f"| 2 workers, {args.clients} concurrent clients: p50 / p99 latency | {load_p50:.0f} / {load_p99:.0f} ms | |",
         f"| 2 workers, {args.clients} concurrent clients: errors | {errors} of {ok + errors} | 0 |",
+        f"| 2 workers on core(s) {','.join(map(str, server_cores))}, the client apart on core {client_core}: "
+        f"throughput | {apart_rps:.0f} requests/s | >= 300/s: {verdict(apart_rps >= 300)} |",
+        f"| the same: p50 / p99 latency | {apart_p50:.0f} / {apart_p99:.0f} ms | p99 <= 50 ms: "
+        f"{verdict(apart_p99 <= 50)} |",
+        f"| the same: errors | {apart_errors} of {len(apart) + apart_errors} | 0 |",
+        f"| the model alone, one core: one request's {args.beats} beats scored in process | {score_s * 1e3:.1f} ms | |",
+        f"| the ceiling it sets on {os.cpu_count()} cores (cores / that, nothing else running) | "
+        f"{(os.cpu_count() or 1) / score_s:.0f} requests/s | |",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
@@ -17,6 +19,7 @@ from cardiospike.errors import first_line
 from cardiospike.features import features_for_recordings
 from cardiospike.live import BLOCK, BeatStream
 from cardiospike.models.forest import Runtime
+from cardiospike.parallel import ordered_map, resolve_jobs
 from cardiospike.recording import (
     ERROR,
     ID,
@@ -28,14 +31,18 @@ from cardiospike.recording import (
     FloatArray,
     Recording,
     Unit,
-    measurement_errors,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Beats scored in one call when a long list of recordings is scored in batches (bounds the memory of a call).
-BATCH_BEATS = 65_536
+#: Beats scored in one call when many recordings are scored in batches: bounds the memory of a call, and makes
+#: enough calls for every thread of a parallel detector.
+BATCH_BEATS = 16_384
+#: A recording longer than this is scored in pieces of this many beats, each with the beats around it that its
+#: decisions look at (:attr:`Detector.decision_reach`): the same decisions as the whole recording scored at once,
+#: with memory for one piece's features at a time, and the pieces scored in parallel.
+PIECE_BEATS = 32_768
 #: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
 #: probability and the measurement-error flag.
 SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
@@ -55,6 +62,32 @@ def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) ->
         beats += len(rec)
     if batch:
         yield batch
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call of the model: whole recordings, or a piece of one (``offset``: its first beat in the recording) of
+    which the beats ``keep`` (counted from the piece's first) are kept."""
+
+    recordings: list[Recording]
+    offset: int | None = None
+    keep: slice | None = None
+
+
+def _calls(batch: list[Recording], piece_beats: int, margin: int) -> list[_Call]:
+    """The calls that score a batch of :func:`batches_of`: the batch itself, or a longer recording's pieces of
+    ``piece_beats`` beats, each with ``margin`` beats more on either side (fewer at the recording's ends)."""
+    rec = batch[0]
+    n = len(rec)
+    if len(batch) > 1 or n <= piece_beats:
+        return [_Call(batch)]
+    calls = []
+    for first in range(0, n, piece_beats):
+        start, stop = max(first - margin, 0), min(first + piece_beats + margin, n)
+        doubtful = None if rec.doubtful is None else rec.doubtful[start:stop]
+        piece = Recording(rec.id, rec.rr[start:stop], rec.time[start:stop], unit=rec.unit, doubtful=doubtful)
+        calls.append(_Call([piece], start, slice(first - start, min(first + piece_beats, n) - start)))
+    return calls
 
 
 def default_model_path() -> Path:
@@ -172,12 +205,24 @@ class Detector:
         How the forest predicts (:mod:`cardiospike.models.forest`): the same probabilities, at different speeds.
     on_compile : callable, optional
         Called with a message before the forest is compiled for this CPU (once per model; it takes a while).
+    jobs : int or None
+        Threads that score many recordings, or the pieces of a long one, at once (:meth:`score_batches`): 1 (the
+        default) scores in the calling thread; None or 0 uses every core this process may use (see
+        :func:`~cardiospike.parallel.resolve_jobs`). The same probabilities and flags, to the bit, whatever the
+        number.
     """
 
     def __init__(
-        self, artifact: Artifact, runtime: Runtime = "auto", on_compile: Callable[[str], None] | None = None
+        self,
+        artifact: Artifact,
+        runtime: Runtime = "auto",
+        on_compile: Callable[[str], None] | None = None,
+        jobs: int | None = 1,
     ) -> None:
         self.artifact = artifact
+        self.jobs = resolve_jobs(jobs)
+        # Threads, not processes: the features (numpy), the forest (through ctypes) and ONNX Runtime release the GIL.
+        self._executor = ThreadPoolExecutor(self.jobs, "cardiospike-scoring") if self.jobs > 1 else None
         try:
             artifact.model.load(runtime, on_compile)
         except (ImportError, OSError, RuntimeError) as exc:  # llvmlite's and LightGBM's errors
@@ -291,17 +336,52 @@ class Detector:
         return self._score_batch([recording], threshold, [offset])[0]
 
     def score_batches(
-        self, recordings: Sequence[Recording], threshold: float | None = None
+        self,
+        recordings: Sequence[Recording],
+        threshold: float | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Iterator[list[ScoredRecording]]:
-        """Score recordings of any number and length, one call of the model per batch of :func:`batches_of`, each
-        batch's scored recordings yielded as it is done (memory holds one batch of features at a time)."""
-        for batch in batches_of(recordings):
-            yield self._score_batch(batch, threshold)
+        """Score recordings of any number and length, batch by batch (:func:`batches_of`), each batch's scored
+        recordings yielded in order as it is done.
 
-    def score_many(self, recordings: Sequence[Recording], threshold: float | None = None) -> list[ScoredRecording]:
+        A batch is one call of the model; a recording longer than :data:`PIECE_BEATS` is a batch of its own, scored
+        in pieces (see :data:`PIECE_BEATS`). With :attr:`jobs` threads, that many calls run at once and at most twice
+        as many are started ahead of the batch yielded: memory holds the features of those calls, not of all.
+        ``progress`` is called with the number of beats of each call as it is done (a piece's kept beats).
+        """
+        margin = self.decision_reach
+        plan: deque[tuple[Recording, int]] = deque()  # per batch: its first recording and its number of calls
+
+        def calls() -> Iterator[_Call]:
+            for batch in batches_of(recordings):
+                batch_calls = _calls(batch, PIECE_BEATS, margin)
+                plan.append((batch[0], len(batch_calls)))
+                yield from batch_calls
+
+        def run(call: _Call) -> list[ScoredRecording]:
+            offsets = None if call.offset is None else [call.offset]
+            return [_kept(s, call.keep) for s in self._score_batch(call.recordings, threshold, offsets)]
+
+        results = ordered_map(run, calls(), self._executor, 2 * self.jobs)
+        if progress is not None:
+            results = map(lambda scored: _told(progress, scored), results)
+        for scored in results:
+            first, n_calls = plan.popleft()  # filled by calls() before its calls' results come
+            if n_calls == 1:
+                yield scored
+            else:
+                pieces = scored + [piece for _ in range(n_calls - 1) for piece in next(results)]
+                yield [_joined(first, pieces)]
+
+    def score_many(
+        self,
+        recordings: Sequence[Recording],
+        threshold: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ScoredRecording]:
         """Score many recordings, in the batches of :meth:`score_batches` (far faster than one call per recording):
-        the same probabilities and flags as each scored alone."""
-        return [scored for batch in self.score_batches(recordings, threshold) for scored in batch]
+        the same probabilities and flags as each scored alone. ``progress``: see :meth:`score_batches`."""
+        return [scored for batch in self.score_batches(recordings, threshold, progress) for scored in batch]
 
     def _score_batch(
         self, recordings: Sequence[Recording], threshold: float | None, offsets: Sequence[int] | None = None
@@ -322,11 +402,34 @@ class Detector:
                 recording=rec,
                 proba=p,
                 is_anomaly=f,
-                error=measurement_errors(rec.rr, low, high),
+                error=rec.errors(low, high),
                 threshold=post.threshold,
             )
             for rec, p, f in zip(recordings, np.split(proba, cut), np.split(flags, cut), strict=True)
         ]
+
+
+def _kept(scored: ScoredRecording, keep: slice | None) -> ScoredRecording:
+    """The beats ``keep`` of a scored recording (all of them for None)."""
+    if keep is None:
+        return scored
+    return replace(scored, proba=scored.proba[keep], is_anomaly=scored.is_anomaly[keep], error=scored.error[keep])
+
+
+def _told(progress: Callable[[int], None], scored: list[ScoredRecording]) -> list[ScoredRecording]:
+    progress(sum(s.proba.size for s in scored))
+    return scored
+
+
+def _joined(recording: Recording, pieces: list[ScoredRecording]) -> ScoredRecording:
+    """A recording scored from the kept beats of its pieces, in order."""
+    return ScoredRecording(
+        recording=recording,
+        proba=np.concatenate([p.proba for p in pieces]),
+        is_anomaly=np.concatenate([p.is_anomaly for p in pieces]),
+        error=np.concatenate([p.error for p in pieces]),
+        threshold=pieces[0].threshold,
+    )
 
 
 def _probe_recording() -> Recording:
@@ -345,10 +448,11 @@ def load_detector(
     *,
     runtime: Runtime = "auto",
     on_compile: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
 ) -> Detector:
     """Load a detector from an artifact folder or URL, or the default model shipped with the package.
 
-    ``runtime`` and ``on_compile``: see :class:`Detector`.
+    ``runtime``, ``on_compile`` and ``jobs``: see :class:`Detector`.
     """
     artifact = load_artifact(default_model_path() if model is None else model)
-    return Detector(artifact, runtime, on_compile)
+    return Detector(artifact, runtime, on_compile, jobs)

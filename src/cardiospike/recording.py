@@ -25,8 +25,10 @@ REFERENCE = "label"
 
 #: The input formats readers know ("auto": sniffed from the extension and the content). Their readers are in
 #: ``cardiospike.data.formats``; the names live here so that the command line's help needs nothing else.
-Format = Literal["auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "parquet"]
-FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb")
+#: ``wfdb`` reads beat annotations, or a record's ECG signal where no annotation is beside its header (or the signal
+#: file, ``.dat``, is given); ``edf`` reads EDF/EDF+ ECG, ``ecg`` a CSV, text or ``.npy`` of ECG samples.
+Format = Literal["auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "edf", "ecg", "parquet"]
+FORMATS: tuple[Format, ...] = ("auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "edf", "ecg")
 #: Formats read from files only, never from content a service receives: Parquet, whose reader trusts the sizes a
 #: file declares (a small upload could claim gigabytes once decompressed).
 FILE_FORMATS: tuple[Format, ...] = ("parquet",)
@@ -45,9 +47,12 @@ SECONDS_BELOW = 10.0
 @dataclass(frozen=True)
 class Reading:
     """How to read an input, the same on every surface: the options of ``cardiospike predict`` (``--format``,
-    ``--unit``, ``--rr-column``, ``--time-column``, ``--id-column``, ``--ignore-time``), the REST API's upload fields,
-    the web page's reading options, and the keyword arguments of :func:`cardiospike.data.read_recordings`
-    (:meth:`kwargs`)."""
+    ``--unit``, ``--rr-column``, ``--time-column``, ``--id-column``, ``--ignore-time``, ``--sampling-rate``,
+    ``--ecg-channel``), the REST API's upload fields, the web page's reading options, and the keyword arguments of
+    :func:`cardiospike.data.read_recordings` (:meth:`kwargs`).
+
+    ``sampling_rate`` (Hz) reads a CSV, text or ``.npy`` file as ECG samples; ``ecg_channel`` (a name, or a number
+    from 1) chooses the lead of an ECG record of several."""
 
     fmt: Format = "auto"
     unit: Unit = "auto"
@@ -55,6 +60,8 @@ class Reading:
     time_column: str | None = None
     id_column: str | None = None
     use_time: bool = True
+    sampling_rate: float | None = None
+    ecg_channel: str | None = None
 
     @classmethod
     def of_options(
@@ -65,6 +72,8 @@ class Reading:
         time_column: str | None,
         id_column: str | None,
         ignore_time: bool,
+        sampling_rate: float | None = None,
+        ecg_channel: str | None = None,
     ) -> Reading:
         """As the command line's options and the service's form fields say it (their values checked there)."""
         return cls(
@@ -74,6 +83,8 @@ class Reading:
             time_column=time_column,
             id_column=id_column,
             use_time=not ignore_time,
+            sampling_rate=sampling_rate,
+            ecg_channel=ecg_channel,
         )
 
     def kwargs(self) -> dict[str, Any]:
@@ -123,6 +134,10 @@ class Recording:
         1 where a beat lies inside an anomaly episode, 0 elsewhere; None when unlabelled.
     unit : {"ms", "s"}
         The unit RR had where the recording was read or given; ``rr`` itself is always in milliseconds.
+    doubtful : ndarray of bool or None
+        True where an RR interval is doubtful although inside the measurement range (beats detected in an ECG whose
+        signal quality is low): it is kept as it is, and flagged as a measurement error (:meth:`errors`). None:
+        none is.
     """
 
     id: str
@@ -130,15 +145,24 @@ class Recording:
     time: FloatArray
     labels: LabelArray | None = None
     unit: RRUnit = "ms"
+    doubtful: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         if self.rr.ndim != 1 or self.time.shape != self.rr.shape:
             raise ValueError(f"recording {self.id!r}: rr and time must be 1-D arrays of one length")
         if self.labels is not None and self.labels.shape != self.rr.shape:
             raise ValueError(f"recording {self.id!r}: labels must have one value per beat")
+        if self.doubtful is not None and self.doubtful.shape != self.rr.shape:
+            raise ValueError(f"recording {self.id!r}: doubtful must have one value per beat")
 
     def __len__(self) -> int:
         return int(self.rr.shape[0])
+
+    def errors(self, rr_min: float = ERROR_RR_MIN_MS, rr_max: float = ERROR_RR_MAX_MS) -> NDArray[np.bool_]:
+        """The measurement errors: RR outside ``[rr_min, rr_max]`` (:func:`measurement_errors`), and the doubtful
+        intervals (:attr:`doubtful`)."""
+        errors = measurement_errors(self.rr, rr_min, rr_max)
+        return errors if self.doubtful is None else errors | self.doubtful
 
     @classmethod
     def from_rr(

@@ -239,10 +239,10 @@ def test_no_image_installs_the_train_extra():
     stages = _stages()
     (copied,) = re.findall(r"COPY --from=(\S+) /opt/venv", stages["api"])
     installs = " ".join(re.findall(r"pip install (.*)", stages[copied]))
-    # The package, its serving dependencies, s3fs and the compiled forest: no torch, no Lightning.
-    assert installs == '-c /lock.txt "${wheel}[s3,fast]"'  # the locked versions
+    # The package, its serving dependencies (the compiled forest among them) and s3fs: no torch, no Lightning.
+    assert installs == '-c /lock.txt "${wheel}[s3]"'  # the locked versions
     (worker_extras,) = re.findall(r"ARG WORKER_EXTRAS=(\S+)", stages["worker-env"])
-    assert set(worker_extras.split(",")) == {"search", "s3", "dask", "fast"}
+    assert set(worker_extras.split(",")) == {"search", "s3", "dask"}
     for stage in stages.values():
         for install in re.findall(r"pip install (.*)", stage):
             assert "train" not in install

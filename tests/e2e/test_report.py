@@ -18,8 +18,9 @@ from cardiospike.arrays import flag_runs
 from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
 from cardiospike.detector import ScoredRecording, load_detector
 from cardiospike.metrics import flag_counts, precision_recall_f1
-from cardiospike.recording import measurement_errors
+from cardiospike.recording import Recording, measurement_errors
 from cardiospike.report import ModelInfo, SourceInfo, render_report
+from cardiospike.summary import episodes_of
 
 from .conftest import ARTIFACTS, LAPTOP, screenshot
 from .test_web_app import RECORD_FORMS, load_demo, wait_for_recording
@@ -302,3 +303,41 @@ def test_web_page_reports_pasted_text_read_with_the_page_s_options(new_page: Cal
     lo, hi = chart["y_range"]
     assert lo > 300  # in ms
     assert hi < 3000
+
+
+def test_report_of_an_ecg_draws_a_strip_per_episode_offline(
+    open_offline: Callable[..., Any], tiny_model_dir: Path, tmp_path: Path
+):
+    """An ECG record's report: each episode's strip drawn (the ECG line, its beats marked, the episode shaded),
+    offline, and printed at the page's width."""
+    from cardiospike.data.ecg import ArraySignal, EcgSource
+    from cardiospike.data.synthetic import render_ecg
+
+    rec = simulate_recording(900, seed=45)  # synthetic: no patient's ECG
+    beats_s = 0.5 + (np.cumsum(rec.rr) - rec.rr[0]) / 1000.0
+    x, peaks = render_ecg(beats_s, 250.0, 0, int(np.ceil(beats_s[-1] + 1.0) * 250), noise=0.02, seed=45)
+    ecg = Recording(id="holter", rr=np.r_[0.0, np.diff(peaks) * 4.0], time=np.asarray(peaks * 4.0, dtype=np.float64))
+    detector = load_detector(tiny_model_dir)
+    (scored,) = detector.score_many([ecg], threshold=0.1)
+    n_strips = min(len(episodes_of(scored)), 20)
+    assert n_strips
+    html = render_report(
+        [scored],
+        model=ModelInfo.of(detector),
+        source=SourceInfo.of_bytes("holter.edf", b"x"),
+        ecg={"holter": EcgSource(ArraySignal(x, 250.0, "II"), peaks)},
+    )
+    path = tmp_path / "holter.html"
+    path.write_text(html, encoding="utf-8")
+    page = open_offline(path)
+    assert page.locator(".strip .main-svg").count() >= n_strips  # Plotly drew every strip
+    first = page.locator(".strip").first
+    assert page.evaluate("() => document.querySelector('.strip').data.length") == 4  # the ECG and 3 kinds of beats
+    assert page.evaluate("() => document.querySelector('.strip').layout.shapes.length") == 1  # the episode shaded
+    assert page.evaluate("() => document.querySelector('.strip').layout.yaxis.title.text") == "II"
+    first.scroll_into_view_if_needed()
+    screenshot(page, "report-ecg")
+    page.emulate_media(media="print")
+    width = page.evaluate("document.querySelector('.strip').getBoundingClientRect().width")
+    assert 690 <= width <= 703  # as the RR chart: 1000 px printed 700 px wide
+    assert page.evaluate("getComputedStyle(document.querySelector('.strip-box')).breakInside") == "avoid"

@@ -421,11 +421,14 @@ def test_unit_menu_reads_again_and_warnings_are_shown(page: Any, api: httpx.Clie
     page.goto("/")
     assert page.locator("#read-unit option").all_text_contents() == ["auto", "ms", "s"]
     assert page.locator("#read-format option").all_text_contents() == [
-        "auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb",
+        "auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "edf", "ecg",
     ]  # fmt: skip
     # The controls are named as the service's messages name them ("Unit: ms", "RR column: NAME" ...).
     page.click("#reading-options summary")
-    for label in ("Unit", "Format", "RR column", "Time column", "Recording column", "Ignore times"):
+    for label in (
+        "Unit", "Format", "RR column", "Time column", "Recording column", "Sampling rate (Hz)", "ECG lead",
+        "Ignore times",
+    ):  # fmt: skip
         assert page.get_by_label(label, exact=True).count() == 1, label
 
     # Seconds read as milliseconds, on purpose: every beat is a measurement error, and the page says so.
@@ -465,6 +468,41 @@ def test_unit_menu_reads_again_and_warnings_are_shown(page: Any, api: httpx.Clie
     assert "RR in s" in page.inner_text("#source-info")
     assert not page.is_visible("#summary-warning")
     assert min(v for v in chart(page, "c.data[0].y") if v is not None) > 300
+
+
+def test_an_edf_upload_is_read_as_ecg_and_its_report_has_strips(page: Any, api: httpx.Client, tmp_path: Path):
+    """An EDF record (binary) uploaded through the page, its lead chosen with "ECG lead": the page shows the beats
+    the service detected, and the report it downloads has the ECG strips of the episodes."""
+    pytest.importorskip("sleepecg", reason="the 'ecg' extra (sleepecg) is not installed")
+    edfio = pytest.importorskip("edfio", reason="the 'ecg' extra (edfio) is not installed")
+    from cardiospike.data.synthetic import render_ecg
+
+    rec = simulate_recording(600, seed=44)  # synthetic: no patient's ECG
+    beats_s = 0.5 + (np.cumsum(rec.rr) - rec.rr[0]) / 1000.0
+    x, _ = render_ecg(beats_s, 250.0, 0, int(np.ceil(beats_s[-1] + 1.0) * 250), noise=0.02, seed=44)
+    path = tmp_path / "holter.edf"
+    breathing = np.sin(np.arange(x.size) / 250.0)
+    edfio.Edf([edfio.EdfSignal(breathing, 250.0, label="Resp"), edfio.EdfSignal(x, 250.0, label="Lead B")]).write(path)
+    content = path.read_bytes()
+    read = parse(api, "holter.edf", content, ecg_channel="Lead B")
+    page.add_init_script(RECORD_FORMS)
+    page.goto("/")
+    page.click("#reading-options summary")
+    page.fill("#read-ecg-channel", "Lead B")
+    page.set_input_files(
+        "#file-input", files=[{"name": "holter.edf", "mimeType": "application/octet-stream", "buffer": content}]
+    )
+    wait_for_recording(page, "holter")
+    (form,) = page.evaluate("() => window.forms")
+    assert form["fields"]["ecg_channel"] == "Lead B"
+    assert "sampling_rate" not in form["fields"]  # EDF gives its own
+    assert chart(page, "c.data[0].x.length") == len(read["recordings"][0]["rr"])
+    assert "edf" in page.inner_text("#source-info")
+    with page.expect_download() as info:
+        page.click("#report")
+    html = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "ECG of the episodes" in html or "No episodes at this threshold" in html
+    assert "Channel <strong>Lead B</strong>" in html
 
 
 def test_upload_shows_the_file_and_its_recording_named_after_it(page: Any, api: httpx.Client):

@@ -103,3 +103,46 @@ def test_the_shipped_model_finds_the_episodes_of_a_day_long_simulation():
     assert rec.labels is not None
     found, missed, _ = episode_counts(rec.labels, detector.score(rec).is_anomaly, np.zeros(len(rec)))
     assert found / (found + missed) > 0.85
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Recordings scored in pieces of 1,500 beats: a test's recordings of a few thousand are cut."""
+    monkeypatch.setattr("cardiospike.detector.PIECE_BEATS", 1_500)
+    return 1_500
+
+
+def test_a_recording_scored_in_pieces_gets_the_whole_recording_s_scores(detector: Detector, small_pieces: int):
+    """Every beat, the pieces' edges included: each piece is scored with the beats its decisions look at."""
+    rec = laid_end_to_end(_recordings_at_several_heart_rates(), np.random.default_rng(7), min_beats=5_000)
+    whole = detector._score_batch([rec], None)[0]  # one call of the model on the whole recording
+    told: list[int] = []
+    [scored] = detector.score_many([rec], progress=told.append)
+    assert len(told) == -(-len(rec) // small_pieces) >= 4  # one call per piece, each told
+    assert sum(told) == len(rec)
+    assert scored.recording is rec
+    np.testing.assert_array_equal(scored.is_anomaly, whole.is_anomaly)
+    np.testing.assert_array_equal(scored.error, whole.error)
+    # The network's batches of windows differ between a piece and the whole: float sums in another order.
+    np.testing.assert_allclose(scored.proba, whole.proba, rtol=0, atol=1e-9)
+    assert whole.is_anomaly.any()
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_threads_give_the_same_scores_to_the_bit(tiny_stack_dir: Path, small_pieces: int, jobs: int):
+    recordings = [
+        *_recordings_at_several_heart_rates(),
+        laid_end_to_end(_recordings_at_several_heart_rates(), np.random.default_rng(8), min_beats=4_000),
+        *(simulate_recording(n, seed=n) for n in (40, 300, 2_000)),
+    ]
+    one = load_detector(tiny_stack_dir).score_many(recordings, threshold=0.3)
+    parallel = load_detector(tiny_stack_dir, jobs=jobs)
+    assert parallel.jobs == jobs
+    told: list[int] = []
+    many = parallel.score_many(recordings, threshold=0.3, progress=told.append)
+    assert sum(told) == sum(len(r) for r in recordings)
+    assert [s.recording for s in many] == recordings
+    for a, b in zip(one, many, strict=True):
+        np.testing.assert_array_equal(a.proba, b.proba)
+        np.testing.assert_array_equal(a.is_anomaly, b.is_anomaly)
+        assert a.threshold == b.threshold == 0.3

@@ -15,7 +15,7 @@ SRC = Path(cardiospike.__file__).parent
 #: Layers in import order; modules of one layer may import each other. The first layer imports nothing of the
 #: package (``conf`` and ``web`` hold the configuration files and the web app's assets).
 LAYERS = [
-    {"version", "errors", "metrics", "recording", "arrays", "conf", "web"},
+    {"version", "errors", "metrics", "recording", "arrays", "parallel", "conf", "web"},
     {"data"},
     {"features"},
     {"models"},

@@ -88,6 +88,7 @@ def predict_dataset(
     scheduler: str | None,
     resume: bool,
     force: bool,
+    jobs: int | None,
 ) -> None:
     """Score a dataset (or a file) into Parquet with an engine; print the totals and where they went."""
     from cardiospike.artifact import ArtifactError
@@ -109,6 +110,7 @@ def predict_dataset(
                 scheduler=scheduler,
                 resume=resume,
                 force=force,
+                jobs=jobs,
                 progress=_Bar(bar),
             )
         except (DatasetError, ArtifactError, RemoteError) as exc:

@@ -15,6 +15,8 @@ from cardiospike.cli.console import err_console, fail, warn
 from cardiospike.recording import FILE_FORMATS, FORMATS, UNITS, Reading
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from cardiospike.data.formats import Recordings
     from cardiospike.detector import Detector
 
@@ -74,6 +76,33 @@ TimeColumnOption = Annotated[
 ]
 
 
+def _check_sampling_rate(value: float | None) -> float | None:
+    if value is not None and not 0.0 < value < float("inf"):  # NaN fails both comparisons too
+        raise typer.BadParameter("must be a positive number of Hz")
+    return value
+
+
+SamplingRateOption = Annotated[
+    float | None,
+    typer.Option(
+        "--sampling-rate",
+        metavar="HZ",
+        callback=_check_sampling_rate,
+        help="Read a CSV, text or .npy file as ECG samples at this rate: heart beats are detected, one row each "
+        "(EDF and WFDB records give their own).",
+    ),
+]
+EcgChannelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ecg-channel",
+        metavar="NAME|NUMBER",
+        help="The ECG channel of a record of several, by name or number from 1 (default: the first named as an ECG "
+        "lead).",
+    ),
+]
+
+
 def _check_threshold(value: float | None) -> float | None:
     if value is not None and not 0.0 <= value <= 1.0:  # NaN fails both comparisons too
         raise typer.BadParameter("must be a number from 0 to 1")
@@ -87,17 +116,43 @@ ThresholdOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Where the output is a symbolic link, replace the file it points to.")
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        envvar="CARDIOSPIKE_JOBS",
+        min=0,
+        help="Threads that score at once: many recordings, or the pieces of a long one (default, or 0: every core "
+        "this process may use). The same scores whatever the number.",
+        show_default=False,
+    ),
+]
 
 
 def read_input(path: Path, how: Reading, *, keep_columns: bool = False) -> Recordings:
     """The recordings of an input file, or an exit with the reader's message; says how RR were read if not ms."""
+    from cardiospike.cli.console import progress
     from cardiospike.data.errors import render_hint
     from cardiospike.data.io import RecordingFormatError, read_recordings
 
+    # A bar only once an ECG reader reports (detecting beats in a long record takes seconds); RR files show none.
+    bar = progress()
+    task: list[TaskID] = []
+
+    def detecting(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("detecting beats (samples)", total=total))
+        bar.update(task[0], completed=done)
+
     try:
-        recordings = read_recordings(path, **how.kwargs(), keep_columns=keep_columns)
+        recordings = read_recordings(path, **how.kwargs(), keep_columns=keep_columns, progress=detecting)
     except RecordingFormatError as exc:
         raise fail(str(exc.shown_on("cli"))) from None
+    finally:
+        if task:
+            bar.stop()
     # On standard error: standard output may be the scored CSV (-o -).
     if recordings.unit_note:
         note = render_hint(recordings.unit_note, "cli")
@@ -107,12 +162,13 @@ def read_input(path: Path, how: Reading, *, keep_columns: bool = False) -> Recor
     return recordings
 
 
-def open_detector(model: str | Path | None) -> Detector:
-    """The detector of a model artifact (the shipped one for None), or an exit saying why it cannot be loaded."""
+def open_detector(model: str | Path | None, jobs: int | None = 1) -> Detector:
+    """The detector of a model artifact (the shipped one for None) scoring on ``jobs`` threads (None: every core),
+    or an exit saying why it cannot be loaded."""
     from cardiospike.artifact import ArtifactError
     from cardiospike.detector import load_detector
 
     try:
-        return load_detector(model)
+        return load_detector(model, jobs=jobs)
     except ArtifactError as exc:
         raise fail(str(exc)) from None

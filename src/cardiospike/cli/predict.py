@@ -16,12 +16,15 @@ from rich.table import Table
 from cardiospike.cli.console import console, counted, err_console, fail, progress
 from cardiospike.cli.datasets import EngineOption, ResumeOption, SchedulerOption, predict_dataset, wants_engine
 from cardiospike.cli.options import (
+    EcgChannelOption,
     ForceOption,
     FormatOption,
     IdColumnOption,
     IgnoreTimeOption,
+    JobsOption,
     ModelOption,
     RRColumnOption,
+    SamplingRateOption,
     ThresholdOption,
     TimeColumnOption,
     UnitOption,
@@ -63,8 +66,11 @@ def predict(
     id_column: IdColumnOption = None,
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
+    sampling_rate: SamplingRateOption = None,
+    ecg_channel: EcgChannelOption = None,
     threshold: ThresholdOption = None,
     force: ForceOption = False,
+    jobs: JobsOption = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
     resume: ResumeOption = False,
@@ -75,7 +81,7 @@ def predict(
     from cardiospike.engines.datasets import names_folder
     from cardiospike.remote import is_url
 
-    how = Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time)
+    how = Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time, sampling_rate, ecg_channel)
     target: Path | None = None
     out_format = "csv"
     # An output ending with / names a folder (a Parquet dataset, made by the engine), not the file of that name.
@@ -92,21 +98,21 @@ def predict(
     if out_format == "parquet" or wants_engine(input, output, engine, scheduler, resume):
         return predict_dataset(
             input, output, model=model, how=how, threshold=threshold, engine=engine, scheduler=scheduler,
-            resume=resume, force=force,
+            resume=resume, force=force, jobs=jobs,
         )  # fmt: skip
 
     from cardiospike.data.output import DELIMITERS, integer_ids, write_csv, write_json
     from cardiospike.detector import is_labelled, scored_columns
 
     recordings = read_input(Path(input), how, keep_columns=True)
-    detector = open_detector(model)
+    detector = open_detector(model, jobs)
     summaries: list[Scored] = []
     labelled = is_labelled(recordings)  # once for every batch: each has the same columns
 
     def parts() -> Iterator[tuple[list[ScoredRecording], dict[str, Any]]]:
         """The scored beats batch by batch: memory holds one batch of scored beats at once, not the whole output."""
         beat = 0
-        for scored in detector.score_batches(recordings, threshold):  # one call of the model per batch
+        for scored in detector.score_batches(recordings, threshold, lambda beats: bar.advance(task, beats)):
             summaries.extend(Scored.of(s) for s in scored)
             columns = scored_columns(scored, labelled)
             n = len(columns["x"])
@@ -114,7 +120,6 @@ def predict(
                 extra = recordings.extra.iloc[beat : beat + n]
                 columns.update({str(name): extra[name].to_numpy() for name in extra.columns})
             beat += n
-            bar.advance(task, len(scored))
             yield scored, columns
 
     def json_parts() -> Iterator[tuple[list[str] | list[int], list[int], dict[str, Any]]]:
@@ -127,7 +132,7 @@ def predict(
             yield ids, [len(s.recording) for s in scored], {k: v for k, v in columns.items() if k != "id"}
 
     with progress() as bar:
-        task = bar.add_task("scoring", total=len(recordings))
+        task = bar.add_task("scoring beats", total=sum(len(r) for r in recordings))
         try:
             if out_format in DELIMITERS:
                 write_csv((columns for _, columns in parts()), target, delimiter=DELIMITERS[out_format])

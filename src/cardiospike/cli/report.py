@@ -10,12 +10,15 @@ from rich.markup import escape
 
 from cardiospike.cli.console import console, counted, err_console, fail, progress
 from cardiospike.cli.options import (
+    EcgChannelOption,
     ForceOption,
     FormatOption,
     IdColumnOption,
     IgnoreTimeOption,
+    JobsOption,
     ModelOption,
     RRColumnOption,
+    SamplingRateOption,
     ThresholdOption,
     TimeColumnOption,
     UnitOption,
@@ -35,12 +38,16 @@ def report(
     id_column: IdColumnOption = None,
     time_column: TimeColumnOption = None,
     ignore_time: IgnoreTimeOption = False,
+    sampling_rate: SamplingRateOption = None,
+    ecg_channel: EcgChannelOption = None,
     threshold: ThresholdOption = None,
     force: ForceOption = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Write an HTML report: per recording, the RR chart with its episodes, the episodes, HRV and measurement errors.
 
-    One file that opens offline in any browser (Plotly.js is inside it) and prints as clean pages.
+    One file that opens offline in any browser (Plotly.js is inside it) and prints as clean pages. Of an ECG record,
+    also the ECG around each of the first 20 episodes, read again from the record.
     """
     from cardiospike.cli.predict import output_failure
     from cardiospike.data.output import OutputError, output_target, write_text
@@ -53,18 +60,15 @@ def report(
         raise output_failure(exc) from None
     recordings = read_input(
         input,
-        Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time),
+        Reading.of_options(fmt, unit, rr_column, time_column, id_column, ignore_time, sampling_rate, ecg_channel),
     )
     source = SourceInfo.of_file(input)
-    detector = open_detector(model)
+    detector = open_detector(model, jobs)
     with progress() as bar:
-        task = bar.add_task("scoring", total=len(recordings))
-        scored = []
-        for batch in detector.score_batches(recordings, threshold):
-            scored += batch
-            bar.advance(task, len(batch))
+        task = bar.add_task("scoring beats", total=sum(len(r) for r in recordings))
+        scored = detector.score_many(recordings, threshold, lambda beats: bar.advance(task, beats))
     try:
-        write_text(render_report(scored, model=ModelInfo.of(detector), source=source), target)
+        write_text(render_report(scored, model=ModelInfo.of(detector), source=source, ecg=recordings.ecg), target)
     except (OutputError, ReportError) as exc:
         raise fail(str(exc)) from None
     n_beats = sum(len(s.recording) for s in scored)

@@ -28,7 +28,6 @@ from cardiospike.recording import (
     Recording,
     RRUnit,
     Unit,
-    measurement_errors,
     mostly_errors,
 )
 
@@ -107,7 +106,7 @@ def mostly_errors_warning(recordings: Sequence[Recording]) -> str | None:
     """The warning about recordings of which more than half the beats are measurement errors (a hint template), or
     None: their RR are probably read in another unit or from another column, and what to try is chosen from the
     values of the first of them."""
-    bad = [r for r in recordings if len(r) and mostly_errors(int(measurement_errors(r.rr).sum()), len(r))]
+    bad = [r for r in recordings if len(r) and mostly_errors(int(r.errors().sum()), len(r))]
     if not bad:
         return None
     named = ", ".join(repr(r.id) for r in bad[:NAMED_MOSTLY_ERRORS])

@@ -42,6 +42,18 @@ OPTION_NAMES: dict[str, dict[Surface, str]] = {
         "rest": '"id_column": "{value}"',
         "web": "Recording column: {value}",
     },
+    "sampling_rate": {
+        "cli": "--sampling-rate {value}",
+        "python": "sampling_rate={value}",
+        "rest": '"sampling_rate": {value}',
+        "web": "Sampling rate (Hz): {value}",
+    },
+    "ecg_channel": {
+        "cli": "--ecg-channel {value}",
+        "python": 'ecg_channel="{value}"',
+        "rest": '"ecg_channel": "{value}"',
+        "web": "ECG lead: {value}",
+    },
     "ignore_time": {
         "cli": "--ignore-time",
         "python": "use_time=False",

@@ -27,7 +27,7 @@ and how it was decided. Any other exception a reader lets escape becomes a Recor
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -36,7 +36,16 @@ import numpy as np
 
 from cardiospike.data.coerce import mostly_errors_warning
 from cardiospike.data.errors import RecordingFormatError
-from cardiospike.data.formats import MAX_COLUMNS, READERS, Content, Options, Recordings, sniff
+from cardiospike.data.formats import (
+    MAX_COLUMNS,
+    READERS,
+    Content,
+    Options,
+    Recordings,
+    path_format,
+    sniff,
+    with_samples,
+)
 from cardiospike.data.formats.checks import excerpt
 from cardiospike.data.formats.parquet import MAGIC as PARQUET_MAGIC
 from cardiospike.data.formats.parquet import SUFFIXES, is_parquet, read_parquet
@@ -72,19 +81,23 @@ def read_recordings(
     time_column: str | None = None,
     id_column: str | None = None,
     keep_columns: bool = False,
+    sampling_rate: float | None = None,
+    ecg_channel: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Recordings:
     """Read every recording in a file; the parameters are those of :func:`parse_recordings`.
 
     The recording id, where the file names none, is the file's name without its extension. Files may also be
     Parquet (``fmt="parquet"``, or sniffed from the extension ``.parquet``/``.pq`` or the content), which
-    :func:`parse_recordings` does not read.
+    :func:`parse_recordings` does not read. ECG records (a WFDB record's signal, given by its header or its ``.dat``,
+    EDF, a ``.npy`` of samples) are read from the file piece by piece, whatever their size (within
+    :data:`~cardiospike.data.ecg.MAX_SAMPLES` samples); ``progress`` is then called with the samples done and the
+    samples in all as beats are detected.
     """
     p = Path(path)
     if not p.is_file():
         raise RecordingFormatError(str(p), "no such file")
     size = p.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
     opts = Options(
         source=str(p),
         default_id=p.stem,
@@ -96,10 +109,38 @@ def read_recordings(
         max_recordings=max_recordings,
         keep_columns=keep_columns,
         path=p,
+        sampling_rate=sampling_rate,
+        ecg_channel=ecg_channel,
+        progress=progress,
     )
     if fmt == "parquet" or (fmt == "auto" and is_parquet(p)):
         return _with_doubts(_parse_parquet(p, fmt, opts))
+    ecg = path_format(p, fmt, sampling_rate)
+    if ecg is not None:
+        return _read_from_path(p, ecg, fmt, opts)
+    if size > MAX_INPUT_BYTES:
+        raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
     return _parse(p.read_bytes(), fmt, opts)
+
+
+def _read_from_path(path: Path, name: str, fmt: str, opts: Options) -> Recordings:
+    """A file that its reader reads from its path piece by piece (ECG), as :func:`_parse` reads bytes."""
+    suffix = path.suffix.lower()
+    why = (
+        "as asked"
+        if fmt != "auto"
+        else f"from the extension {suffix}"
+        if suffix in (".edf", ".dat")
+        else "from the content"
+    )
+    taken_as = f"read as {name}, {why}"
+    reader = READERS[name]
+    try:
+        recordings = reader.read(None, replace(opts, fixed_unit=reader.fixed_unit))  # type: ignore[arg-type]
+    except Exception as exc:
+        raise _malformed(opts.source, name, exc).read_as(taken_as) from None
+    recordings.format, recordings.taken_as = name, taken_as
+    return _with_doubts(recordings)
 
 
 def _parse_parquet(path: Path, fmt: str, opts: Options) -> Recordings:
@@ -129,6 +170,8 @@ def parse_recordings(
     time_column: str | None = None,
     id_column: str | None = None,
     keep_columns: bool = False,
+    sampling_rate: float | None = None,
+    ecg_channel: str | None = None,
 ) -> Recordings:
     """Parse recordings from the content of a file.
 
@@ -139,8 +182,9 @@ def parse_recordings(
         or the bytes of a binary format (``.npy``, FIT, a WFDB annotation).
     source : str
         Name used in error messages (a path, an upload's file name); its extension helps sniffing.
-    fmt : {"auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb"}
-        Input format; ``auto`` decides from binary signatures, then the extension, then the content.
+    fmt : {"auto", "csv", "text", "hrm", "json", "ndjson", "npy", "fit", "wfdb", "edf", "ecg"}
+        Input format; ``auto`` decides from binary signatures, then the extension, then the content. ``edf`` and
+        ``ecg`` (samples) are ECG, and so is ``wfdb`` given a record's signal: beats are detected in it.
     default_id : str
         Recording id where the input does not name one.
     use_time : bool
@@ -154,7 +198,13 @@ def parse_recordings(
         The column (or JSON key) holding RR, times and recording ids, by name or by number from 1, where the names
         do not say.
     keep_columns : bool
-        Keep the input's other columns (:attr:`Recordings.extra`), to write them beside the scores.
+        Keep the input's other columns (:attr:`Recordings.extra`), to write them beside the scores; of an ECG, each
+        beat's ``sample`` and signal ``quality``.
+    sampling_rate : float, optional
+        Read a CSV, text or ``.npy`` input as ECG samples at this rate (Hz): heart beats are detected and read as
+        RR. Without it such an input is RR. EDF and WFDB records give their own.
+    ecg_channel : str, optional
+        The channel of an ECG record of several, by name or number from 1 (default: the first named as an ECG lead).
 
     Returns
     -------
@@ -173,6 +223,8 @@ def parse_recordings(
         id_column=id_column,
         max_recordings=max_recordings,
         keep_columns=keep_columns,
+        sampling_rate=sampling_rate,
+        ecg_channel=ecg_channel,
     )
     return _parse(content, fmt, opts)
 
@@ -192,6 +244,8 @@ def _parse(content: str | bytes, fmt: str, opts: Options) -> Recordings:
         name, why = (fmt, "as asked") if fmt != "auto" else sniff(data, source)
     except Exception as exc:  # sniffing reads the start of the content, as a reader would
         raise _malformed(source, None, exc) from None
+    if with_samples(name, fmt, opts.sampling_rate) != name:
+        name, why = "ecg", f"{why}, as samples at the sampling rate given"
     reader = READERS[name]
     taken_as = f"read as {name}, {why}"
     try:

@@ -80,6 +80,7 @@ def score_dataset(
     workers: int | None = None,
     resume: bool = False,
     force: bool = False,
+    jobs: int | None = 1,
     progress: Progress | None = None,
 ) -> Summary:
     """Score a dataset (a Parquet file or dataset folder, or a file of any format) into Parquet.
@@ -108,6 +109,9 @@ def score_dataset(
         the run does not write is refused.
     force : bool
         Where the output is a symbolic link to a file, replace the file it points to.
+    jobs : int or None
+        With ``local``: the threads that score a partition's recordings (None: every core; see
+        :class:`~cardiospike.detector.Detector`). Dask's workers score one partition each, on one thread.
     progress : Progress, optional
         Told of the run's progress.
 
@@ -130,7 +134,9 @@ def score_dataset(
     # The model is checked here, before any work. Loaded here, its forest is compiled for this CPU once, into the
     # cache this machine's workers read; a remote cluster's workers compile it for theirs, so for them the artifact
     # alone is read (and its files checked).
-    detector = None if scheduler else load_detector(model, on_compile=progress.note)
+    detector = (
+        None if scheduler else load_detector(model, on_compile=progress.note, jobs=jobs if engine == "local" else 1)
+    )
     artifact = detector.artifact if detector else load_artifact(default_model_path() if model is None else model)
     shipped = model if model is None or is_url(model) else str(Path(model).resolve())
     # What each input partition holds, found once, before any is scored: recorded with its scores, and compared by

@@ -18,10 +18,12 @@ from numpy.typing import NDArray
 
 from cardiospike.arrays import flag_runs
 from cardiospike.artifact import sha256_file
+from cardiospike.data.ecg import EcgSource
 from cardiospike.detector import Detector, ScoredRecording
 from cardiospike.metrics import flag_counts, precision_recall_f1
 from cardiospike.recording import FloatArray, mostly_errors
-from cardiospike.report.decimate import BUCKETS, MAX_LINE_POINTS, decimated_line
+from cardiospike.report.decimate import BUCKETS, MAX_LINE_POINTS, decimated_line, json_numbers
+from cardiospike.report.strips import EcgStrips, strips_of
 from cardiospike.summary import Episode, HRVSummary, episodes_of, hrv_summary
 
 #: Runs of measurement errors listed in a recording's section; the chart marks every one of them all the same.
@@ -129,6 +131,7 @@ class Section:
     chart: dict[str, Any]
     reference: Reference | None = None
     warnings: tuple[str, ...] = ()
+    ecg: EcgStrips | None = None
 
     @property
     def anomaly_share(self) -> float:
@@ -143,8 +146,9 @@ class Section:
         return self.chart["decimated"]
 
 
-def section_of(scored: ScoredRecording, number: int) -> Section:
-    """The section of one scored recording (``number`` counts sections from 1)."""
+def section_of(scored: ScoredRecording, number: int, ecg: EcgSource | None = None) -> Section:
+    """The section of one scored recording (``number`` counts sections from 1); with the ECG its beats were
+    detected in, the ECG strips of its first episodes (:mod:`cardiospike.report.strips`)."""
     rec = scored.recording
     t0 = float(rec.time[0]) if len(rec) else 0.0
     episodes = [_shifted(e, t0) for e in episodes_of(scored)]
@@ -161,6 +165,10 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
         for s, t in zip(starts[:MAX_ERROR_RUNS].tolist(), stops[:MAX_ERROR_RUNS].tolist(), strict=True)
     ]
     chart = chart_data(scored, episodes)
+    strips = strips_of(scored, episodes, ecg) if ecg is not None else None
+    chart["ecg"] = (
+        {"channel": strips.channel, "strips": [s.data for s in strips.strips]} if strips is not None else None
+    )
     labels = rec.labels
     return Section(
         number=number,
@@ -177,6 +185,7 @@ def section_of(scored: ScoredRecording, number: int) -> Section:
         chart=chart,
         reference=Reference.of(labels, scored.is_anomaly) if labels is not None else None,
         warnings=warnings_of(scored),
+        ecg=strips,
     )
 
 
@@ -219,13 +228,13 @@ def chart_data(scored: ScoredRecording, episodes: list[Episode]) -> dict[str, An
     decimated = int(valid.sum()) > MAX_LINE_POINTS
     if decimated:
         line_x, line_y = decimated_line(x[valid], rec.rr[valid], BUCKETS)
-        line = {"x": _json_numbers(line_x, 1), "y": _json_numbers(line_y, 1)}
+        line = {"x": json_numbers(line_x, 1), "y": json_numbers(line_y, 1)}
     else:
         # Gaps at measurement errors: the line joins only real beats; the errors have their own markers.
         line = {
-            "x": _json_numbers(x, 1),
-            "y": _json_numbers(np.where(valid, rec.rr, np.nan), 1),
-            "p": _json_numbers(scored.proba, 3),
+            "x": json_numbers(x, 1),
+            "y": json_numbers(np.where(valid, rec.rr, np.nan), 1),
+            "p": json_numbers(scored.proba, 3),
         }
     flagged = np.flatnonzero(scored.is_anomaly)
     errors = np.flatnonzero(scored.error)
@@ -244,14 +253,14 @@ def chart_data(scored: ScoredRecording, episodes: list[Episode]) -> dict[str, An
             ],
             "band": [round(lo - band, 1), round(lo, 1)],
             "missed": {
-                "x": _json_numbers(x[missed], 1),
-                "y": _json_numbers(shown[missed], 1),
-                "rr": _json_numbers(rec.rr[missed], 1),
+                "x": json_numbers(x[missed], 1),
+                "y": json_numbers(shown[missed], 1),
+                "rr": json_numbers(rec.rr[missed], 1),
             },
             "false": {
-                "x": _json_numbers(x[false], 1),
-                "y": _json_numbers(shown[false], 1),
-                "rr": _json_numbers(rec.rr[false], 1),
+                "x": json_numbers(x[false], 1),
+                "y": json_numbers(shown[false], 1),
+                "rr": json_numbers(rec.rr[false], 1),
             },
         }
     return {
@@ -263,15 +272,15 @@ def chart_data(scored: ScoredRecording, episodes: list[Episode]) -> dict[str, An
         "reference": reference,
         "line": line,
         "anomalies": {
-            "x": _json_numbers(x[flagged], 1),
-            "y": _json_numbers(shown[flagged], 1),
-            "p": _json_numbers(scored.proba[flagged], 3),
-            "rr": _json_numbers(rec.rr[flagged], 1),
+            "x": json_numbers(x[flagged], 1),
+            "y": json_numbers(shown[flagged], 1),
+            "p": json_numbers(scored.proba[flagged], 3),
+            "rr": json_numbers(rec.rr[flagged], 1),
         },
         "errors": {
-            "x": _json_numbers(x[errors], 1),
-            "y": _json_numbers(shown[errors], 1),
-            "rr": _json_numbers(rec.rr[errors], 1),
+            "x": json_numbers(x[errors], 1),
+            "y": json_numbers(shown[errors], 1),
+            "rr": json_numbers(rec.rr[errors], 1),
         },
         "episodes": [[round(e.start_ms * scale - pad, 1), round(e.end_ms * scale + pad, 1)] for e in episodes],
     }
@@ -296,14 +305,3 @@ def _y_range(rr: FloatArray, valid: NDArray[np.bool_]) -> tuple[float, float]:
     lo, hi = float(values.min()), float(values.max())
     pad = 0.08 * (hi - lo) + 15.0
     return lo - pad, hi + pad
-
-
-def _json_numbers(values: FloatArray, decimals: int) -> list[float | int | None]:
-    """Numbers rounded for the page, whole ones as integers and NaN as null: JSON as short as it gets."""
-    rounded = np.round(np.asarray(values, dtype=np.float64), decimals)
-    out = rounded.astype(object)
-    # Integers only where int64 holds them exactly: a larger value stays a float, never wraps around.
-    whole = np.isfinite(rounded) & (rounded == np.floor(rounded)) & (np.abs(rounded) < 2.0**53)
-    out[whole] = rounded[whole].astype(np.int64)
-    out[np.isnan(rounded)] = None
-    return out.tolist()

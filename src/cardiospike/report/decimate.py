@@ -1,4 +1,5 @@
-"""Fewer points for a long RR line, drawn the same: the lowest and the highest beat of each time bucket.
+"""Fewer points for a long line, drawn the same: the lowest and the highest beat of each time bucket; and numbers
+as short as JSON writes them.
 
 A 24-hour recording holds about 120,000 beats, and a chart about 1,000 pixels wide cannot show more than two values
 per pixel column: the lowest and the highest RR in it. Keeping exactly those beats (min/max decimation, as
@@ -67,3 +68,14 @@ def decimated_line(x: FloatArray, y: FloatArray, buckets: int = BUCKETS) -> tupl
     kept, bucket = min_max_indices(x, y, buckets)
     gap = np.flatnonzero(np.diff(bucket) > 1) + 1
     return np.insert(x[kept], gap, np.nan), np.insert(y[kept], gap, np.nan)
+
+
+def json_numbers(values: FloatArray, decimals: int) -> list[float | int | None]:
+    """Numbers rounded for the page, whole ones as integers and NaN (or infinity) as null: JSON as short as it gets."""
+    rounded = np.round(np.asarray(values, dtype=np.float64), decimals)
+    out = rounded.astype(object)
+    # Integers only where int64 holds them exactly: a larger value stays a float, never wraps around.
+    whole = np.isfinite(rounded) & (rounded == np.floor(rounded)) & (np.abs(rounded) < 2.0**53)
+    out[whole] = rounded[whole].astype(np.int64)
+    out[~np.isfinite(rounded)] = None
+    return out.tolist()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.resources import files
@@ -20,8 +20,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from cardiospike.data.ecg import EcgSource
 from cardiospike.detector import ScoredRecording
 from cardiospike.report.content import ModelInfo, SourceInfo, file_stem, section_of
+from cardiospike.report.strips import MAX_STRIP_POINTS, MAX_STRIP_S, PAD_S
 from cardiospike.version import package_version
 from cardiospike.web import plotly_js
 
@@ -43,6 +45,7 @@ def render_report(
     model: ModelInfo,
     source: SourceInfo,
     created: datetime | None = None,
+    ecg: Mapping[str, EcgSource] | None = None,
 ) -> str:
     """The HTML report of scored recordings: a header naming the model and input, then a section per recording.
 
@@ -56,8 +59,12 @@ def render_report(
         The input file they were read from.
     created : datetime, optional
         When the report is made (default: now); shown in UTC.
+    ecg : mapping of str to EcgSource, optional
+        The ECG of the recordings read from one, by recording id (:attr:`cardiospike.data.formats.Recordings.ecg`):
+        their sections show an ECG strip of each of their first episodes, read again from the record.
     """
-    sections = [section_of(s, i + 1) for i, s in enumerate(scored)]
+    ecg = ecg or {}
+    sections = [section_of(s, i + 1, ecg.get(s.recording.id)) for i, s in enumerate(scored)]
     charts = [{**s.chart, "name": f"{file_stem(s.id)}-rr"} for s in sections]
     when = (created or datetime.now(UTC)).astimezone(UTC)
     template = _environment().get_template("report.html")
@@ -73,6 +80,9 @@ def render_report(
         script=inline_script(_asset("report.js")),
         plotly=_plotly_source(),
         data=script_json(charts),
+        pad_s=PAD_S,
+        max_strip_s=MAX_STRIP_S,
+        max_strip_points=MAX_STRIP_POINTS,
     )
 
 

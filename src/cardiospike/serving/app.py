@@ -54,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         # Where the compiled forest is not in the cache yet (cardiospike serve puts it there first, unless the cache
         # cannot be written), this worker compiles it: the log says why its start takes a while.
-        app.state.detector = load_detector(settings.model, on_compile=log.info)
+        app.state.detector = load_detector(settings.model, on_compile=log.info, jobs=settings.scoring_jobs())
     except ArtifactError as exc:
         log.error("cannot start: %s (set CARDIOSPIKE_MODEL or --model to a model artifact folder)", exc)
         raise ModelLoadError(f"cannot load the model from {where}: {exc}") from None

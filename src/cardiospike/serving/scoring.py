@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -110,8 +111,12 @@ async def off_loop(request: Request, work: Callable[[], T]) -> T:
         return await in_thread(request.app.state, work)
 
 
+#: A sampling rate as a form field takes it: a positive decimal number (Hz), at most six digits each side of its point.
+RATE_PATTERN = r"^([1-9][0-9]{0,5}(\.[0-9]{1,6})?|0?\.[0-9]{0,5}[1-9][0-9]{0,5})$"
 #: The text fields of an upload that say how to read it, as ``cardiospike predict``'s options do.
-READING_FIELDS = ("format", "unit", "rr_column", "time_column", "id_column", "ignore_time", "hints")
+READING_FIELDS = (
+    "format", "unit", "rr_column", "time_column", "id_column", "ignore_time", "sampling_rate", "ecg_channel", "hints",
+)  # fmt: skip
 #: The OpenAPI schema of those fields.
 READING_SCHEMA: dict[str, dict[str, object]] = {
     "format": {"type": "string", "enum": list(FORMATS), "description": "Input format (default: auto, sniffed)."},
@@ -120,6 +125,12 @@ READING_SCHEMA: dict[str, dict[str, object]] = {
     "time_column": {"type": "string", "description": "Column holding beat times, by name or number from 1."},
     "id_column": {"type": "string", "description": "Column holding recording ids, by name or number from 1."},
     "ignore_time": {"type": "string", "enum": ["true", "false"], "description": "Time beats by RR (default false)."},
+    "sampling_rate": {
+        "type": "string",
+        "pattern": RATE_PATTERN,
+        "description": "Read a CSV, text or .npy upload as ECG samples at this rate (Hz).",
+    },
+    "ecg_channel": {"type": "string", "description": "The lead of an ECG record of several, by name or number from 1."},
     "hints": {"type": "string", "enum": list(HINTS), "description": "How messages name these options."},
 }
 
@@ -137,6 +148,14 @@ def reading_of_form(form: Mapping[str, str]) -> tuple[Reading, Surface]:
     def column(field: str) -> str | None:
         return form.get(field, "").strip()[:256] or None
 
+    def rate(field: str) -> float | None:
+        text = form.get(field, "")
+        if not text.strip():
+            return None
+        if not re.fullmatch(RATE_PATTERN, text):
+            raise InputError(["body", field], "expected a positive number of Hz, such as 250 or 128.5", "pattern")
+        return float(text)
+
     reading = Reading.of_options(
         choice("format", FORMATS, "auto"),
         choice("unit", UNITS, "auto"),
@@ -144,6 +163,8 @@ def reading_of_form(form: Mapping[str, str]) -> tuple[Reading, Surface]:
         column("time_column"),
         column("id_column"),
         ignore_time=choice("ignore_time", ("true", "false"), "false") == "true",
+        sampling_rate=rate("sampling_rate"),
+        ecg_channel=column("ecg_channel"),
     )
     return reading, cast(Surface, choice("hints", HINTS, "rest"))
 

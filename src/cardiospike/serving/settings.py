@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cardiospike.parallel import available_cores
 from cardiospike.recording import MAX_RECORDING_BEATS
 from cardiospike.remote import is_url
 
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
         Largest request body, checked against ``Content-Length`` and while the body streams in.
     scoring_threads
         Requests parsed and scored at once per worker process; the others wait their turn (without a thread).
+    jobs
+        Threads that score one request's recordings at once (a batch's, or the pieces of a long recording; the
+        same scores whatever the number). Default (or 0): the cores this process may use, shared among the workers.
     request_timeout
         Seconds a client has to send a whole request (headers and body) once it has started it, or to send its
         first request on a new connection; then the connection is closed.
@@ -82,6 +86,7 @@ class Settings(BaseSettings):
     max_recordings: Annotated[int, Field(ge=1)] = 10_000
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * MiB)] = 8 * MiB
     scoring_threads: Annotated[int, Field(ge=1, le=64)] = 2
+    jobs: Annotated[int, Field(ge=0, le=256)] = 0
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
@@ -122,3 +127,7 @@ class Settings(BaseSettings):
     def _empty_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         # CARDIOSPIKE_API_KEY= (empty) in a .env means "no key", not "the empty key".
         return value if value is not None and value.get_secret_value() else None
+
+    def scoring_jobs(self) -> int:
+        """:attr:`jobs`, or where 0 the cores this process may use divided among the workers (at least one)."""
+        return self.jobs or max(1, available_cores() // self.workers)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cardiospike.cli import app
-from cardiospike.data import recordings_to_frame, write_csv_atomic
+from cardiospike.data import recordings_to_frame, simulate_recording, write_csv_atomic
 
 runner = CliRunner()
 
@@ -91,6 +91,24 @@ def test_predict_one_row_per_beat_in_input_order(tmp_path: Path, labelled_csv: P
     assert scored.columns.tolist() == ["id", "time", "x", "y", "label", "anomaly_proba", "error"]
     assert scored[["id", "time", "x"]].equals(source[["id", "time", "x"]])
     assert scored["anomaly_proba"].between(0, 1).all()
+
+
+def test_predict_writes_the_same_scores_whatever_the_jobs(
+    tmp_path: Path, tiny_stack_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Many recordings and a long one (in pieces) on one, two and every thread (``CARDIOSPIKE_JOBS`` or -j)."""
+    monkeypatch.setattr("cardiospike.detector.PIECE_BEATS", 1_000)
+    recs = [simulate_recording(n, seed=n) for n in (5_000, 300, 40, 1_200)]
+    src = tmp_path / "in.csv"
+    write_csv_atomic(recordings_to_frame(recs), src)
+    outputs = []
+    for i, (args, env) in enumerate([(["-j", "1"], {}), (["--jobs", "2"], {}), ([], {"CARDIOSPIKE_JOBS": "3"})]):
+        out = tmp_path / f"out{i}.csv"
+        result = runner.invoke(app, ["predict", str(src), "-o", str(out), "-m", str(tiny_stack_dir), *args], env=env)
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert len(pd.read_csv(tmp_path / "out0.csv")) == 6_540
 
 
 def test_predict_plain_text(tmp_path: Path, tiny_model_dir: Path):

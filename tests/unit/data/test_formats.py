@@ -345,7 +345,7 @@ def test_sniffing(content: str, source: str, expected: str):
     assert sniff(Content(content, source), source)[0] == expected
 
 
-@pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("auto", "npy", "fit", "wfdb")])
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("auto", "npy", "fit", "wfdb", "edf", "ecg")])
 def test_taken_as_says_the_format_and_why(fmt: str):
     samples = {
         "csv": "rr\n800\n",

@@ -51,3 +51,13 @@ def test_the_stream_key_deadline_and_the_stuck_job_limit(monkeypatch: pytest.Mon
     monkeypatch.setenv("CARDIOSPIKE_STUCK_AFTER", "120")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.stream_auth_timeout, settings.stuck_after) == (2.5, 120.0)
+
+
+def test_scoring_jobs_share_the_cores_among_the_workers(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("cardiospike.serving.settings.available_cores", lambda: 8)
+    assert Settings(workers=1).scoring_jobs() == 8
+    assert Settings(workers=3).scoring_jobs() == 2
+    assert Settings(workers=16).scoring_jobs() == 1
+    assert Settings(workers=3, jobs=0).scoring_jobs() == 2  # 0: the default
+    monkeypatch.setenv("CARDIOSPIKE_JOBS", "5")
+    assert Settings(workers=3).scoring_jobs() == 5

@@ -5,6 +5,11 @@ content: Polar HRM sections, the header of a Garmin ``FitCSVTool`` export (CSV, 
 NDJSON, and between CSV and text the first lines (one header row whose fields match the rows below: CSV; numbers from
 the start, or several header lines: text).
 
+ECG (:mod:`~cardiospike.data.formats.ecg`): EDF by its signature or extension; a WFDB record's signal by its
+header with no annotation beside it, or its ``.dat``; a CSV, text or ``.npy`` file only where a sampling rate is
+given (then it is read as ECG samples, never as RR). Files of the formats of :data:`FROM_PATH` are read from their
+path piece by piece (:func:`path_format`), not as bytes in memory.
+
 The CSV reader also reads ``FitCSVTool`` exports (``hrv`` messages, :mod:`~cardiospike.data.formats.fitcsv`); the
 JSON reader also reads RR lists of sample objects (``{"rr": [{"dateTime": ..., "value": 859}, ...]}``, Polar Flow).
 """
@@ -16,6 +21,7 @@ from pathlib import Path
 
 from cardiospike.data.formats.base import Content, Options, Reader, Recordings
 from cardiospike.data.formats.delimited import MAX_COLUMNS, SEPARATORS, read_csv
+from cardiospike.data.formats.ecg import EDF_MAGIC, is_edf, read_edf, read_samples
 from cardiospike.data.formats.fit import is_fit, read_fit
 from cardiospike.data.formats.fitcsv import is_fitcsv
 from cardiospike.data.formats.hrm import is_hrm, read_hrm
@@ -23,10 +29,10 @@ from cardiospike.data.formats.jsondoc import read_json, read_ndjson
 from cardiospike.data.formats.npy import MAGIC as NPY_MAGIC
 from cardiospike.data.formats.npy import read_npy
 from cardiospike.data.formats.text import data_like, read_text
-from cardiospike.data.formats.wfdb_ann import ANNOTATION_SUFFIXES, read_wfdb
+from cardiospike.data.formats.wfdb_ann import ANNOTATION_SUFFIXES, SIGNAL_SUFFIX, read_wfdb
 from cardiospike.recording import FORMATS
 
-__all__ = ["MAX_COLUMNS", "READERS", "Content", "Options", "Reader", "Recordings", "sniff"]
+__all__ = ["MAX_COLUMNS", "READERS", "Content", "Options", "Reader", "Recordings", "path_format", "sniff"]
 
 #: Every reader by its name (the names of ``--format``).
 READERS: dict[str, Reader] = {
@@ -40,9 +46,39 @@ READERS: dict[str, Reader] = {
         Reader("npy", (".npy",), read_npy, binary=True),
         Reader("fit", (".fit",), read_fit, binary=True, fixed_unit="ms"),
         Reader("wfdb", (*ANNOTATION_SUFFIXES, ".hea"), read_wfdb, binary=True, fixed_unit="ms"),
+        Reader("edf", (".edf",), read_edf, binary=True, fixed_unit="ms"),
+        Reader("ecg", (), read_samples, binary=True, fixed_unit="ms"),
     )
 }
 assert set(READERS) == set(FORMATS) - {"auto"}, "recording.FORMATS names every reader"
+#: Formats whose files may be read as ECG samples where a sampling rate is given.
+SAMPLE_FORMATS = ("csv", "text", "npy")
+
+
+def path_format(path: Path, fmt: str, sampling_rate: float | None) -> str | None:
+    """The ECG format of a file read from its path piece by piece (a WFDB signal file, EDF, a ``.npy`` of samples),
+    or None for a file read as bytes."""
+    suffix = path.suffix.lower()
+    try:
+        with path.open("rb") as file:
+            start = file.read(max(len(EDF_MAGIC), len(NPY_MAGIC)))
+    except OSError:
+        return None
+    if fmt in ("auto", "wfdb") and suffix == SIGNAL_SUFFIX and path.with_suffix(".hea").is_file():
+        return "wfdb"  # a .dat without a header beside it is sniffed as any other file (RR as text, say)
+    if fmt == "edf" or (fmt == "auto" and (suffix == ".edf" or start.startswith(EDF_MAGIC))):
+        return "edf"
+    npy = start.startswith(NPY_MAGIC)
+    if npy and (fmt == "ecg" or (sampling_rate is not None and fmt in ("auto", "npy"))):
+        return "ecg"
+    return None
+
+
+def with_samples(name: str, fmt: str, sampling_rate: float | None) -> str:
+    """The reader of a file taken for ``name``: ``ecg`` for a CSV, text or ``.npy`` file given a sampling rate."""
+    if sampling_rate is not None and name in SAMPLE_FORMATS and fmt in ("auto", *SAMPLE_FORMATS):
+        return "ecg"
+    return name
 
 
 def sniff(content: Content, source: str) -> tuple[str, str]:
@@ -52,6 +88,8 @@ def sniff(content: Content, source: str) -> tuple[str, str]:
         return "npy", "from the content"
     if is_fit(raw):
         return "fit", "from the content"
+    if is_edf(raw):
+        return "edf", "from the content"
     suffix = Path(source).suffix.lower()
     by_suffix = next((r.name for r in READERS.values() if suffix in r.suffixes and r.name != "text"), None)
     if by_suffix is not None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cardiospike.data.errors import RecordingFormatError
@@ -16,12 +17,15 @@ from cardiospike.recording import UNITS, Reading, Recording, RRUnit, Unit
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cardiospike.data.ecg import EcgSource
+
 
 @dataclass(frozen=True)
 class Options:
     """How to read an input (see :func:`cardiospike.data.read_recordings` for each option).
 
     ``fixed_unit`` is no option of the caller's: the parse path sets it from the reader (:attr:`Reader.fixed_unit`).
+    ``progress`` is called by the ECG readers with the samples done and the samples in all, as they go.
     """
 
     source: str = "<input>"
@@ -35,6 +39,9 @@ class Options:
     keep_columns: bool = False
     path: Path | None = None
     fixed_unit: RRUnit | None = None
+    sampling_rate: float | None = None
+    ecg_channel: str | None = None
+    progress: Callable[[int, int], None] | None = None
 
     @classmethod
     def of(cls, reading: Reading, source: str, default_id: str, **more: object) -> Options:
@@ -47,6 +54,8 @@ class Options:
             rr_column=reading.rr_column,
             time_column=reading.time_column,
             id_column=reading.id_column,
+            sampling_rate=reading.sampling_rate,
+            ecg_channel=reading.ecg_channel,
             **more,  # type: ignore[arg-type]
         )
 
@@ -66,6 +75,10 @@ class Options:
         # Here, not in one entry point: every path (files, content, Parquet, dataset partitions) builds its options.
         if self.unit not in UNITS:
             raise RecordingFormatError(self.source, f"unknown unit {self.unit!r}; expected one of {', '.join(UNITS)}")
+        if self.sampling_rate is not None and not (0 < self.sampling_rate < float("inf")):  # NaN too
+            raise RecordingFormatError(
+                self.source, "the sampling rate must be a positive number of Hz", field="sampling_rate"
+            )
 
 
 class Content:
@@ -141,6 +154,9 @@ class Recordings(list[Recording]):
     warnings : tuple of str
         What may be read wrongly although it could be read (a column of ids not read as ids, recordings that are
         mostly measurement errors), as hint templates (:func:`cardiospike.data.errors.render_hint`).
+    ecg : mapping of str to EcgSource
+        The ECG of each recording read from one, by recording id (:class:`~cardiospike.data.ecg.EcgSource`: its
+        channel, to read stretches of again, and each beat's sample); empty for RR inputs.
     """
 
     format: str = ""
@@ -149,6 +165,8 @@ class Recordings(list[Recording]):
     unit_note: str | None = None
     extra: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
+    # Read-only: the class attribute is every instance's default, and each ECG reader sets a mapping of its own.
+    ecg: Mapping[str, EcgSource] = MappingProxyType({})
 
 
 ReadFunction = Callable[[Content, Options], Recordings]

@@ -19,12 +19,11 @@ import os
 from collections import Counter
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from cardiospike.data.arrow import numpy_of
 from cardiospike.data.errors import RecordingFormatError
@@ -34,6 +33,9 @@ from cardiospike.data.formats.columns import Roles
 from cardiospike.data.formats.table import Table, arrow_ids, recordings_of
 from cardiospike.errors import first_line
 from cardiospike.recording import MAX_RECORDING_BEATS
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 #: The first (and last) bytes of every Parquet file.
 MAGIC = b"PAR1"
@@ -70,6 +72,8 @@ def parquet_file(source: bytes | str | os.PathLike[str] | BinaryIO, name: str) -
 def _open(
     source: bytes | str | os.PathLike[str] | BinaryIO, name: str, read_dictionary: list[str] | None = None
 ) -> pq.ParquetFile:
+    import pyarrow.parquet as pq  # here: with pyarrow's file systems, its import costs start-up 40 ms
+
     try:
         if isinstance(source, bytes):
             file = pq.ParquetFile(pa.BufferReader(source), read_dictionary=read_dictionary)

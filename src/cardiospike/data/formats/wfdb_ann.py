@@ -3,9 +3,10 @@
 RR intervals are the NN intervals: between consecutive beat annotations that are both normal beats (``N``, and the
 bundle-branch-block beats ``L``, ``R``, ``B``, which are conducted normally); each is timed at the beat that ends it.
 An interval next to an ectopic beat (``V``, ``A`` ...) is left out, as HRV tools do; non-beat annotations (rhythm,
-noise, comments) are skipped. Given the header (``.hea``), the first annotation file found beside it is read. The
-sampling frequency comes from the annotation file or the header. ``wfdb`` comes with the ``wfdb`` extra
-(``pip install 'cardiospike[wfdb]'``).
+noise, comments) are skipped. Given the header (``.hea``), the first annotation file found beside it is read; where
+there is none, or given the signal file (``.dat``), the record's ECG is read instead
+(:mod:`~cardiospike.data.formats.ecg`). The sampling frequency comes from the annotation file or the header. ``wfdb``
+comes with the ``wfdb`` extra (``pip install 'cardiospike[wfdb]'``).
 
 Hostile files. ``wfdb.rdann`` (4.3) loops for ever on some files: where one of the first annotations holds a note
 starting ``## `` that is neither ``## time resolution: F`` (the first one) nor a block of label definitions, its
@@ -35,6 +36,8 @@ from cardiospike.data.formats.table import Table, recordings_of
 
 #: Annotation file extensions of common annotators (reference beats, QRS detectors).
 ANNOTATION_SUFFIXES = (".atr", ".qrs", ".ecg", ".ann", ".ari", ".sqrs", ".wqrs", ".gqrs", ".pu", ".pu0", ".pu1")
+#: The extension of a record's signal file, read as ECG (:mod:`~cardiospike.data.formats.ecg`).
+SIGNAL_SUFFIX = ".dat"
 #: Beat annotation symbols (everything else is rhythm, noise or a comment).
 BEATS = frozenset("NLRBAaJSVrFejnE/fQ?")
 #: Beats conducted normally: the ends of an NN interval.
@@ -59,6 +62,11 @@ _DEFINITIONS, _END_OF_DEFINITIONS = "## annotation type definitions", "## end of
 
 
 def read_wfdb(content: Content, opts: Options) -> Recordings:
+    signal = signal_header(opts.path, opts.source)
+    if signal is not None:
+        from cardiospike.data.formats.ecg import read_wfdb_signal
+
+        return read_wfdb_signal(signal, opts)
     try:
         import wfdb
     except ImportError:
@@ -120,6 +128,21 @@ def read_wfdb(content: Content, opts: Options) -> Recordings:
         where=lambda col, i: (None, f"annotation {index[i]}"),
     )
     return recordings_of(table, opts)
+
+
+def signal_header(path: Path | None, source: str) -> Path | None:
+    """The header of the record whose ECG signal is the input, or None for annotations: a signal file (``.dat``),
+    or a header with no annotation file beside it."""
+    suffix = Path(source).suffix.lower()
+    if suffix == SIGNAL_SUFFIX and path is None:
+        raise RecordingFormatError(source, "a WFDB signal file alone: its header (.hea) must be beside it")
+    if path is None:
+        return None
+    if path.suffix.lower() == SIGNAL_SUFFIX:
+        return path.with_suffix(".hea")
+    if path.suffix.lower() == ".hea" and not any(path.with_suffix(s).is_file() for s in ANNOTATION_SUFFIXES):
+        return path
+    return None
 
 
 def check_annotations(raw: bytes, source: str) -> None:

@@ -1,5 +1,6 @@
-// CardioSpike report: draws each recording's RR chart from the JSON in #report-data with the inlined Plotly.js.
-// SVG only (no WebGL), so that the charts draw and print everywhere; long lines arrive decimated from the report.
+// CardioSpike report: draws each recording's RR chart, and the ECG strips of a recording read from ECG, from the
+// JSON in #report-data with the inlined Plotly.js. SVG only (no WebGL), so that the charts draw and print everywhere;
+// long lines arrive decimated from the report.
 "use strict";
 
 (() => {
@@ -21,8 +22,19 @@
   const MISSED_COLOUR = "#1f78b4";
   const FALSE_COLOUR = "#e7298a";
   const RING_RADIUS = 6;
+  // ECG strips: drawn on a grid of 0.2 s, as on ECG paper; each detected beat marked by its kind (a beat, an
+  // anomalous one, a measurement error), with the keys of the RR chart.
+  const STRIP_HEIGHT = 210;
+  const PAPER_MAJOR = "#f1c6c1";
+  const PAPER_MINOR = "#fbeae7";
+  const BEAT_KINDS = [
+    { name: "beat", marker: { size: 6, color: "#4a5563" } },
+    { name: "anomalous beat", marker: { size: 8, color: ANOMALY_COLOURS[2], line: { color: "#7f0000", width: 0.5 } } },
+    { name: "measurement error", marker: { symbol: "diamond-open", size: 9, color: "#5e3c99", line: { width: 2 } } },
+  ];
   const charts = JSON.parse(document.getElementById("report-data").textContent);
   const divs = Array.from(document.querySelectorAll(".chart[data-index]"));
+  const stripDivs = Array.from(document.querySelectorAll(".strip[data-chart]"));
 
   function shifted(values, spec) {
     return spec.date_axis ? values.map((v) => (v === null ? null : v + DATE_BASE)) : values;
@@ -242,25 +254,105 @@
     });
   }
 
+  const CONFIG = {
+    responsive: false,
+    displaylogo: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toImage"],
+  };
+
+  /** An episode's ECG strip: points at sample offsets `i` from the strip's start (`t0` ms from the first beat, `dt`
+   *  ms per sample), its beats marked, the episode's intervals (`span`, offsets) shaded. */
+  function drawStrip(div, spec) {
+    const at = (i) => (i === null ? null : DATE_BASE + spec.t0 + i * spec.dt);
+    const b = spec.beats;
+    const beats = BEAT_KINDS.map((kind, k) => {
+      const of = b.kind.flatMap((value, j) => (value === k ? [j] : []));
+      return {
+        name: kind.name,
+        type: "scatter",
+        mode: "markers",
+        x: of.map((j) => at(b.i[j])),
+        y: of.map((j) => b.y[j]),
+        customdata: of.map((j) => b.rr[j]),
+        marker: kind.marker,
+        hovertemplate: `%{x}<br>RR %{customdata:.0f} ms<extra>${kind.name}</extra>`,
+      };
+    });
+    const line = {
+      name: "ECG",
+      type: "scatter",
+      mode: "lines",
+      x: spec.i.map(at),
+      y: spec.y,
+      line: { color: "#1b1c1f", width: 1 },
+      hoverinfo: "skip",
+    };
+    const layout = {
+      width: WIDTH,
+      height: STRIP_HEIGHT,
+      margin: { l: 60, r: 20, t: 8, b: 36 },
+      xaxis: {
+        type: "date",
+        tickformat: "%H:%M:%S",
+        hoverformat: "%H:%M:%S.%L",
+        gridcolor: PAPER_MAJOR,
+        minor: { dtick: 200, showgrid: true, gridcolor: PAPER_MINOR },
+      },
+      yaxis: { title: { text: spec.channel }, gridcolor: PAPER_MAJOR, zeroline: false },
+      shapes: [
+        {
+          type: "rect",
+          xref: "x",
+          yref: "paper",
+          x0: at(spec.span[0]),
+          x1: at(spec.span[1]),
+          y0: 0,
+          y1: 1,
+          fillcolor: EPISODE_FILL,
+          line: { width: 0 },
+          layer: "below",
+        },
+      ],
+      showlegend: false, // the section's note gives the keys
+      hovermode: "closest",
+      paper_bgcolor: "#ffffff",
+      plot_bgcolor: "#ffffff",
+    };
+    return Plotly.newPlot(div, [line, ...beats], layout, { ...CONFIG, doubleClick: "reset" });
+  }
+
+  // Every chart to draw, in the page's order: each recording's RR chart, then its ECG strips.
+  const jobs = [
+    ...divs.map((div, index) => ({ div, run: () => draw(index) })),
+    ...stripDivs.map((div) => ({
+      div,
+      run: () => {
+        const ecg = charts[Number(div.dataset.chart)].ecg;
+        return drawStrip(div, { ...ecg.strips[Number(div.dataset.index)], channel: ecg.channel });
+      },
+    })),
+  ].sort((a, b) => (a.div.compareDocumentPosition(b.div) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  jobs.forEach((job, n) => (job.div.dataset.job = String(n)));
+
   // One chart per task, so that a report of many recordings answers clicks and scrolling while the rest are drawn:
   // first the charts on screen (the first one, or those scrolled to), then the others in order. Printing draws
   // whatever is left at once.
-  const waiting = new Set(divs.map((_, i) => i));
+  const waiting = new Set(jobs.map((_, n) => n));
   const onScreen = new Set();
   const drawn = [];
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
-      const index = Number(entry.target.dataset.index);
-      if (entry.isIntersecting) onScreen.add(index);
-      else onScreen.delete(index);
+      const n = Number(entry.target.dataset.job);
+      if (entry.isIntersecting) onScreen.add(n);
+      else onScreen.delete(n);
     }
   });
-  divs.forEach((div) => observer.observe(div));
+  jobs.forEach((job) => observer.observe(job.div));
 
-  function drawOne(index) {
-    waiting.delete(index);
-    observer.unobserve(divs[index]);
-    drawn.push(draw(index));
+  function drawOne(n) {
+    waiting.delete(n);
+    observer.unobserve(jobs[n].div);
+    drawn.push(jobs[n].run());
   }
 
   function drawNext() {

@@ -51,7 +51,8 @@ def demo(
     response_model=ParseResponse,
     responses=error_responses(400, 413, 422),
     openapi_extra=file_body_schema(
-        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations.",
+        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations; "
+        "or an ECG: EDF, or samples (CSV, text, .npy) with sampling_rate, its heart beats detected.",
         texts=READING_SCHEMA,
     ),
     summary="Read the recordings of an uploaded file (any input format, as `cardiospike predict` reads them)",

@@ -8,6 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cardiospike.recording import Recording
 from cardiospike.report import ModelInfo, SourceInfo, file_stem, render_report
+from cardiospike.report.strips import MAX_STRIPS
 from cardiospike.serving.bodies import file_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
 from cardiospike.serving.errors import InputError, ValidationProblemsError
@@ -39,7 +40,9 @@ _RECORDING_SCHEMA = {
         **error_responses(400, 413, 422, 503),
     },
     openapi_extra=file_body_schema(
-        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations.",
+        "A file of RR recordings in any input format: CSV, text, Polar HRM, JSON, NDJSON, .npy, FIT, WFDB annotations; "
+        "or an ECG: EDF, or samples (CSV, text, .npy) with sampling_rate, its heart beats detected. Of ECG, the "
+        f"report shows the ECG around each of the first {MAX_STRIPS} episodes.",
         texts={RECORDING: _RECORDING_SCHEMA, **READING_SCHEMA},
     ),
     summary="The HTML report of an uploaded file's recordings (or of one of them): charts, episodes, HRV, errors",
@@ -52,13 +55,16 @@ async def report(request: Request, detector: DetectorDep, settings: SettingsDep,
     reading, hints = reading_of_form(form)
 
     def work() -> tuple[str, int]:
-        recordings: list[Recording] = read_upload(content, source, settings, reading, hints)
+        read = read_upload(content, source, settings, reading, hints)
+        recordings: list[Recording] = read
         if recording is not None:
             recordings = [r for r in recordings if r.id == recording]
             if not recordings:
                 raise InputError(["body", RECORDING], f"{source} has no recording with this id", "recording_not_found")
         scored = detector.score_many(recordings)
-        html = render_report(scored, model=ModelInfo.of(detector), source=SourceInfo.of_bytes(source, content))
+        # An ECG upload's strips are read from its bytes, which the request holds anyway.
+        info = SourceInfo.of_bytes(source, content)
+        html = render_report(scored, model=ModelInfo.of(detector), source=info, ecg=read.ecg)
         return html, sum(len(r) for r in recordings)
 
     html, n_beats = await off_loop(request, work)

@@ -15,7 +15,7 @@
   /** The name pasted text is read under, as if it were an uploaded file (the service names its recording "pasted"). */
   const PASTED_NAME = "pasted.txt";
   /** How the service's messages name the reading options (hints=web): such a message opens the options. */
-  const NAMES_AN_OPTION = /\b(Unit|Format|RR column|Time column|Recording column): |\bIgnore times\b/;
+  const NAMES_AN_OPTION = /\b(Unit|Format|RR column|Time column|Recording column|Sampling rate \(Hz\)|ECG lead): |\bIgnore times\b/;
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -32,6 +32,8 @@
     readTimeColumn: $("read-time-column"),
     readIdColumn: $("read-id-column"),
     readIgnoreTime: $("read-ignore-time"),
+    readSamplingRate: $("read-sampling-rate"),
+    readEcgChannel: $("read-ecg-channel"),
     readAgain: $("read-again"),
     shownField: $("shown-field"),
     pickerField: $("picker-field"),
@@ -64,7 +66,8 @@
     modelVersion: $("model-version"),
   };
   const readingControls = [
-    el.readUnit, el.readFormat, el.readRrColumn, el.readTimeColumn, el.readIdColumn, el.readIgnoreTime,
+    el.readUnit, el.readFormat, el.readRrColumn, el.readTimeColumn, el.readIdColumn, el.readSamplingRate,
+    el.readEcgChannel, el.readIgnoreTime,
   ];
   const busyControls = [
     $("demo-load"), el.seed, el.file, $("paste-score"), el.paste, el.picker, el.readAgain, ...readingControls,
@@ -250,15 +253,18 @@
       time_column: el.readTimeColumn.value.trim(),
       id_column: el.readIdColumn.value.trim(),
       ignore_time: el.readIgnoreTime.checked,
+      sampling_rate: el.readSamplingRate.value.trim(),
+      ecg_channel: el.readEcgChannel.value.trim(),
     };
   }
 
-  /** The reading options as the form fields of the routes that read files (parse, report); empty columns are left
-   *  out (the service decides), and the service's messages name the options as this page's controls do. */
+  /** The reading options as the form fields of the routes that read files (parse, report); empty ones are left out
+   *  (the service decides; no sampling rate: RR), and the service's messages name the options as this page's
+   *  controls do. The file goes as it is, bytes and all (an EDF record is binary). */
   function appendReading(form, options) {
     form.append("unit", options.unit);
     form.append("format", options.format);
-    for (const field of ["rr_column", "time_column", "id_column"]) {
+    for (const field of ["rr_column", "time_column", "id_column", "sampling_rate", "ecg_channel"]) {
       if (options[field]) form.append(field, options[field]);
     }
     form.append("ignore_time", options.ignore_time ? "true" : "false");

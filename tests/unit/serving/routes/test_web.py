@@ -91,3 +91,40 @@ def test_every_web_file_is_package_data():
     for path in files:
         relative = path.relative_to(package).as_posix()
         assert any(fnmatch(relative, g) for g in globs), f"{relative} is not in [tool.setuptools.package-data]"
+
+
+def test_reading_options_are_the_command_line_s_and_named_as_messages_name_them(client: TestClient):
+    """Each reading option has a labelled control, whose label is how the service's messages (hints=web) name it,
+    and the page's script sends it as the form field the service reads."""
+    from cardiospike.data.errors import OPTION_NAMES
+    from cardiospike.serving.scoring import READING_FIELDS
+
+    html = client.get("/").text
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    labels = {
+        control: re.sub(r"<[^>]+>", "", label).strip()
+        for control, label in re.findall(r'<label[^>]*for="(read-[\w-]+)"[^>]*>(.*?)</label>', html, re.S)
+    }
+    # The script's pattern of messages that name an option (such a message opens the reading options).
+    pattern = re.search(r"const NAMES_AN_OPTION = /(.+)/;", script)
+    assert pattern is not None
+    names_an_option = re.compile(pattern.group(1))
+    for option, names in OPTION_NAMES.items():
+        label = names["web"].split(":")[0]
+        assert labels.get("read-" + option.replace("_", "-")) == label, (option, labels)
+        assert names_an_option.search("choose one with " + names["web"].format(value="X")), option
+        assert option in READING_FIELDS
+    # Sampling rate and lead, sent where set, as the fields sampling_rate and ecg_channel.
+    assert labels["read-sampling-rate"] == "Sampling rate (Hz)"
+    assert labels["read-ecg-channel"] == "ECG lead"
+    fields = re.search(r"for \(const field of \[([^\]]*)\]\)", script)
+    assert fields is not None
+    assert {"sampling_rate", "ecg_channel"} <= set(re.findall(r'"(\w+)"', fields.group(1)))
+    assert "sampling_rate: el.readSamplingRate.value.trim()" in script
+    assert "ecg_channel: el.readEcgChannel.value.trim()" in script
+    # EDF and ECG samples can be chosen, and an EDF file picked.
+    assert '<option value="edf">edf</option>' in html
+    assert '<option value="ecg">ecg</option>' in html
+    accept = re.search(r'id="file-input"[^>]*accept="([^"]+)"', html)
+    assert accept is not None
+    assert ".edf" in accept.group(1).split(",")
