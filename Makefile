@@ -49,7 +49,7 @@ lint: install-dev
 	$(BIN)/mypy
 
 ## bench: measure the default model: command-line and scoring speed, reading, nested-CV quality, the API, the live
-## stream, hostile requests, the report, and a Parquet dataset scored on one machine and on Dask
+## stream, hostile requests, the report, a Parquet dataset scored on one machine and on Dask, and a day of ECG
 bench: install-dev
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_speed.py
@@ -58,6 +58,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_dask.py
 	$(BIN)/python benchmarks/bench_batches.py
+	$(BIN)/python benchmarks/bench_ecg.py day
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_hostile.py
 	$(BIN)/python benchmarks/bench_report.py

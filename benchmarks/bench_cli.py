@@ -77,6 +77,27 @@ def timed(args: list[str], repeats: int, one_core: bool = True) -> tuple[float, 
     return statistics.median(seconds), max(peaks)
 
 
+#: A fixed amount of pure Python work (about a second): run alone and once per core at once, it tells how much of
+#: its cores the machine gave during the run (a virtual machine's cores may be shared with other tenants).
+SPIN = "s = 0\nfor i in range(10_000_000):\n    s += i"
+
+
+def core_share(cores: int, repeats: int = 3) -> float:
+    """How many cores' worth of work the machine did with ``cores`` processes at once (median of ``repeats``): ``cores``
+    where each runs as fast as one alone."""
+    alone, together = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", SPIN], check=True)
+        alone.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(cores)]
+        for proc in procs:
+            proc.wait()
+        together.append(time.perf_counter() - start)
+    return cores * statistics.median(alone) / statistics.median(together)
+
+
 def _has(command: str) -> bool:
     return subprocess.run(["which", command], capture_output=True).returncode == 0
 
@@ -101,6 +122,7 @@ def main() -> None:
         out = str(folder / "out.csv")
         import_s, _ = timed([sys.executable, "-c", "import cardiospike"], args.repeats)
         help_s, _ = timed([*CLI, "--help"], args.repeats)
+        share = core_share(os.cpu_count() or 1)
         runs = []
         for one_core, jobs in ((True, ["--jobs", "1"]), (False, [])):
             predict = [*CLI, "predict", "-o", out, *model, *jobs]
@@ -118,7 +140,8 @@ def main() -> None:
         f"- model: {detector.model_version} ({detector.artifact.model.n_trees} trees, forest runtime `{runtime}`, "
         f"network {'on windows' if detector.network is not None and detector.network.windowing else 'whole'})",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
-        f"(1, 5, 15 min) at the end: {load}",
+        f"(1, 5, 15 min) at the end: {load}; {cores} processes of pure Python work at once ran as {share:.2f} cores "
+        f"(a virtual machine's cores may be shared: this bounds what {cores} threads can gain here)",
         "",
         f"| what | 1 core | {cores} cores | target |",
         "| --- | ---: | ---: | --- |",
