@@ -36,13 +36,11 @@ from cardiospike.recording import (
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Beats scored in one call when many recordings are scored in batches: bounds the memory of a call, and makes
-#: enough calls for every thread of a parallel detector.
+#: Beats scored in one call: many recordings are scored in batches of at most this many beats, and a longer
+#: recording in pieces of this many, each with the beats around it that its decisions look at
+#: (:attr:`Detector.decision_reach`), which gives the decisions of the whole recording scored at once. It bounds the
+#: memory of a call (a piece's features, not the whole recording's) and makes calls for every thread to score.
 BATCH_BEATS = 16_384
-#: A recording longer than this is scored in pieces of this many beats, each with the beats around it that its
-#: decisions look at (:attr:`Detector.decision_reach`): the same decisions as the whole recording scored at once,
-#: with memory for one piece's features at a time, and the pieces scored in parallel.
-PIECE_BEATS = 32_768
 #: Columns of the scored CSV, in order: the input's id, time and RR, then per beat the predicted label, the anomaly
 #: probability and the measurement-error flag.
 SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
@@ -50,8 +48,10 @@ SCORED_COLUMNS = (ID, TIME, RR, LABEL, PROBA, ERROR)
 MS_DECIMALS = 3
 
 
-def batches_of(recordings: Sequence[Recording], max_beats: int = BATCH_BEATS) -> Iterator[list[Recording]]:
-    """Consecutive recordings in groups of at most ``max_beats`` beats (a longer recording is a group of its own)."""
+def batches_of(recordings: Sequence[Recording], max_beats: int | None = None) -> Iterator[list[Recording]]:
+    """Consecutive recordings in groups of at most ``max_beats`` beats (default :data:`BATCH_BEATS`; a longer
+    recording is a group of its own)."""
+    max_beats = BATCH_BEATS if max_beats is None else max_beats
     batch: list[Recording] = []
     beats = 0
     for rec in recordings:
@@ -344,9 +344,10 @@ class Detector:
         """Score recordings of any number and length, batch by batch (:func:`batches_of`), each batch's scored
         recordings yielded in order as it is done.
 
-        A batch is one call of the model; a recording longer than :data:`PIECE_BEATS` is a batch of its own, scored
-        in pieces (see :data:`PIECE_BEATS`). With :attr:`jobs` threads, that many calls run at once and at most twice
-        as many are started ahead of the batch yielded: memory holds the features of those calls, not of all.
+        A batch is one call of the model; a recording longer than :data:`BATCH_BEATS` is a batch of its own, scored
+        in pieces of that many beats (see :data:`BATCH_BEATS`). With :attr:`jobs` threads, that many calls run at
+        once and at most twice as many are started ahead of the batch yielded: memory holds the features of those
+        calls, not of all.
         ``progress`` is called with the number of beats of each call as it is done (a piece's kept beats).
         """
         margin = self.decision_reach
@@ -354,7 +355,7 @@ class Detector:
 
         def calls() -> Iterator[_Call]:
             for batch in batches_of(recordings):
-                batch_calls = _calls(batch, PIECE_BEATS, margin)
+                batch_calls = _calls(batch, BATCH_BEATS, margin)
                 plan.append((batch[0], len(batch_calls)))
                 yield from batch_calls
 

@@ -108,7 +108,7 @@ def test_the_shipped_model_finds_the_episodes_of_a_day_long_simulation():
 @pytest.fixture
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> int:
     """Recordings scored in pieces of 1,500 beats: a test's recordings of a few thousand are cut."""
-    monkeypatch.setattr("cardiospike.detector.PIECE_BEATS", 1_500)
+    monkeypatch.setattr("cardiospike.detector.BATCH_BEATS", 1_500)
     return 1_500
 
 

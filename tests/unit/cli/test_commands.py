@@ -97,7 +97,7 @@ def test_predict_writes_the_same_scores_whatever_the_jobs(
     tmp_path: Path, tiny_stack_dir: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """Many recordings and a long one (in pieces) on one, two and every thread (``CARDIOSPIKE_JOBS`` or -j)."""
-    monkeypatch.setattr("cardiospike.detector.PIECE_BEATS", 1_000)
+    monkeypatch.setattr("cardiospike.detector.BATCH_BEATS", 1_000)
     recs = [simulate_recording(n, seed=n) for n in (5_000, 300, 40, 1_200)]
     src = tmp_path / "in.csv"
     write_csv_atomic(recordings_to_frame(recs), src)
