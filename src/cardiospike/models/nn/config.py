@@ -20,7 +20,9 @@ class NetConfig:
     """A network's kind and architecture (``arch``, the kind's dataclass; its defaults where None) and training.
 
     ``crop_len`` is the length of the training crops of whole-recording kinds, and ``batch_size`` counts crops for
-    them and windows for window kinds; ``augment_scale`` rescales crops of kinds whose inputs allow it.
+    them and windows for window kinds; ``augment_scale`` rescales crops of kinds whose inputs allow it;
+    ``joined_share`` is the share of crops cut from the training recordings laid end to end (see
+    :class:`~cardiospike.models.nn.data.CropBatches`).
     ``window_context``: a whole-recording kind is validated and scored on windows of ``crop_len`` beats that keep
     all but ``window_context`` beats at each side (see :mod:`~cardiospike.models.nn.windows`), so its output for a
     beat depends only on the beats around it, whatever the recording's length. ``max_epochs`` bounds training;
@@ -34,6 +36,7 @@ class NetConfig:
     crop_len: int = 256
     window_context: int = 64
     augment_scale: float = 0.0
+    joined_share: float = 0.0
     monitor: Literal["loss", "ap"] = "loss"
     batch_size: int = 16
     epoch_beats: int | None = None

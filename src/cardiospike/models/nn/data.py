@@ -54,6 +54,10 @@ class CropBatches(IterableDataset[Batch]):
     (``epoch_beats`` overrides). With ``augment_scale`` = a, each crop's relative RR and steps are multiplied by
     ``exp(U(-a, a))`` (sequence inputs only). Seeded, and reseeded per pass from the pass number: epochs differ,
     runs repeat. ``inputs`` builds each recording's (channels, n) inputs; padding is ``fill``.
+
+    With ``joined_share`` = s, a share s of the crops is cut instead from all the recordings laid end to end (in a
+    new order each pass, their inputs built over the joined beats): a crop then holds other beats where a
+    recording ends, as in a long recording, rather than padding, which marks a recording's end and so its length.
     """
 
     def __init__(
@@ -66,8 +70,13 @@ class CropBatches(IterableDataset[Batch]):
         seed: int = 0,
         augment_scale: float = 0.0,
         fill: float = 0.0,
+        joined_share: float = 0.0,
     ) -> None:
-        self.augment_scale, self.fill = augment_scale, fill
+        if not 0.0 <= joined_share <= 1.0:
+            raise ValueError(f"joined_share is a share of the crops, from 0 to 1, not {joined_share}")
+        self.augment_scale, self.fill, self.joined_share = augment_scale, fill, joined_share
+        self.build_inputs = inputs
+        self.rr = [r.rr for r in recordings]
         self.inputs = [inputs(r.rr) for r in recordings]
         self.labels = [_labels(r) for r in recordings]
         self.lengths = np.array([len(r) for r in recordings])
@@ -83,19 +92,27 @@ class CropBatches(IterableDataset[Batch]):
         rng = np.random.default_rng([self.seed, self._passes])
         self._passes += 1
         p = self.lengths / self.lengths.sum()
+        sources, labels = self.inputs, self.labels
+        if self.joined_share > 0:
+            order = rng.permutation(self.lengths.size)
+            joined = len(sources)  # the joined recording is the last source
+            sources = [*sources, self.build_inputs(np.concatenate([self.rr[i] for i in order]))]
+            labels = [*labels, np.concatenate([self.labels[i] for i in order])]
         for _ in range(self.n_batches):
             recs = rng.choice(self.lengths.size, size=self.batch_size, p=p)
+            if self.joined_share > 0:
+                recs = np.where(rng.random(self.batch_size) < self.joined_share, joined, recs)
             xs, ys = [], []
             for r in recs:
-                n = int(self.lengths[r])
+                n = int(sources[r].shape[1])
                 start = int(rng.integers(0, n - self.crop_len + 1)) if n > self.crop_len else 0
-                x = self.inputs[r][:, start : start + self.crop_len]
+                x = sources[r][:, start : start + self.crop_len]
                 if self.augment_scale > 0:
                     # Spike sizes vary between patients: rescale the relative RR and its steps (not the mask).
                     x = x.copy()
                     x[:3] *= np.float32(np.exp(rng.uniform(-self.augment_scale, self.augment_scale)))
                 xs.append(x)
-                ys.append(self.labels[r][start : start + self.crop_len])
+                ys.append(labels[r][start : start + self.crop_len])
             yield pad_batch(xs, ys, self.crop_len, self.fill)
 
 

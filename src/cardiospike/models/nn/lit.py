@@ -135,6 +135,7 @@ def _loaders(
             config.seed,
             augment_scale=config.augment_scale if network.augment else 0.0,
             fill=network.padding,
+            joined_share=config.joined_share,
         )
         train = DataLoader(crops, batch_size=None)
         windowing = config.windowing()
