@@ -4,7 +4,6 @@ the web page's button that downloads the report of the recording shown."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from cardiospike.metrics import flag_counts, precision_recall_f1
 from cardiospike.recording import Recording, measurement_errors
 from cardiospike.report import ModelInfo, SourceInfo, render_report
 from cardiospike.summary import episodes_of
+from tests.reports import chart_data
 
 from .conftest import ARTIFACTS, LAPTOP, screenshot
 from .test_web_app import RECORD_FORMS, load_demo, wait_for_recording
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.e2e
 READY = "() => document.body.dataset.chartsReady"
 #: Beats of a day at about 83 beats per minute.
 DAY_BEATS = 120_000
-
-
-def _charts(html: str) -> list[dict[str, Any]]:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    return json.loads(match.group(1))
 
 
 @pytest.fixture
@@ -234,7 +228,7 @@ def test_web_page_downloads_the_report_of_the_demo(
     load_demo(page)
     assert page.is_enabled("#report")
     html = _download_report(page, tmp_path)
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     demo = api.get("/api/v1/demo", params={"seed": 2}).json()
     expected = api.post("/api/v1/predict", json={k: demo[k] for k in ("study", "sequence", "times")}).json()
     assert chart["n_beats"] == len(demo["sequence"])
@@ -255,7 +249,7 @@ def test_web_page_reports_the_uploaded_file_s_recording_shown(new_page: Callable
     page.select_option("#recording-picker", label="patient-12 (500 beats)")
     wait_for_recording(page, "patient-12")
     html = _download_report(page, tmp_path)
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     assert chart["n_beats"] == 500
     assert "Recording</span> patient-12<" in html
     assert ">three.csv<" in html
@@ -272,7 +266,7 @@ def test_web_page_reports_a_labelled_file_against_its_labels(new_page: Callable[
     wait_for_recording(page, "labelled-2")
     summary = page.inner_text("#summary")
     html = _download_report(page, tmp_path)
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     assert chart["reference"] is not None
     f1 = re.search(r"<dt>F1</dt><dd>([\d.]+)</dd>", html)
     assert f1 is not None
@@ -296,7 +290,7 @@ def test_web_page_reports_pasted_text_read_with_the_page_s_options(new_page: Cal
     assert report["url"] == "/api/v1/report"
     assert report["fields"] == {**parse["fields"], "recording": "pasted"}  # read as the page read it
     assert report["fields"]["unit"] == "s"
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     assert chart["n_beats"] == 300
     assert ">pasted.txt<" in html
     assert hashlib.sha256(text.encode()).hexdigest() in html

@@ -105,8 +105,9 @@ def rr_in_ms(rr: FloatArray, unit: Unit, name: str = "rr") -> tuple[FloatArray, 
 def mostly_errors_warning(recordings: Sequence[Recording]) -> str | None:
     """The warning about recordings of which more than half the beats are measurement errors (a hint template), or
     None: their RR are probably read in another unit or from another column, and what to try is chosen from the
-    values of the first of them."""
-    bad = [r for r in recordings if len(r) and mostly_errors(int(r.errors().sum()), len(r))]
+    values of the first of them. Recordings of beats detected in an ECG are left to the ECG reader's own warning:
+    their RR are in ms by construction, and no other column holds them."""
+    bad = [r for r in recordings if r.doubtful is None and len(r) and mostly_errors(int(r.errors().sum()), len(r))]
     if not bad:
         return None
     named = ", ".join(repr(r.id) for r in bad[:NAMED_MOSTLY_ERRORS])

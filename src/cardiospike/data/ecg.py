@@ -41,7 +41,8 @@ QUALITY_MIN = 0.5
 #: The sampling rates read (Hz): below, no QRS complex is resolved; above, no ECG is recorded.
 MIN_SAMPLING_RATE = 50.0
 MAX_SAMPLING_RATE = 20_000.0
-#: The most samples of a record that are read (a week at 1,000 Hz): detection takes about a second per 10 million.
+#: The most samples of a record that are read (a week at 1,000 Hz; sleepecg detects about 34 million a second on one
+#: core, benchmarks/results/ecg.md).
 MAX_SAMPLES = 7 * 24 * 3600 * 1000
 
 Progress = Callable[[int, int], None]
@@ -176,12 +177,13 @@ def detect_beats(
     found: list[NDArray[np.int64]] = []
     qualities: list[FloatArray] = []
     last = -(10**18)
-    seen_signal = False
+    seen_signal = seen_finite = False
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         lo, hi = max(0, start - overlap), min(n, stop + overlap)
         x = signal.read(lo, hi)
         missing = ~np.isfinite(x)
+        seen_finite = seen_finite or not missing.all()
         if missing.all():
             _report(progress, stop, n)
             continue
@@ -203,9 +205,9 @@ def detect_beats(
             last = int(found[-1][-1])
         _report(progress, stop, n)
     if not seen_signal:
-        problem = "the signal is missing (NaN) throughout" if _all_missing(signal) else "the signal is flat"
+        problem = "the signal is flat" if seen_finite else "the signal is missing (NaN) throughout"
         raise RecordingFormatError(source, f"{problem}: no heart beat to detect", field=signal.channel)
-    samples = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    samples = np.concatenate(found)  # a piece with signal was seen: found has its entry
     if samples.size < 2:
         raise RecordingFormatError(source, "fewer than two heart beats found in the signal", field=signal.channel)
     return Beats(samples=samples, quality=np.concatenate(qualities))
@@ -214,13 +216,6 @@ def detect_beats(
 def _report(progress: Progress | None, done: int, total: int) -> None:
     if progress is not None:
         progress(done, total)
-
-
-def _all_missing(signal: Signal) -> bool:
-    step = max(int(CHUNK_S * signal.fs), 1)
-    return all(
-        not np.isfinite(signal.read(s, min(s + step, signal.n_samples))).any() for s in range(0, signal.n_samples, step)
-    )
 
 
 def _quality(filtered: FloatArray, missing: NDArray[np.bool_], beats: NDArray[np.int64], half: int) -> FloatArray:
@@ -266,7 +261,6 @@ def ecg_recording(beats: Beats, fs: float, id: str) -> tuple[Recording, dict[str
     own = beats.doubtful
     doubtful = own.copy()
     doubtful[1:] |= own[:-1]
-    doubtful[0] = True
     recording = Recording(id=id, rr=rr, time=time, doubtful=doubtful)
     return recording, {"sample": samples, "quality": np.round(beats.quality, 3)}
 
@@ -299,8 +293,3 @@ class EcgSource:
     def channel(self) -> str:
         """The channel's name."""
         return self.signal.channel
-
-    def read(self, start: int, stop: int) -> FloatArray:
-        """Samples ``start`` to ``stop``, clipped to the record (physical units; missing samples NaN)."""
-        start, stop = max(0, start), min(stop, self.signal.n_samples)
-        return self.signal.read(start, stop) if stop > start else np.zeros(0)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -113,48 +114,35 @@ def read_recordings(
         ecg_channel=ecg_channel,
         progress=progress,
     )
+    suffix = p.suffix.lower()
     if fmt == "parquet" or (fmt == "auto" and is_parquet(p)):
-        return _with_doubts(_parse_parquet(p, fmt, opts))
+        named = suffix in SUFFIXES
+        why = "as asked" if fmt == "parquet" else f"from the extension {suffix}" if named else "from the content"
+        return _read_path("parquet", why, opts, partial(read_parquet, p))
     ecg = path_format(p, fmt, sampling_rate)
     if ecg is not None:
-        return _read_from_path(p, ecg, fmt, opts)
+        named = suffix in (".edf", ".dat")
+        why = "as asked" if fmt != "auto" else f"from the extension {suffix}" if named else "from the content"
+        if ecg == "ecg" and fmt != "ecg":  # a .npy given a sampling rate, as parse_recordings says it
+            why += ", as samples at the sampling rate given"
+        reader = READERS[ecg]
+        read = partial(reader.read, None)  # type: ignore[arg-type]  # the ECG readers read the path, not content
+        return _read_path(ecg, why, replace(opts, fixed_unit=reader.fixed_unit), read)
     if size > MAX_INPUT_BYTES:
         raise RecordingFormatError(str(p), f"file is {size} bytes, more than the limit of {MAX_INPUT_BYTES}")
     return _parse(p.read_bytes(), fmt, opts)
 
 
-def _read_from_path(path: Path, name: str, fmt: str, opts: Options) -> Recordings:
-    """A file that its reader reads from its path piece by piece (ECG), as :func:`_parse` reads bytes."""
-    suffix = path.suffix.lower()
-    why = (
-        "as asked"
-        if fmt != "auto"
-        else f"from the extension {suffix}"
-        if suffix in (".edf", ".dat")
-        else "from the content"
-    )
+def _read_path(name: str, why: str, opts: Options, read: Callable[[Options], Recordings]) -> Recordings:
+    """A file its reader reads from its path (Parquet; ECG records, piece by piece), as :func:`_parse` reads bytes:
+    the format taken and why, and a malformed file's error named so."""
     taken_as = f"read as {name}, {why}"
-    reader = READERS[name]
     try:
-        recordings = reader.read(None, replace(opts, fixed_unit=reader.fixed_unit))  # type: ignore[arg-type]
-    except Exception as exc:
+        recordings = read(opts)
+    except Exception as exc:  # a RecordingFormatError, or any other error on a malformed file (see _malformed)
         raise _malformed(opts.source, name, exc).read_as(taken_as) from None
     recordings.format, recordings.taken_as = name, taken_as
     return _with_doubts(recordings)
-
-
-def _parse_parquet(path: Path, fmt: str, opts: Options) -> Recordings:
-    suffix = path.suffix.lower()
-    why = (
-        "as asked" if fmt == "parquet" else f"from the extension {suffix}" if suffix in SUFFIXES else "from the content"
-    )
-    taken_as = f"read as parquet, {why}"
-    try:
-        recordings = read_parquet(path, opts)
-    except Exception as exc:  # a RecordingFormatError, or any other error on a malformed file (see _malformed)
-        raise _malformed(opts.source, "parquet", exc).read_as(taken_as) from None
-    recordings.format, recordings.taken_as = "parquet", taken_as
-    return recordings
 
 
 def parse_recordings(

@@ -114,7 +114,7 @@ def strip_of(
     stop = min(last + pad + 1, start + round(MAX_STRIP_S * fs))
     cut = stop <= last + pad
     start, stop = max(start, 0), min(stop, ecg.signal.n_samples)
-    values = ecg.read(start, stop)
+    values = ecg.signal.read(start, stop)
     offsets = np.arange(values.size, dtype=np.float64)
     finite = np.isfinite(values)
     decimated = values.size > MAX_STRIP_POINTS

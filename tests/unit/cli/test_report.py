@@ -1,6 +1,4 @@
 import hashlib
-import json
-import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +7,7 @@ from typer.testing import CliRunner
 from cardiospike.cli import app
 from cardiospike.data import recordings_to_frame, simulate_recording, write_csv_atomic
 from cardiospike.detector import load_detector
+from tests.reports import chart_data
 
 runner = CliRunner()
 
@@ -19,12 +18,6 @@ def three_csv(tmp_path: Path) -> Path:
     recordings = [simulate_recording(n, seed=s, id=f"p-{s}") for n, s in ((700, 1), (500, 2), (300, 3))]
     write_csv_atomic(recordings_to_frame(recordings).drop(columns="y"), path)
     return path
-
-
-def _charts(html: str) -> list[dict]:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    return json.loads(match.group(1))
 
 
 def test_report_of_a_file_of_recordings(tmp_path: Path, three_csv: Path, tiny_model_dir: Path):
@@ -38,7 +31,7 @@ def test_report_of_a_file_of_recordings(tmp_path: Path, three_csv: Path, tiny_mo
     assert all(f"Recording</span> p-{s}" in html for s in (1, 2, 3))
     assert hashlib.sha256(three_csv.read_bytes()).hexdigest() in html
     assert load_detector(tiny_model_dir).model_version in html
-    assert len(_charts(html)) == 3
+    assert len(chart_data(html)) == 3
     assert not list(out.parent.glob("*.partial-*"))  # written atomically: nothing left beside it
 
 

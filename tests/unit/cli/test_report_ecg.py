@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from cardiospike.data.synthetic import render_ecg
 from cardiospike.report.content import EPISODE_PAD_MS
 from cardiospike.report.strips import MAX_STRIP_BYTES, MAX_STRIPS
 from cardiospike.web import plotly_js
+from tests.reports import chart_data
 
 pytest.importorskip("sleepecg", reason="the 'ecg' extra (sleepecg) is not installed")
 runner = CliRunner()
@@ -26,9 +26,9 @@ FS = 250.0
 PAGE_BYTES = 250_000
 
 
-def _ecg(folder: Path, kind: str) -> Path:
+def _ecg(folder: Path, kind: str, n_beats: int = 1500) -> Path:
     """An ECG (synthetic, no patient's) whose beats follow a simulated RR recording with anomaly episodes."""
-    rec = simulate_recording(1500, seed=3)
+    rec = simulate_recording(n_beats, seed=3)
     beats_s = 0.5 + (np.cumsum(rec.rr) - rec.rr[0]) / 1000.0
     n = int(np.ceil(beats_s[-1] + 1.0) * FS)  # whole seconds: EDF's data records are of one second
     x, _ = render_ecg(beats_s, FS, 0, n, noise=0.02, seed=3)
@@ -49,18 +49,11 @@ def _report(path: Path, model: Path, *options: str) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def _charts(html: str) -> list[dict[str, Any]]:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    charts: list[dict[str, Any]] = json.loads(match.group(1))
-    return charts
-
-
 @pytest.mark.parametrize(("kind", "channel"), [("edf", "ECG"), ("wfdb", "MLII")])
 def test_report_of_an_ecg_record_has_a_strip_per_episode(kind: str, channel: str, tmp_path: Path, tiny_model_dir: Path):
     # A low threshold: the tiny model flags more episodes than the cap.
     html = _report(_ecg(tmp_path, kind), tiny_model_dir, "--threshold", "0.05")
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     n_episodes = len(chart["episodes"])
     assert n_episodes > MAX_STRIPS
     strips = chart["ecg"]["strips"]
@@ -85,19 +78,19 @@ def test_report_of_an_ecg_record_has_a_strip_per_episode(kind: str, channel: str
 
 
 def test_report_of_an_ecg_with_few_episodes_has_one_strip_each(tmp_path: Path, tiny_model_dir: Path):
-    html = _report(_ecg(tmp_path, "edf"), tiny_model_dir)
-    (chart,) = _charts(html)
-    assert len(chart["ecg"]["strips"]) == min(len(chart["episodes"]), MAX_STRIPS)
+    html = _report(_ecg(tmp_path, "edf", n_beats=400), tiny_model_dir)
+    (chart,) = chart_data(html)
+    assert 0 < len(chart["episodes"]) <= MAX_STRIPS  # few: each gets its strip
+    assert len(chart["ecg"]["strips"]) == len(chart["episodes"])
     assert len(re.findall(r'<div class="strip" ', html)) == len(chart["ecg"]["strips"])
-    if len(chart["episodes"]) <= MAX_STRIPS:
-        assert "episodes are shown; the other" not in html
+    assert "episodes are shown; the other" not in html
 
 
 def test_report_of_rr_has_no_strip(tmp_path: Path, tiny_model_dir: Path):
     path = tmp_path / "rr.csv"
     write_csv_atomic(recordings_to_frame([simulate_recording(1500, seed=3)]).drop(columns="y"), path)
     html = _report(path, tiny_model_dir, "--threshold", "0.05")
-    (chart,) = _charts(html)
+    (chart,) = chart_data(html)
     assert chart["episodes"]
     assert chart["ecg"] is None
     assert 'class="strip' not in html

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -168,15 +166,6 @@ def test_files_are_scored_into_parquet_files_and_parquet_into_csv(
     refused = predict(tmp_path / "all.parquet", tmp_path / "x.csv", "--resume", model=tiny_model_dir)
     assert refused.exit_code == 2
     assert "name the output NAME.parquet" in refused.output
-
-
-@pytest.fixture
-def memory_fs() -> Iterator[Any]:
-    """fsspec's in-memory file system, emptied of this test's files after it (it lives as long as the process)."""
-    fs = fsspec.filesystem("memory")
-    yield fs
-    if fs.exists("/engines-test"):
-        fs.rm("/engines-test", recursive=True)
 
 
 def test_urls_are_read_and_written_through_fsspec(

@@ -6,11 +6,9 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import pandas as pd
 import pytest
 
@@ -49,14 +47,6 @@ def test_resume_rescores_an_input_changed_to_the_same_size(tmp_path: Path, datas
     assert "Scored 1 of 4 partition(s) (3 already complete, kept)" in resumed.output
     after = pd.read_parquet(out / "part.0.parquet")
     assert after["x"].tolist() == (before["x"] * 3).tolist()
-
-
-@pytest.fixture
-def memory_fs() -> Iterator[Any]:
-    fs = fsspec.filesystem("memory")
-    yield fs
-    if fs.exists("/resume-test"):
-        fs.rm("/resume-test", recursive=True)
 
 
 def test_an_object_is_known_by_what_the_store_says_of_it(memory_fs: Any, frame: pd.DataFrame, tiny_model_dir: Path):

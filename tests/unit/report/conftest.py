@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import numpy as np
@@ -27,11 +25,3 @@ def scored(recording: Recording, threshold: float = 0.39) -> ScoredRecording:
 
 def simulated(n_beats: int, seed: int = 1, id: str | None = None, **kwargs: Any) -> ScoredRecording:
     return scored(simulate_recording(n_beats, seed=seed, id=id, **kwargs))
-
-
-def chart_data(html: str) -> list[dict[str, Any]]:
-    """The charts' JSON embedded in a report."""
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    data: list[dict[str, Any]] = json.loads(match.group(1))
-    return data

@@ -15,8 +15,9 @@ from cardiospike.detector import ScoredRecording
 from cardiospike.metrics import flag_counts, precision_recall_f1
 from cardiospike.recording import Recording, measurement_errors
 from cardiospike.report import render_report, section_of
+from tests.reports import chart_data
 
-from .conftest import MODEL, SOURCE, chart_data, scored
+from .conftest import MODEL, SOURCE, scored
 
 
 def _text(html: str) -> str:

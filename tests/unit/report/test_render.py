@@ -16,8 +16,9 @@ from cardiospike.report.render import UNDEFINED, clock, inline_script, script_js
 from cardiospike.summary import episodes_of, hrv_summary
 from cardiospike.version import package_version
 from cardiospike.web import plotly_js
+from tests.reports import chart_data
 
-from .conftest import MODEL, SOURCE, chart_data, scored, simulated
+from .conftest import MODEL, SOURCE, scored, simulated
 
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 DASH = UNDEFINED  # an en dash, also between the ends of a range

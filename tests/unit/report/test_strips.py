@@ -27,8 +27,9 @@ from cardiospike.report.strips import (
     strips_of,
 )
 from cardiospike.summary import episodes_of
+from tests.reports import chart_data
 
-from .conftest import MODEL, SOURCE, chart_data, simulated
+from .conftest import MODEL, SOURCE, simulated
 
 
 @dataclass

@@ -75,10 +75,10 @@ class Options:
         # Here, not in one entry point: every path (files, content, Parquet, dataset partitions) builds its options.
         if self.unit not in UNITS:
             raise RecordingFormatError(self.source, f"unknown unit {self.unit!r}; expected one of {', '.join(UNITS)}")
-        if self.sampling_rate is not None and not (0 < self.sampling_rate < float("inf")):  # NaN too
-            raise RecordingFormatError(
-                self.source, "the sampling rate must be a positive number of Hz", field="sampling_rate"
-            )
+        if self.sampling_rate is not None:
+            from cardiospike.data.ecg import check_sampling_rate  # the ECG module: it defines the rates read
+
+            check_sampling_rate(self.sampling_rate, self.source)
 
 
 class Content:

@@ -45,10 +45,12 @@ from cardiospike.data.ecg import (
 )
 from cardiospike.data.errors import RecordingFormatError
 from cardiospike.data.formats.base import Content, Options, Recordings
-from cardiospike.data.formats.checks import excerpt
+from cardiospike.data.formats.checks import excerpt, listing
+from cardiospike.data.formats.delimited import SEPARATORS
 from cardiospike.data.formats.npy import MAGIC as NPY_MAGIC
 from cardiospike.data.formats.npy import check_npy
-from cardiospike.recording import FloatArray
+from cardiospike.data.formats.text import data_like
+from cardiospike.recording import FloatArray, mostly_errors
 
 #: The largest header read, and its longest line (a header is a few short lines; wfdb's expressions take quadratic
 #: time on long ones).
@@ -61,9 +63,7 @@ WFDB_SAMPLE_BYTES = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212
 #: A record line's frequency field: a number, then its counter frequency or base time, if any.
 _FREQUENCY = re.compile(rb"\d*\.?\d+(?:[/(]|$)")
 #: Names of channels that hold an ECG lead (matched whole, any case); also any name containing ECG or EKG.
-_ECG_NAME = re.compile(
-    r"(?:ml?|lead ?|d)?(?:i{1,3}|v[1-6]|avr|avl|avf|5)|.*\b(?:ecg|ekg)\b.*|.*(?:ecg|ekg).*", re.IGNORECASE
-)
+_ECG_NAME = re.compile(r"(?:ml?|lead ?|d)?(?:i{1,3}|v[1-6]|avr|avl|avf|5)|.*(?:ecg|ekg).*", re.IGNORECASE)
 
 
 def is_edf(raw: bytes) -> bool:
@@ -86,7 +86,7 @@ def choose_channel(names: list[str], wanted: str | None, source: str) -> int:
             return (exact or folded)[0]
         raise RecordingFormatError(
             source,
-            f"no channel {excerpt(wanted)}; the channels are {_listed(names)} (by name, or by number from 1)",
+            f"no channel {excerpt(wanted)}; the channels are {listing(names, 12)} (by name, or by number from 1)",
             field="ecg_channel",
             hint="choose one with {ecg_channel=NAME}",
         )
@@ -97,15 +97,10 @@ def choose_channel(names: list[str], wanted: str | None, source: str) -> int:
         return 0
     raise RecordingFormatError(
         source,
-        f"which channel is the ECG? None of {_listed(names)} is named as an ECG lead",
+        f"which channel is the ECG? None of {listing(names, 12)} is named as an ECG lead",
         field="ecg_channel",
         hint="choose one with {ecg_channel=NAME}",
     )
-
-
-def _listed(names: list[str]) -> str:
-    shown = ", ".join(excerpt(n) for n in names[:12])
-    return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 
 def _recordings(signal: Signal, opts: Options) -> Recordings:
@@ -130,7 +125,7 @@ def _recordings(signal: Signal, opts: Options) -> Recordings:
         import pandas as pd  # as the other readers' extra columns
 
         recordings.extra = pd.DataFrame(columns)
-    if recording.doubtful is not None and recording.doubtful.mean() > 0.5:
+    if mostly_errors(int(beats.doubtful.sum()), len(beats.doubtful)):
         recordings.warnings = (
             f"more than half the beats detected in channel {excerpt(signal.channel)} are doubtful (a low signal "
             "quality), so its HRV and anomalies mean little; choose another lead with {ecg_channel=NAME}",
@@ -346,13 +341,9 @@ def read_samples(content: Content | None, opts: Options) -> Recordings:
             field="sampling_rate",
             hint="give it with {sampling_rate=HZ}",
         )
-    fs = check_sampling_rate(opts.sampling_rate, opts.source)
-    raw = content.raw if content is not None else b""
-    is_npy = raw.startswith(NPY_MAGIC) if content is not None else False
-    if content is None and opts.path is not None:
-        with opts.path.open("rb") as file:
-            is_npy = file.read(len(NPY_MAGIC)) == NPY_MAGIC
-    if is_npy:
+    fs = opts.sampling_rate  # checked with the options
+    # The readers pass no content for a .npy file only: it is mapped from its path, not read.
+    if content is None or content.raw.startswith(NPY_MAGIC):
         array = _npy_samples(content, opts)
         names = list(array.dtype.names) if array.dtype.names else _numbered(array.shape[1])
         index = choose_channel(names, opts.ecg_channel, opts.source) if len(names) > 1 else 0
@@ -371,7 +362,7 @@ def _npy_samples(content: Content | None, opts: Options) -> np.ndarray:
         assert opts.path is not None
         with opts.path.open("rb") as file:  # the header alone is checked: the array is mapped, not read
             head = file.read(64 * 1024)
-        _check_npy_header(head, opts.path.stat().st_size, opts.source)
+        check_npy(head, opts.source, size=opts.path.stat().st_size)
         array = np.load(opts.path, mmap_mode="r", allow_pickle=False)
     else:
         check_npy(content.raw, opts.source)
@@ -385,24 +376,7 @@ def _npy_samples(content: Content | None, opts: Options) -> np.ndarray:
             )
     elif array.ndim != 1:
         raise RecordingFormatError(opts.source, f"a record array of shape {array.shape}: expected one dimension")
-    if array.shape[0] > MAX_SAMPLES:
-        raise RecordingFormatError(opts.source, f"{array.shape[0]} samples, more than the limit of {MAX_SAMPLES}")
     return array
-
-
-def _check_npy_header(head: bytes, size: int, source: str) -> None:
-    """check_npy on a file's start: its header's declared bytes against the file's size, nothing read past it."""
-    fp = io.BytesIO(head)
-    try:
-        version = np.lib.format.read_magic(fp)
-        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = reader(fp)
-    except Exception as exc:
-        raise RecordingFormatError(source, f"not a .npy array: a malformed header ({type(exc).__name__})") from None
-    if dtype.hasobject:
-        raise RecordingFormatError(source, "an array of Python objects, which is not read")
-    if math.prod(shape) * dtype.itemsize != size - fp.tell() or any(s < 0 for s in shape):
-        raise RecordingFormatError(source, "not a .npy array: its header declares other than the bytes it holds")
 
 
 def _text_columns(content: Content, source: str) -> tuple[list[str], list[FloatArray]]:
@@ -415,8 +389,8 @@ def _text_columns(content: Content, source: str) -> tuple[list[str], list[FloatA
     if not lines:
         raise RecordingFormatError(source, "file is empty")
     first = lines[0]
-    sep = max((",", ";", "\t"), key=first.count) if any(c in first for c in ",;\t") else " "
-    header = _has_header(first, sep)
+    sep = max(SEPARATORS, key=first.count) if any(c in first for c in SEPARATORS) else " "
+    header = not data_like(first)
     try:
         table = csv.read_csv(
             io.BytesIO(text),
@@ -435,20 +409,9 @@ def _text_columns(content: Content, source: str) -> tuple[list[str], list[FloatA
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_null(column.type)):
             raise RecordingFormatError(source, "samples that are not numbers", field=name)
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
-    if table.num_rows > MAX_SAMPLES:
-        raise RecordingFormatError(source, f"{table.num_rows} samples, more than the limit of {MAX_SAMPLES}")
     return names, columns
 
 
 def _numbered(n: int) -> list[str]:
     """Names of columns that have none: ``samples`` alone, else their numbers from 1 (as ``ecg_channel`` takes)."""
     return ["samples"] if n == 1 else [str(i + 1) for i in range(n)]
-
-
-def _has_header(line: str, sep: str) -> bool:
-    fields = line.split(sep) if sep != " " else line.split()
-    try:
-        [float(f) for f in fields]
-    except ValueError:
-        return True
-    return False

@@ -63,8 +63,11 @@ def read_npy(content: Content, opts: Options) -> Recordings:
     return recordings_of(table, opts)
 
 
-def check_npy(raw: bytes, source: str) -> None:
-    """Refuse a ``.npy`` file whose array is not of plain numbers, or whose header declares other than its bytes."""
+def check_npy(raw: bytes, source: str, size: int | None = None) -> None:
+    """Refuse a ``.npy`` file whose array is not of plain numbers, or whose header declares other than its bytes.
+
+    ``raw`` is the whole file, or with ``size`` (the file's size in bytes) its start, header included: a file's
+    header is then checked without reading the array."""
     fp = io.BytesIO(raw)
     try:
         with warnings.catch_warnings():  # headers written by Python 2 are read with a warning
@@ -90,7 +93,7 @@ def check_npy(raw: bytes, source: str) -> None:
     if any(size < 0 for size in shape):
         raise RecordingFormatError(source, "not a .npy array: a negative size in its shape")
     # In Python integers: NumPy's own product of the shape wraps around in 64 bits.
-    declared, held = math.prod(shape) * dtype.itemsize, len(raw) - fp.tell()
+    declared, held = math.prod(shape) * dtype.itemsize, (len(raw) if size is None else size) - fp.tell()
     if declared != held:
         more = "more bytes than the file holds (cut short?)" if declared > held else "fewer bytes than the file holds"
         raise RecordingFormatError(source, f"not a .npy array: its header declares {more}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
@@ -13,7 +12,7 @@ from cardiospike.data.coerce import mostly_errors_warning
 from cardiospike.data.errors import render_hint
 from cardiospike.data.formats.columns import rr_unit
 from cardiospike.data.output import csv_text
-from cardiospike.detector import SCORED_COLUMNS, batches_of, is_labelled, scored_columns, scored_names
+from cardiospike.detector import SCORED_COLUMNS, is_labelled, scored_columns, scored_names
 from cardiospike.recording import MAX_RR_MS, REFERENCE, Recording
 from cardiospike.serving.bodies import file_body_schema, json_body, json_body_schema, uploaded_form
 from cardiospike.serving.deps import DetectorDep, MetricsDep, SettingsDep
@@ -100,23 +99,32 @@ async def predict_batch(
     source, content, form = await uploaded_form(request, texts=READING_FIELDS)
     reading, hints = reading_of_form({"format": "csv", **form})
     # The whole input is validated before the 200 starts; then it is scored and sent in batches of recordings, so
-    # memory holds one scored batch at once, not the whole answer.
+    # memory holds a few scored batches at once (those the threads are ahead by), not the whole answer.
     recordings = await off_loop(request, lambda: read_upload(content, source, settings, reading, hints))
 
     labelled = is_labelled(recordings)  # once for every batch: each has the same columns
+    # The detector's own batches: its threads score the next ones while one is sent.
+    batches = detector.score_batches(recordings)
 
-    def scored_text(batch: list[Recording]) -> str:
-        # The batch's columns at once, as ``cardiospike predict`` writes them: no pandas, no Python object per beat.
-        return csv_text(scored_columns(detector.score_many(batch), labelled), header=False)
+    def next_text() -> tuple[str, int] | None:
+        """The next batch's CSV rows and beats (None after the last): the batch's columns at once, as
+        ``cardiospike predict`` writes them, no pandas, no Python object per beat."""
+        scored = next(batches, None)
+        if scored is None:
+            return None
+        return csv_text(scored_columns(scored, labelled), header=False), sum(len(s.recording) for s in scored)
 
     async def scored_csv() -> AsyncIterator[str]:
         yield ",".join(scored_names(labelled)) + "\n"
-        for batch in batches_of(recordings):
+        while True:
             try:
-                text = await off_loop(request, partial(scored_text, batch))
+                part = await off_loop(request, next_text)
             except ClientGoneError:
                 return
-            metrics.beats.inc(sum(len(r) for r in batch))
+            if part is None:
+                return
+            text, beats = part
+            metrics.beats.inc(beats)
             yield text
 
     return StreamingResponse(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from cardiospike.data import simulate_recording
 from cardiospike.data.synthetic import render_ecg
+from tests.reports import chart_data
 
 from ..conftest import assert_error
 
@@ -90,9 +89,7 @@ def test_the_report_of_an_edf_upload_has_its_strips(client: TestClient, tmp_path
     content = _edf(tmp_path, _ecg(600))
     response = client.post(REPORT, files={"file": ("night.edf", content)}, data={"ecg_channel": "ECG II"})
     assert response.status_code == 200, response.text
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', response.text, re.S)
-    assert match is not None
-    (chart,) = json.loads(match.group(1))
+    (chart,) = chart_data(response.text)
     assert chart["ecg"]["channel"] == "ECG II"
     assert len(chart["ecg"]["strips"]) == min(len(chart["episodes"]), 20)
     assert response.text.count('<div class="strip" ') == len(chart["ecg"]["strips"])

@@ -1,10 +1,10 @@
 import hashlib
 import json
-import re
 
 from fastapi.testclient import TestClient
 
 from cardiospike.data import csv_text, recordings_to_frame, simulate_recording
+from tests.reports import chart_data
 
 from ..conftest import MakeApp, assert_error
 
@@ -20,12 +20,6 @@ def _post(client: TestClient, name: str, content: bytes, **form: str):
     return client.post(URL, data=form, files={"file": (name, content, "text/csv")})
 
 
-def _charts(html: str) -> list[dict]:
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
-    assert match is not None
-    return json.loads(match.group(1))
-
-
 def test_report_of_an_uploaded_file(client: TestClient):
     content = _three()
     response = _post(client, "three.csv", content)
@@ -33,7 +27,7 @@ def test_report_of_an_uploaded_file(client: TestClient):
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["content-disposition"] == 'attachment; filename="three-report.html"'
     html = response.text
-    assert len(_charts(html)) == 3
+    assert len(chart_data(html)) == 3
     assert hashlib.sha256(content).hexdigest() in html
     assert ">three.csv<" in html
     assert client.get("/version").json()["model_version"] in html
@@ -43,7 +37,7 @@ def test_report_of_one_recording_of_a_file(client: TestClient):
     response = _post(client, "three.csv", _three(), recording="patient-12")
     assert response.status_code == 200, response.text
     assert response.headers["content-disposition"] == 'attachment; filename="patient-12-report.html"'
-    (chart,) = _charts(response.text)
+    (chart,) = chart_data(response.text)
     assert chart["n_beats"] == 500
     assert "Recording</span> patient-12<" in response.text
 
@@ -64,7 +58,7 @@ def test_report_of_a_recording_whose_id_is_longer_than_a_study_id(client: TestCl
     content = json.dumps({"id": rec.id, "rr": rec.rr.tolist()}).encode()
     response = _post(client, "long.json", content, recording=long_id)
     assert response.status_code == 200, response.text
-    assert len(_charts(response.text)) == 1
+    assert len(chart_data(response.text)) == 1
     assert response.headers["content-disposition"] == f'attachment; filename="{"p" * 80}-report.html"'
 
 
